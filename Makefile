@@ -1,0 +1,88 @@
+# The build: a static library (core/, autograd/, and the layers above as they come),
+# the doctest suite, and one program per folder under examples/.
+#
+#   make            library, tests and examples           (build/)
+#   make test       builds and runs the whole test suite
+#   make demo       builds and runs the main job on the bundled data
+#   make bench      builds the benchmark program as build/bench
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
+#   make deps       installs missing Debian packages (as root) or prints the command
+#
+# The CUDA backend is built when nvcc is on PATH; otherwise core/cuda/cuda_stub.cpp
+# makes every CUDA entry point throw a clear error.
+
+CXX      ?= g++
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+  BUILD    ?= build-asan
+  OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDSAN    := -fsanitize=address,undefined
+else
+  BUILD    ?= build
+  OPTFLAGS := -O3 -march=native -g1
+  LDSAN    :=
+endif
+
+# No -ffast-math anywhere: the numerics (NaN checks, exact masking, gradchecks) rely on IEEE floats.
+CXXFLAGS := -std=c++20 $(OPTFLAGS) -Wall -Wextra -fopenmp -I. -MMD -MP
+# Link the OpenMP build of OpenBLAS by its own directory (and find it there at run
+# time), so that another OpenBLAS variant installed later cannot take its place.
+OPENBLAS_DIR := /usr/lib/$(shell $(CXX) -print-multiarch)/openblas-openmp
+LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(LDSAN)
+
+# Debian packages the build needs. libopenblas-openmp-dev is the OpenMP build of
+# OpenBLAS: matrix products share OpenMP's threads with our own loops.
+DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
+
+LIB_DIRS  := core autograd
+LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
+TEST_SRCS := $(shell find tests -name '*.cpp')
+EXAMPLES  := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp)))))
+
+LIB      := $(BUILD)/libtinyattn.a
+LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/%)
+
+.PHONY: all test demo bench deps clean
+all: deps $(LIB) $(BUILD)/tests $(EXAMPLE_BINS)
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "deps: installing$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "deps: missing Debian packages:$$missing"; \
+	    echo "deps: run: sudo apt-get install -y$$missing"; exit 1; fi; \
+	fi
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# --whole-archive keeps every op's registration in the test binary, so the
+# gradient-coverage test sees ops that no other test calls.
+$(BUILD)/tests: $(TEST_OBJS) $(LIB)
+	$(CXX) $(CXXFLAGS) $(TEST_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS) -o $@
+
+.SECONDEXPANSION:
+example_objs = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.cpp))
+$(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
+	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+
+test: deps $(BUILD)/tests
+	cd $(CURDIR) && $(BUILD)/tests
+
+demo: deps $(BUILD)/demo
+	$(BUILD)/demo
+
+bench: deps $(BUILD)/bench
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

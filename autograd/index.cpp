@@ -1,0 +1,48 @@
+// Indexing: index_select, gather and embedding. Their backwards scatter-add the
+// gradient back to the rows that were read (a row read twice gets both).
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "core/error.h"
+#include "core/kernels.h"
+
+namespace ta {
+
+namespace {
+const OpInfo kIndexSelect("index_select"), kGather("gather"), kEmbedding("embedding");
+}
+
+// y = x[..., index[j], ...];  dx[..., index[j], ...] += g[..., j, ...].
+Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
+  Tensor y = kernels::index_select(x, axis, index);
+  axis = normalize_axis(axis, x.ndim(), "index_select");
+  record(kIndexSelect, y, {&x}, [xs = x.shape(), axis, index](const Tensor& g) -> Grads {
+    return {kernels::index_add(g, axis, index, xs)};
+  });
+  return y;
+}
+
+// y[i] = x[i with its axis coordinate replaced by index[i]];  dx scatter-adds g.
+Tensor gather(const Tensor& x, int axis, const Tensor& index) {
+  Tensor y = kernels::gather(x, axis, index);
+  axis = normalize_axis(axis, x.ndim(), "gather");
+  record(kGather, y, {&x}, [xs = x.shape(), axis, index](const Tensor& g) -> Grads {
+    return {kernels::scatter_add(g, axis, index, xs)};
+  });
+  return y;
+}
+
+// out[..., :] = weight[ids[...], :]: index_select on the flattened ids.
+Tensor embedding(const Tensor& weight, const Tensor& ids) {
+  check_defined(weight, "embedding", "weight");
+  check_defined(ids, "embedding", "ids");
+  TA_CHECK(weight.ndim() == 2, "embedding: weight must be [vocab, dim], got shape ", weight.shape());
+  const Tensor flat_ids = kernels::reshape(ids, Shape{ids.numel()});
+  Tensor rows = kernels::index_select(weight, 0, flat_ids);
+  Tensor y = kernels::reshape(rows, ids.shape().inserted(ids.ndim(), weight.shape()[1]));
+  record(kEmbedding, y, {&weight}, [ws = weight.shape(), flat_ids](const Tensor& g) -> Grads {
+    return {kernels::index_add(kernels::reshape(g, Shape{flat_ids.numel(), ws[1]}), 0, flat_ids, ws)};
+  });
+  return y;
+}
+
+}  // namespace ta

@@ -1,0 +1,119 @@
+// autograd/ops.h — every differentiable op of the framework, the user-facing API.
+//
+// Each op is a pair in autograd/<area>.cpp: the forward calls core/kernels (which
+// checks the arguments and runs the backend), and, when an input requires a
+// gradient and grad mode is on, records a node whose backward composes these same
+// ops. Reading one op top to bottom shows the whole path: user call -> shape check
+// -> backend kernel -> recorded node -> backward.
+//
+// Conventions: axes may be negative (-1 is the last); "keepdim" keeps a reduced
+// axis with size 1; binary ops broadcast NumPy-style; index and target tensors hold
+// whole numbers stored as floats (see core/tensor.h).
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ta {
+
+// ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);  // ties send half the gradient each way
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, float s);
+Tensor mul(const Tensor& a, float s);
+Tensor pow(const Tensor& a, float exponent);
+
+// ---- element-wise, one input (autograd/unary.cpp) -----------------------------
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor relu_squared(const Tensor& x);  // relu(x)^2, the attention weight of FLASH's GAU
+enum class GeluApprox { Erf, Tanh };
+Tensor gelu(const Tensor& x, GeluApprox approx = GeluApprox::Erf);
+Tensor silu(const Tensor& x);
+Tensor softplus(const Tensor& x);
+
+// ---- comparisons and selection (autograd/select.cpp) --------------------------
+// Comparisons give 1.0 where true, 0.0 where false; they carry no gradient.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+// mask != 0 ? a : b, all three broadcast together; gradients flow to a and b.
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+// x with `value` wherever mask != 0 (mask broadcasts to x).
+Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
+
+// ---- reductions (autograd/reduce.cpp) -----------------------------------------
+// An empty `axes` list means every axis.
+Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
+Tensor max(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);  // ties share the gradient
+Tensor logsumexp(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
+Tensor softmax(const Tensor& x, int axis = -1);
+Tensor log_softmax(const Tensor& x, int axis = -1);
+Tensor cumsum(const Tensor& x, int axis);
+
+// ---- matrix products (autograd/matmul.cpp) ------------------------------------
+// a [..., M, K] @ b [..., K, N] -> [..., M, N]; batch dimensions broadcast; with
+// transpose_a, a is stored as [..., K, M] (likewise b as [..., N, K]) and read
+// transposed without a copy. 1-D operands are not promoted: use reshape.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+
+// ---- shapes (autograd/shape.cpp) -----------------------------------------------
+Tensor reshape(const Tensor& x, const Shape& shape);  // free: shares storage; one dim may be -1
+Tensor permute(const Tensor& x, const std::vector<int>& order);  // copies
+Tensor transpose(const Tensor& x, int axis0, int axis1);        // copies
+Tensor unsqueeze(const Tensor& x, int axis);
+Tensor squeeze(const Tensor& x, int axis);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+// The `length` entries of `axis` starting at `start` (copies, except along a leading axis).
+Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length);
+// Python-style x[start:end] along `axis`; negative bounds count from the end.
+Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end);
+Tensor concat(const std::vector<Tensor>& xs, int axis);
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int axis);
+Tensor stack(const std::vector<Tensor>& xs, int axis);
+
+// ---- indexing (autograd/index.cpp) ----------------------------------------------
+// y = x with `axis` replaced by the entries named in the 1-D `index`.
+Tensor index_select(const Tensor& x, int axis, const Tensor& index);
+// y has index's shape; y[..i..] = x[..index[..i..]..] along `axis` (torch.gather).
+Tensor gather(const Tensor& x, int axis, const Tensor& index);
+// weight [V, D], ids of any shape with values in [0, V) -> ids.shape + [D].
+Tensor embedding(const Tensor& weight, const Tensor& ids);
+
+// ---- losses (autograd/loss.cpp) ---------------------------------------------------
+// Mean over rows of -log softmax(logits)[target], logits [..., C], targets [...]
+// holding class ids; rows whose target is ignore_index count for nothing (the
+// mean is over the others; 0 if there are none).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
+
+// ---- operators -------------------------------------------------------------------
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, float s) { return add(a, s); }
+inline Tensor operator+(float s, const Tensor& a) { return add(a, s); }
+inline Tensor operator-(const Tensor& a, float s) { return add(a, -s); }
+inline Tensor operator-(float s, const Tensor& a) { return add(neg(a), s); }
+inline Tensor operator*(const Tensor& a, float s) { return mul(a, s); }
+inline Tensor operator*(float s, const Tensor& a) { return mul(a, s); }
+inline Tensor operator/(const Tensor& a, float s) { return mul(a, 1.0f / s); }
+
+}  // namespace ta

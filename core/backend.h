@@ -1,0 +1,133 @@
+// core/backend.h — the kernel list: everything a device must do, on raw buffers.
+//
+// This is the only device-specific layer. core/cpu/ implements it with OpenBLAS
+// and OpenMP loops, core/cuda/ with cuBLAS and its own kernels. Kernels take raw
+// float pointers to contiguous row-major buffers plus sizes; they never allocate
+// tensors, never check user input (core/kernels.cpp does that before calling them)
+// and never throw from inside a parallel loop.
+//
+// Many kernels work "along an axis" of a tensor viewed as [outer, n, inner]:
+// element (o, i, k) sits at (o * n + i) * inner + k, and the kernel acts along i.
+#pragma once
+
+#include <cstdint>
+
+#include "core/device.h"
+#include "core/shape.h"
+
+namespace ta {
+
+enum class UnaryOp {
+  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Tanh, Sigmoid, Relu, ReluSquared, GeluTanh, GeluErf, Silu, Softplus,
+  AddScalar,  // x + param
+  MulScalar,  // x * param
+  PowScalar,  // x ^ param
+};
+
+enum class BinaryOp {
+  Add, Sub, Mul, Div, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge,  // comparisons give 1.0 or 0.0
+};
+
+enum class ReduceOp { Sum, Max, LogSumExp };
+
+enum class Transpose { No, Yes };
+
+// How the inputs of an element-wise kernel map onto its output: the output shape
+// and, per input, a stride for each output dimension (0 along broadcast dims).
+// Adjacent dimensions that are contiguous in every operand are merged first, so
+// most plans end up one- or two-dimensional.
+struct BroadcastPlan {
+  int ndim = 0;
+  Dims shape{};
+  Dims strides[3]{};
+  int64_t numel() const;
+};
+// Builds the plan for inputs of the given shapes onto `out` (all broadcastable to it).
+BroadcastPlan make_broadcast_plan(const Shape& out, const Shape* inputs, int n_inputs);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+
+  // --- memory -------------------------------------------------------------
+  virtual float* allocate(int64_t n) = 0;
+  virtual void deallocate(float* p, int64_t n) = 0;
+  virtual void copy_from_host(const float* host, float* dst, int64_t n) = 0;
+  virtual void copy_to_host(const float* src, float* host, int64_t n) = 0;
+
+  // --- creation -----------------------------------------------------------
+  virtual void fill(float* out, int64_t n, float value) = 0;
+  virtual void copy(const float* src, float* dst, int64_t n) = 0;
+  virtual void arange(float* out, int64_t n, float start, float step) = 0;
+  // out[i] = lo + (hi - lo) * u(seed, offset + i)
+  virtual void random_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float lo, float hi) = 0;
+  // out[i] = mean + std * z(seed, offset + i), z standard normal by Box-Muller
+  virtual void random_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) = 0;
+
+  // --- element-wise -------------------------------------------------------
+  virtual void unary(UnaryOp op, const float* x, float* y, int64_t n, float param) = 0;
+  // dx = dy * f'(x); y = f(x) is passed too since some derivatives read it.
+  virtual void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
+                              float param) = 0;
+  virtual void binary(BinaryOp op, const float* a, const float* b, float* out, const BroadcastPlan& plan) = 0;
+  // out = mask != 0 ? a : b, all three broadcast per `plan`.
+  virtual void where(const float* mask, const float* a, const float* b, float* out, const BroadcastPlan& plan) = 0;
+  // out = x broadcast per plan (input 0).
+  virtual void broadcast_to(const float* x, float* out, const BroadcastPlan& plan) = 0;
+
+  // --- along an axis of [outer, n, inner] ----------------------------------
+  // y[o, k] = op over i of x[o, i, k]
+  virtual void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t n, int64_t inner) = 0;
+  // y = softmax (or log_softmax) of x along i
+  virtual void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) = 0;
+  // softmax: dx = y * (dy - sum_i dy*y);  log_softmax: dx = dy - exp(y) * sum_i dy
+  virtual void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
+                                bool log) = 0;
+  // y[o, i, k] = sum_{j <= i} x[o, j, k], or sum_{j >= i} when reverse
+  virtual void cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) = 0;
+  // y[o, j, k] = x[o, index[j], k] for j < n_index  (index values already checked)
+  virtual void index_select(const float* x, const float* index, float* y, int64_t outer, int64_t n_src,
+                            int64_t n_index, int64_t inner) = 0;
+  // dx[o, index[j], k] += dy[o, j, k]  (dx is accumulated into, not cleared)
+  virtual void index_add(const float* dy, const float* index, float* dx, int64_t outer, int64_t n_dst,
+                         int64_t n_index, int64_t inner) = 0;
+  // y[o, j, k] = x[o, index[o, j, k], k]
+  virtual void gather(const float* x, const float* index, float* y, int64_t outer, int64_t n_src, int64_t n_index,
+                      int64_t inner) = 0;
+  // dx[o, index[o, j, k], k] += dy[o, j, k]
+  virtual void scatter_add(const float* dy, const float* index, float* dx, int64_t outer, int64_t n_dst,
+                           int64_t n_index, int64_t inner) = 0;
+
+  // --- data movement ------------------------------------------------------
+  // y = x with its dimensions reordered: y's dimension d is x's dimension perm[d].
+  virtual void permute(const float* x, float* y, const Shape& x_shape, const int* perm) = 0;
+  // rows x row_len block copy between two row-strided buffers (slices and concat).
+  virtual void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+                         int64_t row_len) = 0;
+
+  // --- linear algebra -----------------------------------------------------
+  // For b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, with
+  // op(X) = X or X^T per the flags, op(A) M x K, op(B) K x N, C M x N, and
+  // X_b = X + b * stride_X (a stride of 0 reuses one matrix for every b).
+  virtual void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
+                    int64_t batch) = 0;
+
+  // --- loss ---------------------------------------------------------------
+  // Per row r of logits [rows, classes] with integer target t_r:
+  // lse_r = log sum_c exp(logits_rc); loss_r = lse_r - logits_{r t_r}, or 0 when t_r == ignore.
+  virtual void cross_entropy(const float* logits, const float* targets, float* loss, float* lse, int64_t rows,
+                             int64_t classes, int64_t ignore_index) = 0;
+  // dlogits_rc = scale[0] * (exp(logits_rc - lse_r) - [c == t_r]), 0 for ignored rows.
+  virtual void cross_entropy_backward(const float* logits, const float* targets, const float* lse,
+                                      const float* scale, float* dlogits, int64_t rows, int64_t classes,
+                                      int64_t ignore_index) = 0;
+};
+
+// The backend of a device; asking for CUDA in a build or on a machine without it throws.
+Backend& backend(Device d);
+bool cuda_available();
+
+}  // namespace ta

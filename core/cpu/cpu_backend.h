@@ -1,0 +1,62 @@
+// core/cpu/cpu_backend.h — the CPU implementation of the kernel list in core/backend.h.
+//
+// Each group of kernels lives in its own file: elementwise.cpp, reduce.cpp (reductions,
+// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp,
+// and cpu_backend.cpp (memory, creation, random numbers).
+#pragma once
+
+#include "core/backend.h"
+
+namespace ta::cpu {
+
+class CpuBackend final : public Backend {
+ public:
+  Device device() const override { return Device::CPU; }
+
+  float* allocate(int64_t n) override;
+  void deallocate(float* p, int64_t n) override;
+  void copy_from_host(const float* host, float* dst, int64_t n) override;
+  void copy_to_host(const float* src, float* host, int64_t n) override;
+
+  void fill(float* out, int64_t n, float value) override;
+  void copy(const float* src, float* dst, int64_t n) override;
+  void arange(float* out, int64_t n, float start, float step) override;
+  void random_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float lo, float hi) override;
+  void random_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) override;
+
+  void unary(UnaryOp op, const float* x, float* y, int64_t n, float param) override;
+  void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
+                      float param) override;
+  void binary(BinaryOp op, const float* a, const float* b, float* out, const BroadcastPlan& plan) override;
+  void where(const float* mask, const float* a, const float* b, float* out, const BroadcastPlan& plan) override;
+  void broadcast_to(const float* x, float* out, const BroadcastPlan& plan) override;
+
+  void reduce(ReduceOp op, const float* x, float* y, int64_t outer, int64_t n, int64_t inner) override;
+  void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) override;
+  void softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
+                        bool log) override;
+  void cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) override;
+  void index_select(const float* x, const float* index, float* y, int64_t outer, int64_t n_src, int64_t n_index,
+                    int64_t inner) override;
+  void index_add(const float* dy, const float* index, float* dx, int64_t outer, int64_t n_dst, int64_t n_index,
+                 int64_t inner) override;
+  void gather(const float* x, const float* index, float* y, int64_t outer, int64_t n_src, int64_t n_index,
+              int64_t inner) override;
+  void scatter_add(const float* dy, const float* index, float* dx, int64_t outer, int64_t n_dst, int64_t n_index,
+                   int64_t inner) override;
+
+  void permute(const float* x, float* y, const Shape& x_shape, const int* perm) override;
+  void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+                 int64_t row_len) override;
+
+  void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+            int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
+            int64_t batch) override;
+
+  void cross_entropy(const float* logits, const float* targets, float* loss, float* lse, int64_t rows,
+                     int64_t classes, int64_t ignore_index) override;
+  void cross_entropy_backward(const float* logits, const float* targets, const float* lse, const float* scale,
+                              float* dlogits, int64_t rows, int64_t classes, int64_t ignore_index) override;
+};
+
+}  // namespace ta::cpu

@@ -1,0 +1,222 @@
+// Element-wise kernels: unary functions and their derivatives, broadcasting binary
+// ops, where and broadcast_to.
+#include <cmath>
+#include <type_traits>
+
+#include "core/cpu/cpu_backend.h"
+#include "core/cpu/parallel.h"
+
+namespace ta::cpu {
+
+namespace {
+
+constexpr float kSqrt2OverPi = 0.7978845608028654f;  // sqrt(2 / pi)
+constexpr float kGeluCoeff = 0.044715f;
+constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
+
+inline float sigmoid(float x) {
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+// f(x) for each unary op.
+inline float apply(UnaryOp op, float x, float p) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Exp: return std::exp(x);
+    case UnaryOp::Log: return std::log(x);
+    case UnaryOp::Sqrt: return std::sqrt(x);
+    case UnaryOp::Rsqrt: return 1.0f / std::sqrt(x);
+    case UnaryOp::Abs: return std::fabs(x);
+    case UnaryOp::Tanh: return std::tanh(x);
+    case UnaryOp::Sigmoid: return sigmoid(x);
+    case UnaryOp::Relu: return x > 0 ? x : 0.0f;
+    case UnaryOp::ReluSquared: return x > 0 ? x * x : 0.0f;
+    // gelu(x) ~ 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    case UnaryOp::GeluTanh: return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + kGeluCoeff * x * x * x)));
+    // gelu(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
+    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2));
+    case UnaryOp::Silu: return x * sigmoid(x);
+    // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
+    case UnaryOp::Softplus: return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
+    case UnaryOp::AddScalar: return x + p;
+    case UnaryOp::MulScalar: return x * p;
+    case UnaryOp::PowScalar: return std::pow(x, p);
+  }
+  return 0.0f;
+}
+
+// f'(x), given x and y = f(x).
+inline float derivative(UnaryOp op, float x, float y, float p) {
+  switch (op) {
+    case UnaryOp::Neg: return -1.0f;
+    case UnaryOp::Exp: return y;
+    case UnaryOp::Log: return 1.0f / x;
+    case UnaryOp::Sqrt: return 0.5f / y;
+    case UnaryOp::Rsqrt: return -0.5f * y * y * y;  // d/dx x^-1/2 = -1/2 x^-3/2
+    case UnaryOp::Abs: return x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f);
+    case UnaryOp::Tanh: return 1.0f - y * y;
+    case UnaryOp::Sigmoid: return y * (1.0f - y);
+    case UnaryOp::Relu: return x > 0 ? 1.0f : 0.0f;
+    case UnaryOp::ReluSquared: return x > 0 ? 2.0f * x : 0.0f;
+    case UnaryOp::GeluTanh: {
+      float u = kSqrt2OverPi * (x + kGeluCoeff * x * x * x);
+      float t = std::tanh(u);
+      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCoeff * x * x);
+    }
+    case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
+      return 0.5f * (1.0f + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
+    case UnaryOp::Silu: {  // s(x) (1 + x (1 - s(x)))
+      float s = sigmoid(x);
+      return s * (1.0f + x * (1.0f - s));
+    }
+    case UnaryOp::Softplus: return sigmoid(x);
+    case UnaryOp::AddScalar: return 1.0f;
+    case UnaryOp::MulScalar: return p;
+    case UnaryOp::PowScalar: return p == 0.0f ? 0.0f : p * std::pow(x, p - 1.0f);
+  }
+  return 0.0f;
+}
+
+inline float apply(BinaryOp op, float a, float b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+    case BinaryOp::Maximum: return (a != a || a > b) ? a : b;  // NaN propagates
+    case BinaryOp::Minimum: return (a != a || a < b) ? a : b;
+    case BinaryOp::Eq: return a == b ? 1.0f : 0.0f;
+    case BinaryOp::Ne: return a != b ? 1.0f : 0.0f;
+    case BinaryOp::Lt: return a < b ? 1.0f : 0.0f;
+    case BinaryOp::Le: return a <= b ? 1.0f : 0.0f;
+    case BinaryOp::Gt: return a > b ? 1.0f : 0.0f;
+    case BinaryOp::Ge: return a >= b ? 1.0f : 0.0f;
+  }
+  return 0.0f;
+}
+
+// Calls f(std::integral_constant<Enum, op>) so that `op` is a compile-time constant
+// inside f: apply() then folds to one expression and each loop is branch-free.
+template <class F>
+void with_constant(UnaryOp op, F&& f) {
+  using U = UnaryOp;
+  switch (op) {
+    case U::Neg: return f(std::integral_constant<U, U::Neg>());
+    case U::Exp: return f(std::integral_constant<U, U::Exp>());
+    case U::Log: return f(std::integral_constant<U, U::Log>());
+    case U::Sqrt: return f(std::integral_constant<U, U::Sqrt>());
+    case U::Rsqrt: return f(std::integral_constant<U, U::Rsqrt>());
+    case U::Abs: return f(std::integral_constant<U, U::Abs>());
+    case U::Tanh: return f(std::integral_constant<U, U::Tanh>());
+    case U::Sigmoid: return f(std::integral_constant<U, U::Sigmoid>());
+    case U::Relu: return f(std::integral_constant<U, U::Relu>());
+    case U::ReluSquared: return f(std::integral_constant<U, U::ReluSquared>());
+    case U::GeluTanh: return f(std::integral_constant<U, U::GeluTanh>());
+    case U::GeluErf: return f(std::integral_constant<U, U::GeluErf>());
+    case U::Silu: return f(std::integral_constant<U, U::Silu>());
+    case U::Softplus: return f(std::integral_constant<U, U::Softplus>());
+    case U::AddScalar: return f(std::integral_constant<U, U::AddScalar>());
+    case U::MulScalar: return f(std::integral_constant<U, U::MulScalar>());
+    case U::PowScalar: return f(std::integral_constant<U, U::PowScalar>());
+  }
+}
+
+template <class F>
+void with_constant(BinaryOp op, F&& f) {
+  using B = BinaryOp;
+  switch (op) {
+    case B::Add: return f(std::integral_constant<B, B::Add>());
+    case B::Sub: return f(std::integral_constant<B, B::Sub>());
+    case B::Mul: return f(std::integral_constant<B, B::Mul>());
+    case B::Div: return f(std::integral_constant<B, B::Div>());
+    case B::Maximum: return f(std::integral_constant<B, B::Maximum>());
+    case B::Minimum: return f(std::integral_constant<B, B::Minimum>());
+    case B::Eq: return f(std::integral_constant<B, B::Eq>());
+    case B::Ne: return f(std::integral_constant<B, B::Ne>());
+    case B::Lt: return f(std::integral_constant<B, B::Lt>());
+    case B::Le: return f(std::integral_constant<B, B::Le>());
+    case B::Gt: return f(std::integral_constant<B, B::Gt>());
+    case B::Ge: return f(std::integral_constant<B, B::Ge>());
+  }
+}
+
+// Visits every output element of a broadcast plan, row by row along its last
+// dimension: f(out_index, in_offsets[], count, in_inner_strides[]) handles one row.
+template <int N, class RowFn>
+void for_each_row(const BroadcastPlan& plan, int64_t cost, RowFn&& row_fn) {
+  const int nd = plan.ndim;
+  const int64_t len = plan.shape[nd - 1];
+  const int64_t rows = len == 0 ? 0 : plan.numel() / len;
+  parallel_for(rows, len * cost, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      int64_t off[N] = {};
+      int64_t rest = r;
+      for (int d = nd - 2; d >= 0; --d) {
+        int64_t i = rest % plan.shape[d];
+        rest /= plan.shape[d];
+        for (int k = 0; k < N; ++k) off[k] += i * plan.strides[k][d];
+      }
+      row_fn(r * len, off, len);
+    }
+  });
+}
+
+}  // namespace
+
+void CpuBackend::unary(UnaryOp op, const float* x, float* y, int64_t n, float p) {
+  with_constant(op, [&](auto OP) {
+    parallel_for(n, 8, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) y[i] = apply(OP(), x[i], p);
+    });
+  });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
+                                float p) {
+  with_constant(op, [&](auto OP) {
+    parallel_for(n, 10, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * derivative(OP(), x[i], y[i], p);
+    });
+  });
+}
+
+void CpuBackend::binary(BinaryOp op, const float* a, const float* b, float* out, const BroadcastPlan& plan) {
+  const int nd = plan.ndim;
+  const int64_t sa = plan.strides[0][nd - 1], sb = plan.strides[1][nd - 1];
+  with_constant(op, [&](auto OP) {
+    for_each_row<2>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
+      const float* pa = a + off[0];
+      const float* pb = b + off[1];
+      float* po = out + o;
+      if (sa == 1 && sb == 1)  // the common cases get loops the compiler can vectorize
+        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i], pb[i]);
+      else if (sa == 1 && sb == 0)
+        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i], pb[0]);
+      else if (sa == 0 && sb == 1)
+        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[0], pb[i]);
+      else
+        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i * sa], pb[i * sb]);
+    });
+  });
+}
+
+void CpuBackend::where(const float* mask, const float* a, const float* b, float* out, const BroadcastPlan& plan) {
+  const int nd = plan.ndim;
+  const int64_t sm = plan.strides[0][nd - 1], sa = plan.strides[1][nd - 1], sb = plan.strides[2][nd - 1];
+  for_each_row<3>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
+    for (int64_t i = 0; i < len; ++i)
+      out[o + i] = mask[off[0] + i * sm] != 0.0f ? a[off[1] + i * sa] : b[off[2] + i * sb];
+  });
+}
+
+void CpuBackend::broadcast_to(const float* x, float* out, const BroadcastPlan& plan) {
+  const int64_t sx = plan.strides[0][plan.ndim - 1];
+  for_each_row<1>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
+    for (int64_t i = 0; i < len; ++i) out[o + i] = x[off[0] + i * sx];
+  });
+}
+
+}  // namespace ta::cpu

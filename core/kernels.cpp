@@ -1,0 +1,349 @@
+#include "core/kernels.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace ta::kernels {
+
+namespace {
+
+Backend& backend_of(const Tensor& t) { return backend(t.device()); }
+
+// Reads [outer, n, inner] around `axis` of shape s.
+struct AxisView {
+  int64_t outer, n, inner;
+  AxisView(const Shape& s, int axis) : outer(s.outer(axis)), n(s[axis]), inner(s.inner(axis)) {}
+};
+
+}  // namespace
+
+Device common_device(std::initializer_list<const Tensor*> ts, const char* op) {
+  Device d = (*ts.begin())->device();
+  for (const Tensor* t : ts)
+    TA_CHECK(t->device() == d, op, ": tensors are on different devices (", d, " and ", t->device(),
+             "); move them with .to(device) first");
+  return d;
+}
+
+Tensor unary(UnaryOp op, const Tensor& x, float param, const char* name) {
+  check_defined(x, name, "x");
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  backend_of(x).unary(op, x.data(), y.data(), x.numel(), param);
+  return y;
+}
+
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy, float param) {
+  Tensor dx = Tensor::empty(x.shape(), x.device());
+  backend_of(x).unary_backward(op, x.data(), y.data(), dy.data(), dx.data(), x.numel(), param);
+  return dx;
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+  check_defined(a, name, "a");
+  check_defined(b, name, "b");
+  Device d = common_device({&a, &b}, name);
+  Shape out_shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor out = Tensor::empty(out_shape, d);
+  Shape in[2] = {a.shape(), b.shape()};
+  backend(d).binary(op, a.data(), b.data(), out.data(), make_broadcast_plan(out_shape, in, 2));
+  return out;
+}
+
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+  check_defined(mask, "where", "mask");
+  check_defined(a, "where", "a");
+  check_defined(b, "where", "b");
+  Device d = common_device({&mask, &a, &b}, "where");
+  Shape out_shape = broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
+  Tensor out = Tensor::empty(out_shape, d);
+  Shape in[3] = {mask.shape(), a.shape(), b.shape()};
+  backend(d).where(mask.data(), a.data(), b.data(), out.data(), make_broadcast_plan(out_shape, in, 3));
+  return out;
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  check_defined(x, "broadcast_to", "x");
+  TA_CHECK(broadcast_shapes(x.shape(), shape, "broadcast_to") == shape, "broadcast_to: cannot broadcast ", x.shape(),
+           " to ", shape);
+  if (x.shape() == shape) return x;
+  Tensor out = Tensor::empty(shape, x.device());
+  Shape in[1] = {x.shape()};
+  backend_of(x).broadcast_to(x.data(), out.data(), make_broadcast_plan(shape, in, 1));
+  return out;
+}
+
+// Groups the dimensions of x (aligned at the right with `shape`) into runs that are
+// all summed or all kept, so each run of summed dimensions costs one pass.
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  const Shape& xs = x.shape();
+  TA_CHECK(broadcast_shapes(shape, xs, "sum_to") == xs, "sum_to: cannot sum ", xs, " down to ", shape);
+  std::vector<int64_t> dims;
+  std::vector<bool> summed;
+  for (int d = 0; d < xs.ndim(); ++d) {
+    int sd = shape.ndim() - xs.ndim() + d;
+    bool s = (sd < 0 || shape[sd] == 1) && xs[d] != 1;
+    if (xs[d] == 1) continue;  // size-1 dims change nothing
+    if (!dims.empty() && summed.back() == s)
+      dims.back() *= xs[d];
+    else
+      dims.push_back(xs[d]), summed.push_back(s);
+  }
+  Tensor y = reshape(x, Shape(dims));
+  for (int d = static_cast<int>(dims.size()) - 1; d >= 0; --d)
+    if (summed[d]) y = reduce(ReduceOp::Sum, y, d, /*keepdim=*/true);
+  return reshape(y, shape);
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  check_defined(x, "reshape", "x");
+  TA_CHECK(shape.numel() == x.numel(), "reshape: cannot view ", x.shape(), " (", x.numel(), " elements) as ", shape,
+           " (", shape.numel(), " elements)");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = x.impl()->storage;
+  impl->offset = x.impl()->offset;
+  return Tensor(std::move(impl));
+}
+
+Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim) {
+  const char* name = op == ReduceOp::Sum ? "sum" : op == ReduceOp::Max ? "max" : "logsumexp";
+  check_defined(x, name, "x");
+  axis = normalize_axis(axis, x.ndim(), name);
+  TA_CHECK(op == ReduceOp::Sum || x.shape()[axis] > 0, name, ": cannot reduce an empty axis ", axis, " of shape ",
+           x.shape());
+  AxisView v(x.shape(), axis);
+  Tensor y = Tensor::empty(x.shape().reduced(axis, keepdim), x.device());
+  backend_of(x).reduce(op, x.data(), y.data(), v.outer, v.n, v.inner);
+  return y;
+}
+
+Tensor softmax(const Tensor& x, int axis, bool log) {
+  const char* name = log ? "log_softmax" : "softmax";
+  check_defined(x, name, "x");
+  axis = normalize_axis(axis, x.ndim(), name);
+  AxisView v(x.shape(), axis);
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  backend_of(x).softmax(x.data(), y.data(), v.outer, v.n, v.inner, log);
+  return y;
+}
+
+Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, bool log) {
+  AxisView v(y.shape(), axis);
+  Tensor dx = Tensor::empty(y.shape(), y.device());
+  backend_of(y).softmax_backward(y.data(), dy.data(), dx.data(), v.outer, v.n, v.inner, log);
+  return dx;
+}
+
+Tensor cumsum(const Tensor& x, int axis, bool reverse) {
+  check_defined(x, "cumsum", "x");
+  axis = normalize_axis(axis, x.ndim(), "cumsum");
+  AxisView v(x.shape(), axis);
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  backend_of(x).cumsum(x.data(), y.data(), v.outer, v.n, v.inner, reverse);
+  return y;
+}
+
+Tensor permute(const Tensor& x, const std::vector<int>& order) {
+  check_defined(x, "permute", "x");
+  const int nd = x.ndim();
+  TA_CHECK(static_cast<int>(order.size()) == nd, "permute: got an order of ", order.size(),
+           " axes for a tensor of shape ", x.shape());
+  std::vector<int64_t> out_dims(nd);
+  std::vector<bool> seen(nd, false);
+  int perm[kMaxDims];
+  for (int d = 0; d < nd; ++d) {
+    int a = normalize_axis(order[d], nd, "permute");
+    TA_CHECK(!seen[a], "permute: axis ", a, " appears twice in the order");
+    seen[a] = true;
+    perm[d] = a;
+    out_dims[d] = x.shape()[a];
+  }
+  Tensor y = Tensor::empty(Shape(out_dims), x.device());
+  backend_of(x).permute(x.data(), y.data(), x.shape(), perm);
+  return y;
+}
+
+Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
+  check_defined(x, "narrow", "x");
+  axis = normalize_axis(axis, x.ndim(), "narrow");
+  const Shape& s = x.shape();
+  TA_CHECK(start >= 0 && length >= 0 && start + length <= s[axis], "narrow: range [", start, ", ", start + length,
+           ") is outside axis ", axis, " of shape ", s, " (size ", s[axis], ")");
+  Shape out_shape = s;
+  out_shape[axis] = length;
+  AxisView v(s, axis);
+  if (v.outer == 1) {  // a contiguous block of the storage: a free view
+    Tensor y = reshape(x, out_shape);
+    y.impl()->offset += start * v.inner;
+    return y;
+  }
+  Tensor y = Tensor::empty(out_shape, x.device());
+  backend_of(x).copy_rows(x.data() + start * v.inner, v.n * v.inner, y.data(), length * v.inner, v.outer,
+                          length * v.inner);
+  return y;
+}
+
+Tensor narrow_backward(const Tensor& dy, const Shape& shape, int axis, int64_t start) {
+  AxisView v(shape, axis);
+  const int64_t length = dy.shape()[axis];
+  Tensor dx = Tensor::zeros(shape, dy.device());
+  backend_of(dy).copy_rows(dy.data(), length * v.inner, dx.data() + start * v.inner, v.n * v.inner, v.outer,
+                           length * v.inner);
+  return dx;
+}
+
+Tensor concat(const std::vector<Tensor>& xs, int axis) {
+  TA_CHECK(!xs.empty(), "concat: needs at least one tensor");
+  for (const Tensor& x : xs) check_defined(x, "concat", "xs[i]");
+  const Shape& first = xs[0].shape();
+  axis = normalize_axis(axis, first.ndim(), "concat");
+  Shape out_shape = first;
+  out_shape[axis] = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Shape& s = xs[i].shape();
+    TA_CHECK(xs[i].device() == xs[0].device(), "concat: tensor ", i, " is on ", xs[i].device(), ", tensor 0 on ",
+             xs[0].device());
+    bool same = s.ndim() == first.ndim();
+    for (int d = 0; same && d < s.ndim(); ++d) same = d == axis || s[d] == first[d];
+    TA_CHECK(same, "concat: tensor ", i, " has shape ", s, ", which does not match ", first,
+             " outside axis ", axis);
+    out_shape[axis] += s[axis];
+  }
+  Tensor y = Tensor::empty(out_shape, xs[0].device());
+  AxisView v(out_shape, axis);
+  int64_t at = 0;
+  for (const Tensor& x : xs) {
+    int64_t len = x.shape()[axis];
+    backend_of(x).copy_rows(x.data(), len * v.inner, y.data() + at * v.inner, v.n * v.inner, v.outer, len * v.inner);
+    at += len;
+  }
+  return y;
+}
+
+void check_indices(const Tensor& index, int64_t bound, const char* op) {
+  std::vector<float> values = index.to_vector();
+  for (size_t i = 0; i < values.size(); ++i) {
+    float v = values[i];
+    TA_CHECK(std::isfinite(v) && v == std::floor(v) && v >= 0 && v < static_cast<float>(bound), op, ": index ", v,
+             " at position ", i, " is not a whole number in [0, ", bound, ")");
+  }
+}
+
+Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
+  check_defined(x, "index_select", "x");
+  check_defined(index, "index_select", "index");
+  common_device({&x, &index}, "index_select");
+  axis = normalize_axis(axis, x.ndim(), "index_select");
+  TA_CHECK(index.ndim() == 1, "index_select: index must be 1-D, got shape ", index.shape());
+  check_indices(index, x.shape()[axis], "index_select");
+  Shape out_shape = x.shape();
+  out_shape[axis] = index.numel();
+  AxisView v(x.shape(), axis);
+  Tensor y = Tensor::empty(out_shape, x.device());
+  backend_of(x).index_select(x.data(), index.data(), y.data(), v.outer, v.n, index.numel(), v.inner);
+  return y;
+}
+
+Tensor index_add(const Tensor& dy, int axis, const Tensor& index, const Shape& x_shape) {
+  AxisView v(x_shape, axis);
+  Tensor dx = Tensor::zeros(x_shape, dy.device());
+  backend_of(dy).index_add(dy.data(), index.data(), dx.data(), v.outer, v.n, index.numel(), v.inner);
+  return dx;
+}
+
+Tensor gather(const Tensor& x, int axis, const Tensor& index) {
+  check_defined(x, "gather", "x");
+  check_defined(index, "gather", "index");
+  common_device({&x, &index}, "gather");
+  axis = normalize_axis(axis, x.ndim(), "gather");
+  const Shape &xs = x.shape(), &is = index.shape();
+  bool ok = is.ndim() == xs.ndim();
+  for (int d = 0; ok && d < xs.ndim(); ++d) ok = d == axis || is[d] == xs[d];
+  TA_CHECK(ok, "gather: index shape ", is, " must match x shape ", xs, " except along axis ", axis);
+  check_indices(index, xs[axis], "gather");
+  AxisView v(xs, axis);
+  Tensor y = Tensor::empty(is, x.device());
+  backend_of(x).gather(x.data(), index.data(), y.data(), v.outer, v.n, is[axis], v.inner);
+  return y;
+}
+
+Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape& x_shape) {
+  AxisView v(x_shape, axis);
+  Tensor dx = Tensor::zeros(x_shape, dy.device());
+  backend_of(dy).scatter_add(dy.data(), index.data(), dx.data(), v.outer, v.n, index.shape()[axis], v.inner);
+  return dx;
+}
+
+// Batch dimensions broadcast like element-wise ops. The cheap cases never copy:
+// equal batch dims (one strided batched GEMM), b without batch dims and a not
+// transposed (a's batch folds into M: one big GEMM), a or b without batch dims
+// (stride 0). Other broadcasts expand the operands first.
+Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
+  check_defined(a, "matmul", "a");
+  check_defined(b, "matmul", "b");
+  Device d = common_device({&a, &b}, "matmul");
+  TA_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "matmul: both operands need at least 2 dimensions, got ", a.shape(),
+           " and ", b.shape(), " (reshape vectors to [1, n] or [n, 1])");
+  const Shape &as = a.shape(), &bs = b.shape();
+  const int an = as.ndim(), bn = bs.ndim();
+  const bool ta_ = ta == Transpose::Yes, tb_ = tb == Transpose::Yes;
+  const int64_t M = ta_ ? as[an - 1] : as[an - 2], Ka = ta_ ? as[an - 2] : as[an - 1];
+  const int64_t Kb = tb_ ? bs[bn - 1] : bs[bn - 2], N = tb_ ? bs[bn - 2] : bs[bn - 1];
+  TA_CHECK(Ka == Kb, "matmul: inner dimensions differ: a ", as, (ta_ ? " (transposed)" : ""), " gives K = ", Ka,
+           ", b ", bs, (tb_ ? " (transposed)" : ""), " gives K = ", Kb);
+  const int64_t K = Ka;
+  Shape a_batch(std::vector<int64_t>(as.begin(), as.end() - 2));
+  Shape b_batch(std::vector<int64_t>(bs.begin(), bs.end() - 2));
+  Shape batch = broadcast_shapes(a_batch, b_batch, "matmul (batch dimensions)");
+  std::vector<int64_t> out_dims = batch.vec();
+  out_dims.push_back(M);
+  out_dims.push_back(N);
+  Tensor out = Tensor::empty(Shape(out_dims), d);
+  Backend& be = backend(d);
+  const int64_t nb = batch.numel();
+  if (b_batch.numel() == 1 && !ta_ && a_batch == batch) {  // [..., M, K] @ [K, N]: fold batch into M
+    be.gemm(ta, tb, nb * M, N, K, 1.0f, a.data(), 0, b.data(), 0, 0.0f, out.data(), 0, 1);
+    return out;
+  }
+  auto operand = [&](const Tensor& x, const Shape& x_batch, int64_t rows, int64_t cols) -> std::pair<Tensor, int64_t> {
+    if (x_batch.numel() == 1) return {x, 0};
+    if (x_batch == batch) return {x, rows * cols};
+    std::vector<int64_t> full = batch.vec();
+    full.push_back(rows);
+    full.push_back(cols);
+    return {broadcast_to(x, Shape(full)), rows * cols};
+  };
+  auto [A, sa] = operand(a, a_batch, as[an - 2], as[an - 1]);
+  auto [B, sb] = operand(b, b_batch, bs[bn - 2], bs[bn - 1]);
+  be.gemm(ta, tb, M, N, K, 1.0f, A.data(), sa, B.data(), sb, 0.0f, out.data(), M * N, nb);
+  return out;
+}
+
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
+  const int64_t rows = logits.shape().outer(logits.ndim() - 1), classes = logits.shape()[logits.ndim() - 1];
+  std::vector<float> t = targets.to_vector();
+  for (size_t r = 0; r < t.size(); ++r) {
+    bool ok = std::isfinite(t[r]) && t[r] == std::floor(t[r]) &&
+              (static_cast<int64_t>(t[r]) == ignore_index || (t[r] >= 0 && t[r] < static_cast<float>(classes)));
+    TA_CHECK(ok, "cross_entropy: target ", t[r], " at row ", r, " is not a class id in [0, ", classes,
+             ") nor the ignore index ", ignore_index);
+  }
+  Tensor loss = Tensor::empty(Shape{rows}, logits.device());
+  Tensor lse = Tensor::empty(Shape{rows}, logits.device());
+  backend_of(logits).cross_entropy(logits.data(), targets.data(), loss.data(), lse.data(), rows, classes,
+                                   ignore_index);
+  return {loss, lse};
+}
+
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse, const Tensor& scale,
+                              int64_t ignore_index) {
+  const int64_t rows = lse.numel(), classes = logits.shape()[logits.ndim() - 1];
+  Tensor dlogits = Tensor::empty(logits.shape(), logits.device());
+  backend_of(logits).cross_entropy_backward(logits.data(), targets.data(), lse.data(), scale.data(), dlogits.data(),
+                                            rows, classes, ignore_index);
+  return dlogits;
+}
+
+}  // namespace ta::kernels

@@ -1,0 +1,57 @@
+// core/kernels.h — tensor-level kernels without autograd.
+//
+// Each function checks its arguments (throwing ta::Error that names the op, what
+// it got and what it expected), allocates the output on the inputs' device and
+// runs the device's backend kernel. autograd/ builds the differentiable ops on top
+// of these; nothing above core/ touches raw memory.
+#pragma once
+
+#include <utility>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/tensor.h"
+
+namespace ta::kernels {
+
+// The device all tensors share; throws naming `op` when they differ.
+Device common_device(std::initializer_list<const Tensor*> ts, const char* op);
+
+Tensor unary(UnaryOp op, const Tensor& x, float param, const char* name);
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& dy, float param);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+// The reverse of broadcasting: sums x over the dimensions where `shape` has size 1
+// or is missing, giving a tensor of `shape` (the gradient of broadcast_to).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// A view of x's storage with a new shape of the same size (x is contiguous).
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim);
+Tensor softmax(const Tensor& x, int axis, bool log);
+Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, bool log);
+Tensor cumsum(const Tensor& x, int axis, bool reverse);
+
+Tensor permute(const Tensor& x, const std::vector<int>& order);
+Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length);
+// A tensor of `shape`, zero except for dy placed at [start, start + len) along axis.
+Tensor narrow_backward(const Tensor& dy, const Shape& shape, int axis, int64_t start);
+Tensor concat(const std::vector<Tensor>& xs, int axis);
+
+// Checks that every value of `index` is a whole number in [0, bound).
+void check_indices(const Tensor& index, int64_t bound, const char* op);
+Tensor index_select(const Tensor& x, int axis, const Tensor& index);
+Tensor index_add(const Tensor& dy, int axis, const Tensor& index, const Shape& x_shape);
+Tensor gather(const Tensor& x, int axis, const Tensor& index);
+Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape& x_shape);
+
+// a [..., M, K] @ b [..., K, N] with transpose flags and broadcast batch dims.
+Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
+
+// Per-row losses and log-sum-exps of logits [rows, classes] against targets [rows].
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index);
+Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse, const Tensor& scale,
+                              int64_t ignore_index);
+
+}  // namespace ta::kernels

@@ -1,0 +1,65 @@
+// core/shape.h — the dimensions of a tensor (0 to 6 of them) and the broadcasting rule.
+//
+// A Shape is a small value type: no heap allocation, cheap to copy. Tensors are
+// always contiguous and row-major, so a shape alone fixes the memory layout:
+// the element at index (i0, ..., ik) sits at sum_j i_j * stride_j, where
+// stride_k = 1 and stride_j = stride_{j+1} * dim_{j+1}.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace ta {
+
+constexpr int kMaxDims = 6;
+using Dims = std::array<int64_t, kMaxDims>;
+
+class Shape {
+ public:
+  Shape() = default;  // a scalar: zero dimensions, one element
+  Shape(std::initializer_list<int64_t> dims);
+  explicit Shape(const std::vector<int64_t>& dims);
+
+  int ndim() const { return n_; }
+  int64_t operator[](int i) const { return d_[i]; }
+  int64_t& operator[](int i) { return d_[i]; }
+  int64_t numel() const;
+  const int64_t* begin() const { return d_.data(); }
+  const int64_t* end() const { return d_.data() + n_; }
+  std::vector<int64_t> vec() const { return {begin(), end()}; }
+  std::string str() const;  // "[2, 3]"
+
+  // The shape with dimension `axis` removed, or set to 1 when keepdim.
+  Shape reduced(int axis, bool keepdim) const;
+  // The shape with a new dimension of size `size` inserted before `axis`.
+  Shape inserted(int axis, int64_t size) const;
+
+  // Products of the dimensions before `axis`, and after it: the [outer, n, inner]
+  // view that every "along an axis" kernel works on.
+  int64_t outer(int axis) const;
+  int64_t inner(int axis) const;
+
+  friend bool operator==(const Shape& a, const Shape& b);
+
+ private:
+  Dims d_{};
+  int n_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const Shape& s);
+
+// Row-major strides of a contiguous tensor of this shape, in elements.
+Dims contiguous_strides(const Shape& s);
+
+// NumPy broadcasting: align shapes at the right; each pair of dimensions must be
+// equal or one of them 1. Throws naming `op` when they are not.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+// Maps a possibly negative axis (-1 = last) into [0, ndim); throws naming `op`.
+int normalize_axis(int axis, int ndim, const char* op);
+
+}  // namespace ta

@@ -1,0 +1,478 @@
+// tests/autograd/test_gradcheck.cpp — every differentiable op against central finite
+// differences (autograd/gradcheck.h), and the coverage test that keeps it that way.
+//
+// All cases live in one table, kGradCases: the OpInfo name the op records, a label
+// saying which shapes or arguments the case exercises, the function, and specs of its
+// inputs. Inputs are drawn when a case runs, from a Generator seeded by the case's
+// position in the table; a failure prints that seed, and gradcheck's own
+// projection uses it too, so the failure reproduces exactly.
+//
+// Each op gets plain shapes, broadcast shapes ([3,1] with [1,4], [2,3,4] with [4],
+// scalars []), and edge shapes (size-1 dims, one element, non-square). Inputs stay
+// away from kinks, where finite differences and the analytic gradient may disagree
+// legitimately (STYLE.md habit 9): relu/abs get |x| >= 0.3, maximum/minimum/max get
+// values at least 0.05 apart, log/sqrt/rsqrt/pow get positive inputs, div a
+// denominator away from 0.
+//
+// The coverage test fails when an op registers an OpInfo (autograd/node.h) without a
+// case here, or when a case's function never records the op it is named after.
+//
+// Not here: forward values (test_ops_forward.cpp), error messages (test_errors.cpp),
+// the engine's bookkeeping (test_engine.cpp).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <functional>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "autograd/gradcheck.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "core/tensor.h"
+
+namespace {
+
+using ta::Shape;
+using ta::Tensor;
+using Inputs = std::vector<Tensor>;
+using Fn = std::function<Tensor(const Inputs&)>;
+
+// ---- input specs -------------------------------------------------------------------
+
+enum class Kind {
+  Normal,        // N(mean, std)
+  Positive,      // uniform in [0.5, 2]: log, sqrt, rsqrt, pow
+  AwayFromZero,  // random sign times uniform in [0.3, 1.5]: relu, abs, denominators
+  Distinct,      // shuffled multiples of 0.1 plus an offset: max, maximum, minimum
+  Fixed,         // given values, no gradient: indices, masks, targets
+};
+
+struct In {
+  Kind kind;
+  Shape shape;
+  float a = 0.0f, b = 1.0f;   // Normal: mean and std; Distinct: a is the offset
+  std::vector<float> values;  // Fixed
+};
+
+In normal(Shape s, float mean = 0.0f, float std = 1.0f) { return {Kind::Normal, s, mean, std, {}}; }
+In positive(Shape s) { return {Kind::Positive, s, 0.0f, 1.0f, {}}; }
+In away_from_zero(Shape s) { return {Kind::AwayFromZero, s, 0.0f, 1.0f, {}}; }
+// Entries are pairwise at least 0.1 apart; two inputs with offsets 0 and 0.05 are
+// also at least 0.05 apart from each other, whatever the broadcast pairs them with.
+In distinct(Shape s, float offset = 0.0f) { return {Kind::Distinct, s, offset, 1.0f, {}}; }
+In fixed(Shape s, std::vector<float> values) { return {Kind::Fixed, s, 0.0f, 1.0f, std::move(values)}; }
+
+Tensor make_input(const In& in, ta::Generator& gen) {
+  const int64_t n = in.shape.numel();
+  std::vector<float> v(n);
+  switch (in.kind) {
+    case Kind::Fixed:
+      return Tensor::from_vector(in.values, in.shape);
+    case Kind::Normal:
+      return Tensor::normal(in.shape, in.a, in.b, gen).set_requires_grad();
+    case Kind::Positive:
+      for (float& x : v) x = 0.5f + 1.5f * gen.next_uniform();
+      break;
+    case Kind::AwayFromZero:
+      for (float& x : v) x = (gen.next_uniform() < 0.5f ? -1.0f : 1.0f) * (0.3f + 1.2f * gen.next_uniform());
+      break;
+    case Kind::Distinct:
+      for (int64_t i = 0; i < n; ++i) v[i] = in.a + 0.1f * static_cast<float>(i - n / 2);
+      for (int64_t i = n - 1; i > 0; --i) {  // Fisher-Yates
+        int64_t j = std::min<int64_t>(i, static_cast<int64_t>(gen.next_uniform() * static_cast<float>(i + 1)));
+        std::swap(v[i], v[j]);
+      }
+      break;
+  }
+  return Tensor::from_vector(v, in.shape).set_requires_grad();
+}
+
+// ---- the table ---------------------------------------------------------------------
+
+struct GradCase {
+  std::string op;     // the OpInfo name the op records
+  std::string label;  // what this case exercises
+  Fn f;
+  std::vector<In> inputs;
+  ta::GradcheckOptions options = {};
+};
+
+constexpr uint64_t kBaseSeed = 20240;
+uint64_t case_seed(size_t index) { return kBaseSeed + index; }
+
+Inputs make_inputs(const GradCase& c, uint64_t seed) {
+  ta::Generator gen(seed);
+  Inputs xs;
+  for (const In& in : c.inputs) xs.push_back(make_input(in, gen));
+  return xs;
+}
+
+using Unary = Tensor (*)(const Tensor&);
+using Binary = Tensor (*)(const Tensor&, const Tensor&);
+using Reduction = Tensor (*)(const Tensor&, std::vector<int>, bool);
+using AlongAxis = Tensor (*)(const Tensor&, int);
+
+Fn unary(Unary op) {
+  return [op](const Inputs& x) { return op(x[0]); };
+}
+Fn binary(Binary op) {
+  return [op](const Inputs& x) { return op(x[0], x[1]); };
+}
+Fn reduction(Reduction op, std::vector<int> axes, bool keepdim) {
+  return [=](const Inputs& x) { return op(x[0], axes, keepdim); };
+}
+Fn along_axis(AlongAxis op, int axis) {
+  return [=](const Inputs& x) { return op(x[0], axis); };
+}
+
+std::string str(const Shape& s) { return s.str(); }
+std::string str(const std::vector<int>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "}";
+}
+
+void add_binary_cases(std::vector<GradCase>& t) {
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{2, 3}, {2, 3}},  {{3, 1}, {1, 4}}, {{2, 3, 4}, {4}}, {{}, {2, 3}},
+      {{2, 1, 3}, {}},   {{1}, {1}},       {{1, 1}, {5, 1}}, {{4, 1, 2}, {3, 1}},
+  };
+  struct Op {
+    const char* name;
+    Binary f;
+  };
+  for (Op op : {Op{"add", ta::add}, Op{"sub", ta::sub}, Op{"mul", ta::mul}, Op{"div", ta::div},
+                Op{"maximum", ta::maximum}, Op{"minimum", ta::minimum}}) {
+    const std::string name = op.name;
+    for (const auto& [sa, sb] : shapes) {
+      std::vector<In> in = {normal(sa), normal(sb)};
+      if (name == "div") in = {normal(sa), away_from_zero(sb)};
+      if (name == "maximum" || name == "minimum") in = {distinct(sa, 0.0f), distinct(sb, 0.05f)};
+      t.push_back({name, str(sa) + " with " + str(sb), binary(op.f), in});
+    }
+  }
+}
+
+void add_scalar_cases(std::vector<GradCase>& t) {
+  t.push_back({"add_scalar", "x + 0.7", [](const Inputs& x) { return ta::add(x[0], 0.7f); }, {normal({2, 3})}});
+  t.push_back({"add_scalar", "x - 2.5, scalar", [](const Inputs& x) { return x[0] - 2.5f; }, {normal({})}});
+  t.push_back({"add_scalar", "3 - x", [](const Inputs& x) { return 3.0f - x[0]; }, {normal({4, 1})}});
+  t.push_back({"mul_scalar", "x * -1.5", [](const Inputs& x) { return ta::mul(x[0], -1.5f); }, {normal({2, 3})}});
+  t.push_back({"mul_scalar", "x / 4, scalar", [](const Inputs& x) { return x[0] / 4.0f; }, {normal({})}});
+  t.push_back({"mul_scalar", "0 * x", [](const Inputs& x) { return 0.0f * x[0]; }, {normal({1, 3})}});
+  for (float e : {2.0f, 3.0f, 0.5f, -1.5f, 1.0f, 0.0f}) {
+    auto f = [e](const Inputs& x) { return ta::pow(x[0], e); };
+    t.push_back({"pow", "positive x ^ " + std::to_string(e), f, {positive({2, 3})}});
+  }
+  for (float e : {2.0f, 3.0f}) {  // whole exponents are defined for negative bases too
+    auto f = [e](const Inputs& x) { return ta::pow(x[0], e); };
+    t.push_back({"pow", "signed x ^ " + std::to_string(e), f, {away_from_zero({3, 2})}});
+  }
+}
+
+void add_unary_cases(std::vector<GradCase>& t) {
+  auto gelu_erf = [](const Inputs& x) { return ta::gelu(x[0], ta::GeluApprox::Erf); };
+  auto gelu_tanh = [](const Inputs& x) { return ta::gelu(x[0], ta::GeluApprox::Tanh); };
+  struct Op {
+    const char* name;
+    const char* variant;
+    Fn f;
+    In (*spec)(Shape);
+  };
+  In (*plain)(Shape) = [](Shape s) { return normal(s); };
+  const std::vector<Op> ops = {
+      {"neg", "", unary(ta::neg), plain},
+      {"exp", "", unary(ta::exp), plain},
+      {"log", "", unary(ta::log), positive},
+      {"sqrt", "", unary(ta::sqrt), positive},
+      {"rsqrt", "", unary(ta::rsqrt), positive},
+      {"abs", "", unary(ta::abs), away_from_zero},
+      {"tanh", "", unary(ta::tanh), plain},
+      {"sigmoid", "", unary(ta::sigmoid), plain},
+      {"relu", "", unary(ta::relu), away_from_zero},
+      {"relu_squared", "", unary(ta::relu_squared), away_from_zero},
+      {"gelu", "erf ", gelu_erf, plain},
+      {"gelu", "tanh ", gelu_tanh, plain},
+      {"silu", "", unary(ta::silu), plain},
+      {"softplus", "", unary(ta::softplus), plain},
+  };
+  for (const Op& op : ops) {
+    for (Shape s : {Shape{2, 3}, Shape{}, Shape{4, 1, 3}}) {
+      t.push_back({op.name, std::string(op.variant) + str(s), op.f, {op.spec(s)}});
+    }
+  }
+  // Large |x|: a naive exp(-x) or exp(x) overflows to inf here and poisons the gradient.
+  for (const Op& op : ops) {
+    const std::string name = op.name;
+    if (name == "sigmoid" || name == "softplus" || name == "tanh" || name == "silu") {
+      t.push_back({op.name, "large |x| (std 12)", op.f, {normal({2, 4}, 0.0f, 12.0f)}});
+    }
+  }
+}
+
+void add_select_cases(std::vector<GradCase>& t) {
+  auto where = [](const Inputs& x) { return ta::where(x[0], x[1], x[2]); };
+  t.push_back({"where", "all [3,4]", where,
+               {fixed({3, 4}, {1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0}), normal({3, 4}), normal({3, 4})}});
+  t.push_back({"where", "mask [3,1], a [1,4], b []", where,
+               {fixed({3, 1}, {1, 0, 1}), normal({1, 4}), normal({})}});
+  t.push_back({"where", "mask [], a [2,2], b [2,2]", where, {fixed({}, {1}), normal({2, 2}), normal({2, 2})}});
+
+  auto masked_fill = [](const Inputs& x) { return ta::masked_fill(x[0], x[1], -5.0f); };
+  t.push_back({"masked_fill", "x [3,4], mask [1,4]", masked_fill, {normal({3, 4}), fixed({1, 4}, {1, 0, 0, 1})}});
+  t.push_back({"masked_fill", "x [2,3], mask [2,3]", masked_fill,
+               {normal({2, 3}), fixed({2, 3}, {0, 0, 1, 1, 0, 0})}});
+  t.push_back({"masked_fill", "x [2,2], mask all zero", masked_fill, {normal({2, 2}), fixed({2, 2}, {0, 0, 0, 0})}});
+}
+
+void add_reduction_cases(std::vector<GradCase>& t) {
+  struct Axes {
+    Shape shape;
+    std::vector<int> axes;
+    bool keepdim;
+  };
+  const std::vector<Axes> variants = {
+      {{2, 3, 4}, {}, false},   {{2, 3, 4}, {0}, false}, {{2, 3, 4}, {-1}, true}, {{2, 3, 4}, {0, 2}, false},
+      {{2, 3, 4}, {1}, true},   {{}, {}, false},         {{1, 1}, {1}, false},    {{3, 1}, {0}, true},
+  };
+  struct Op {
+    const char* name;
+    Reduction f;
+  };
+  for (Op op : {Op{"sum", ta::sum}, Op{"mean", ta::mean}, Op{"max", ta::max}, Op{"logsumexp", ta::logsumexp}}) {
+    for (const Axes& v : variants) {
+      In in = std::string(op.name) == "max" ? distinct(v.shape) : normal(v.shape);
+      std::string label = str(v.shape) + " axes " + str(v.axes) + (v.keepdim ? " keepdim" : "");
+      t.push_back({op.name, label, reduction(op.f, v.axes, v.keepdim), {in}});
+    }
+  }
+  // logsumexp(x) with x around 100: exp(100) overflows float32 unless the max is subtracted.
+  t.push_back({"logsumexp", "[3,5] around 100, axes {-1}", reduction(ta::logsumexp, {-1}, false),
+               {normal({3, 5}, 100.0f)}});
+
+  struct AxisCase {
+    Shape shape;
+    int axis;
+  };
+  const std::vector<AxisCase> axis_variants = {{{2, 5}, -1}, {{3, 4}, 0}, {{2, 3, 4}, 1}, {{3, 1}, -1}, {{1}, 0}};
+  struct AxisOp {
+    const char* name;
+    AlongAxis f;
+  };
+  for (AxisOp op : {AxisOp{"softmax", ta::softmax}, AxisOp{"log_softmax", ta::log_softmax},
+                    AxisOp{"cumsum", ta::cumsum}}) {
+    for (const AxisCase& v : axis_variants) {
+      t.push_back({op.name, str(v.shape) + " axis " + std::to_string(v.axis), along_axis(op.f, v.axis),
+                   {normal(v.shape)}});
+    }
+  }
+  // The same stability check as for logsumexp.
+  for (AxisOp op : {AxisOp{"softmax", ta::softmax}, AxisOp{"log_softmax", ta::log_softmax}}) {
+    t.push_back({op.name, "[2,5] around 100", along_axis(op.f, -1), {normal({2, 5}, 100.0f)}});
+  }
+}
+
+void add_matmul_cases(std::vector<GradCase>& t) {
+  // With transpose_a, a is stored as [..., K, M]; with transpose_b, b as [..., N, K].
+  auto stored = [](Shape s, bool transposed) {
+    if (transposed) std::swap(s[s.ndim() - 1], s[s.ndim() - 2]);
+    return s;
+  };
+  struct Dims {
+    Shape a, b;  // untransposed: a [..., M, K], b [..., K, N]
+  };
+  const std::vector<Dims> dims = {
+      {{3, 4}, {4, 5}},           // non-square
+      {{2, 1, 3, 4}, {3, 4, 2}},  // batch dims broadcast: [2,1] with [3]
+      {{2, 3, 2}, {2, 2}},        // batched with unbatched
+      {{1, 1}, {1, 1}},           // one element
+      {{1, 4}, {4, 1}},           // row times column
+      {{3, 1}, {1, 2}},           // K = 1: outer product
+  };
+  for (const Dims& d : dims) {
+    for (bool ta_ : {false, true}) {
+      for (bool tb : {false, true}) {
+        auto f = [ta_, tb](const Inputs& x) { return ta::matmul(x[0], x[1], ta_, tb); };
+        Shape sa = stored(d.a, ta_), sb = stored(d.b, tb);
+        std::string label = str(sa) + (ta_ ? "^T" : "") + " @ " + str(sb) + (tb ? "^T" : "");
+        t.push_back({"matmul", label, f, {normal(sa), normal(sb)}});
+      }
+    }
+  }
+}
+
+void add_shape_cases(std::vector<GradCase>& t) {
+  auto reshape = [](Shape to) { return [to](const Inputs& x) { return ta::reshape(x[0], to); }; };
+  t.push_back({"reshape", "[2,3,4] -> [4,6]", reshape({4, 6}), {normal({2, 3, 4})}});
+  t.push_back({"reshape", "[6] -> [2,-1]", reshape({2, -1}), {normal({6})}});
+  t.push_back({"reshape", "[] -> [1,1]", reshape({1, 1}), {normal({})}});
+  t.push_back({"reshape", "[1,4] -> [4]", reshape({4}), {normal({1, 4})}});
+  t.push_back({"reshape", "unsqueeze [3,2] axis 1", [](const Inputs& x) { return ta::unsqueeze(x[0], 1); },
+               {normal({3, 2})}});
+  t.push_back({"reshape", "squeeze [3,1,2] axis 1", [](const Inputs& x) { return ta::squeeze(x[0], 1); },
+               {normal({3, 1, 2})}});
+
+  auto permute = [](std::vector<int> order) { return [order](const Inputs& x) { return ta::permute(x[0], order); }; };
+  t.push_back({"permute", "[2,3,4] {2,0,1}", permute({2, 0, 1}), {normal({2, 3, 4})}});
+  t.push_back({"permute", "[3,4] {1,0}", permute({1, 0}), {normal({3, 4})}});
+  t.push_back({"permute", "[1,3,1] {2,1,0}", permute({2, 1, 0}), {normal({1, 3, 1})}});
+  t.push_back({"permute", "transpose [2,3,4] axes 0, 2", [](const Inputs& x) { return ta::transpose(x[0], 0, 2); },
+               {normal({2, 3, 4})}});
+
+  auto broadcast_to = [](Shape to) { return [to](const Inputs& x) { return ta::broadcast_to(x[0], to); }; };
+  t.push_back({"broadcast_to", "[3,1] -> [2,3,4]", broadcast_to({2, 3, 4}), {normal({3, 1})}});
+  t.push_back({"broadcast_to", "[] -> [2,2]", broadcast_to({2, 2}), {normal({})}});
+  t.push_back({"broadcast_to", "[4] -> [3,4]", broadcast_to({3, 4}), {normal({4})}});
+  t.push_back({"broadcast_to", "[1,1] -> [1,1]", broadcast_to({1, 1}), {normal({1, 1})}});
+
+  auto narrow = [](int axis, int64_t start, int64_t len) {
+    return [=](const Inputs& x) { return ta::narrow(x[0], axis, start, len); };
+  };
+  t.push_back({"narrow", "[5,3] axis 0 [1,4)", narrow(0, 1, 3), {normal({5, 3})}});
+  t.push_back({"narrow", "[3,5] axis 1 [1,4)", narrow(1, 1, 3), {normal({3, 5})}});
+  t.push_back({"narrow", "[2,3,4] axis -1 [3,4)", narrow(-1, 3, 1), {normal({2, 3, 4})}});
+  t.push_back({"narrow", "slice [2,6] axis 1 [-4,-1)", [](const Inputs& x) { return ta::slice(x[0], 1, -4, -1); },
+               {normal({2, 6})}});
+  t.push_back({"narrow", "split [5,2] into 2+3, second part",
+               [](const Inputs& x) { return ta::split(x[0], {2, 3}, 0)[1]; }, {normal({5, 2})}});
+
+  auto concat = [](int axis) { return [axis](const Inputs& x) { return ta::concat(x, axis); }; };
+  t.push_back({"concat", "[2,3] [1,3] [4,3] axis 0", concat(0), {normal({2, 3}), normal({1, 3}), normal({4, 3})}});
+  t.push_back({"concat", "[2,1] [2,3] axis -1", concat(-1), {normal({2, 1}), normal({2, 3})}});
+  t.push_back({"concat", "[2,3,1] [2,3,2] axis 2", concat(2), {normal({2, 3, 1}), normal({2, 3, 2})}});
+  t.push_back({"concat", "one input [2,2]", concat(0), {normal({2, 2})}});
+  t.push_back({"concat", "stack [2,3] [2,3] axis 1", [](const Inputs& x) { return ta::stack(x, 1); },
+               {normal({2, 3}), normal({2, 3})}});
+}
+
+// Index tensors repeat entries, so the backward's scatter-add must accumulate.
+void add_index_cases(std::vector<GradCase>& t) {
+  auto index_select = [](int axis) { return [axis](const Inputs& x) { return ta::index_select(x[0], axis, x[1]); }; };
+  t.push_back({"index_select", "[4,3] axis 0 {0,2,2,3,0}", index_select(0),
+               {normal({4, 3}), fixed({5}, {0, 2, 2, 3, 0})}});
+  t.push_back({"index_select", "[3,4] axis 1 {3,3,1}", index_select(1), {normal({3, 4}), fixed({3}, {3, 3, 1})}});
+  t.push_back({"index_select", "[2,3,4] axis -2 {1}", index_select(-2), {normal({2, 3, 4}), fixed({1}, {1})}});
+
+  auto gather = [](int axis) { return [axis](const Inputs& x) { return ta::gather(x[0], axis, x[1]); }; };
+  t.push_back({"gather", "[3,4] axis 1, index [3,5]", gather(1),
+               {normal({3, 4}), fixed({3, 5}, {0, 3, 3, 1, 0, 2, 2, 2, 1, 0, 3, 1, 3, 0, 3})}});
+  t.push_back({"gather", "[3,4] axis 0, index [2,4]", gather(0),
+               {normal({3, 4}), fixed({2, 4}, {2, 0, 1, 2, 2, 0, 0, 1})}});
+  t.push_back({"gather", "[2,3,2] axis -1, index [2,3,3]", gather(-1),
+               {normal({2, 3, 2}), fixed({2, 3, 3}, {0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0})}});
+
+  auto embedding = [](const Inputs& x) { return ta::embedding(x[0], x[1]); };
+  t.push_back({"embedding", "weight [5,3], ids [2,3]", embedding, {normal({5, 3}), fixed({2, 3}, {0, 4, 4, 1, 0, 0})}});
+  t.push_back({"embedding", "weight [4,2], ids [4] all the same", embedding, {normal({4, 2}), fixed({4}, {2, 2, 2, 2})}});
+  t.push_back({"embedding", "weight [1,4], ids []", embedding, {normal({1, 4}), fixed({}, {0})}});
+}
+
+void add_loss_cases(std::vector<GradCase>& t) {
+  auto cross_entropy = [](int64_t ignore_index) {
+    return [ignore_index](const Inputs& x) { return ta::cross_entropy(x[0], x[1], ignore_index); };
+  };
+  t.push_back({"cross_entropy", "[4,5], row 1 ignored", cross_entropy(-100),
+               {normal({4, 5}), fixed({4}, {1, -100, 4, 1})}});
+  t.push_back({"cross_entropy", "[2,3,5], targets [2,3]", cross_entropy(-100),
+               {normal({2, 3, 5}), fixed({2, 3}, {0, 4, 2, 2, 3, 0})}});
+  t.push_back({"cross_entropy", "[3,4] around 100", cross_entropy(-100),
+               {normal({3, 4}, 100.0f, 3.0f), fixed({3}, {3, 0, 1})}});
+  t.push_back({"cross_entropy", "[3,3], ignore_index 2", cross_entropy(2),
+               {normal({3, 3}), fixed({3}, {2, 0, 2})}});
+  t.push_back({"cross_entropy", "[2,3], every row ignored", cross_entropy(-100),
+               {normal({2, 3}), fixed({2}, {-100, -100})}});
+  t.push_back({"cross_entropy", "[1,1], one class", cross_entropy(-100), {normal({1, 1}), fixed({1}, {0})}});
+}
+
+std::vector<GradCase> build_cases() {
+  std::vector<GradCase> t;
+  add_binary_cases(t);
+  add_scalar_cases(t);
+  add_unary_cases(t);
+  add_select_cases(t);
+  add_reduction_cases(t);
+  add_matmul_cases(t);
+  add_shape_cases(t);
+  add_index_cases(t);
+  add_loss_cases(t);
+  return t;
+}
+
+const std::vector<GradCase> kGradCases = build_cases();
+
+// ---- helpers of the tests ----------------------------------------------------------
+
+std::string describe(const GradCase& c, size_t index) {
+  return c.op + " [" + c.label + "] (case " + std::to_string(index) + ", seed " + std::to_string(case_seed(index)) +
+         ")";
+}
+
+ta::GradcheckResult run_gradcheck(const GradCase& c, uint64_t seed) {
+  try {
+    ta::GradcheckOptions options = c.options;
+    options.seed = seed;
+    return ta::gradcheck(c.f, make_inputs(c, seed), options);
+  } catch (const std::exception& e) {
+    return {false, std::string("threw: ") + e.what()};
+  }
+}
+
+// Whether the graph behind `out` holds a node named `name`; an explicit-stack walk.
+bool graph_contains(const Tensor& out, const std::string& name) {
+  std::vector<ta::Node*> stack;
+  std::unordered_set<ta::Node*> seen;
+  if (out.grad_fn()) stack.push_back(out.grad_fn().get());
+  while (!stack.empty()) {
+    ta::Node* node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node).second) continue;
+    if (node->name != nullptr && std::string(node->name) == name) return true;
+    for (const auto& next : node->next) {
+      if (next) stack.push_back(next.get());
+    }
+  }
+  return false;
+}
+
+std::set<std::string> registered_names() {
+  std::set<std::string> names;
+  for (const ta::OpInfo* info : ta::registered_ops()) names.insert(info->name);
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("gradcheck: every case of the table matches central differences") {
+  for (size_t i = 0; i < kGradCases.size(); ++i) {
+    const GradCase& c = kGradCases[i];
+    ta::GradcheckResult r = run_gradcheck(c, case_seed(i));
+    CHECK_MESSAGE(r.ok, describe(c, i), ": ", r.message);
+  }
+}
+
+TEST_CASE("gradcheck coverage: every registered op has a case, and the case records it") {
+  const std::set<std::string> registered = registered_names();
+  REQUIRE_FALSE(registered.empty());
+  CHECK_MESSAGE(registered.size() == ta::registered_ops().size(), "two OpInfos share a name");
+
+  for (const std::string& name : registered) {
+    bool covered = std::any_of(kGradCases.begin(), kGradCases.end(), [&](const GradCase& c) { return c.op == name; });
+    CHECK_MESSAGE(covered, "op '", name,
+                  "' registers an OpInfo but has no case in tests/autograd/test_gradcheck.cpp: add one to the table");
+  }
+
+  for (size_t i = 0; i < kGradCases.size(); ++i) {
+    const GradCase& c = kGradCases[i];
+    INFO(describe(c, i));
+    CHECK_MESSAGE(registered.count(c.op) == 1, "the case names an op that no OpInfo registers");
+    try {
+      Tensor out = c.f(make_inputs(c, case_seed(i)));
+      CHECK_MESSAGE(graph_contains(out, c.op), "the graph of the case's output has no '", c.op, "' node");
+    } catch (const std::exception& e) {
+      FAIL_CHECK("the case threw: ", e.what());
+    }
+  }
+}
