@@ -46,7 +46,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
     TA_CHECK(!n->used, "backward: the graph through op '", n->name, "' was already used by an earlier backward() ",
              "and its saved tensors freed; run the forward pass again");
     for (auto& child : n->next) {
-      if (!child) continue;
+      if (!child || child->reusable) continue;  // leaf sinks run on arrival, uncounted
       if (child->visit_mark != mark) {
         child->visit_mark = mark;
         child->pending = 0;
@@ -72,7 +72,12 @@ void backward(const Tensor& root, const Tensor& grad_out) {
     for (size_t i = 0; i < n->next.size(); ++i) {
       std::shared_ptr<Node>& child = n->next[i];
       if (!child) continue;
-      if (i < grads.size() && grads[i].defined()) accumulate(*child, grads[i]);
+      const bool has_grad = i < grads.size() && grads[i].defined();
+      if (child->reusable) {  // a leaf: add into its .grad right away
+        if (has_grad) child->backward(grads[i]);
+        continue;
+      }
+      if (has_grad) accumulate(*child, grads[i]);
       if (--child->pending == 0) ready.push_back(child);
     }
   }

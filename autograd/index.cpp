@@ -36,6 +36,7 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   check_defined(weight, "embedding", "weight");
   check_defined(ids, "embedding", "ids");
   TA_CHECK(weight.ndim() == 2, "embedding: weight must be [vocab, dim], got shape ", weight.shape());
+  kernels::check_indices(ids, weight.shape()[0], "embedding");
   const Tensor flat_ids = kernels::reshape(ids, Shape{ids.numel()});
   Tensor rows = kernels::index_select(weight, 0, flat_ids);
   Tensor y = kernels::reshape(rows, ids.shape().inserted(ids.ndim(), weight.shape()[1]));

@@ -36,6 +36,8 @@ static thread_local bool grad_mode = true;
 bool grad_enabled() { return grad_mode; }
 NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
 NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(grad_mode) { grad_mode = true; }
+EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
 
 // ---- recording ---------------------------------------------------------------------
 
@@ -74,6 +76,11 @@ static void record_impl(const OpInfo& op, Tensor& out, const Range& inputs, Back
 
 void record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs, BackwardFn fn) {
   if (!needs_grad(inputs)) return;
+  record_impl(op, out, inputs, std::move(fn));
+}
+
+void record_always(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs, BackwardFn fn) {
+  if (!grad_mode) return;
   record_impl(op, out, inputs, std::move(fn));
 }
 

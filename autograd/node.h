@@ -78,6 +78,19 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Turns recording back on inside a NoGradGuard (gradient checkpointing recomputes
+// its block with recording on while the backward pass runs).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // --- recording, for op implementations ---------------------------------------------
 // True when an op on these inputs must record a node.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
@@ -86,5 +99,8 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs);
 // Tensor where no gradient is needed, which the engine then skips).
 void record(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs, BackwardFn fn);
 void record(const OpInfo& op, Tensor& out, const std::vector<Tensor>& inputs, BackwardFn fn);
+// Records even when no input requires a gradient (grad mode still has to be on):
+// for ops whose backward reaches parameters captured inside them (checkpoint).
+void record_always(const OpInfo& op, Tensor& out, std::initializer_list<const Tensor*> inputs, BackwardFn fn);
 
 }  // namespace ta

@@ -74,7 +74,11 @@ Tensor cumsum(const Tensor& x, int axis);
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 
 // ---- shapes (autograd/shape.cpp) -----------------------------------------------
-Tensor reshape(const Tensor& x, const Shape& shape);  // free: shares storage; one dim may be -1
+// Free: shares storage. In the list forms one dimension may be -1, inferred from the
+// element count: reshape(x, {-1, 64}).
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor reshape(const Tensor& x, std::initializer_list<int64_t> dims);
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor permute(const Tensor& x, const std::vector<int>& order);  // copies
 Tensor transpose(const Tensor& x, int axis0, int axis1);        // copies
 Tensor unsqueeze(const Tensor& x, int axis);
@@ -95,6 +99,11 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index);
 Tensor gather(const Tensor& x, int axis, const Tensor& index);
 // weight [V, D], ids of any shape with values in [0, V) -> ids.shape + [D].
 Tensor embedding(const Tensor& weight, const Tensor& ids);
+
+// ---- normalization over the last axis (autograd/norm.cpp) -------------------------
+// gamma, beta of shape [last dim], or undefined Tensor() for none. Fused kernels.
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps = 1e-5f);
+Tensor rms_norm(const Tensor& x, const Tensor& gamma, float eps = 1e-6f);
 
 // ---- losses (autograd/loss.cpp) ---------------------------------------------------
 // Mean over rows of -log softmax(logits)[target], logits [..., C], targets [...]

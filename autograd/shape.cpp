@@ -14,28 +14,37 @@ const OpInfo kReshape("reshape"), kPermute("permute"), kBroadcastTo("broadcast_t
     kConcat("concat");
 }
 
-// One dimension may be -1: it takes whatever size makes the element counts agree.
 Tensor reshape(const Tensor& x, const Shape& shape) {
+  Tensor y = kernels::reshape(x, shape);
+  record(kReshape, y, {&x}, [xs = x.shape()](const Tensor& g) -> Grads { return {kernels::reshape(g, xs)}; });
+  return y;
+}
+
+// One dimension may be -1: it takes whatever size makes the element counts agree.
+Tensor reshape(const Tensor& x, const std::vector<int64_t>& dims) {
   check_defined(x, "reshape", "x");
-  Shape target = shape;
+  std::vector<int64_t> target = dims;
   int infer = -1;
   int64_t known = 1;
-  for (int d = 0; d < shape.ndim(); ++d) {
-    if (shape[d] == -1) {
-      TA_CHECK(infer < 0, "reshape: only one dimension may be -1, got ", shape);
-      infer = d;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] == -1) {
+      TA_CHECK(infer < 0, "reshape: only one dimension may be -1");
+      infer = static_cast<int>(d);
     } else {
-      known *= shape[d];
+      TA_CHECK(dims[d] >= 0, "reshape: dimension ", d, " is ", dims[d], " (sizes must be >= 0, or -1 to infer)");
+      known *= dims[d];
     }
   }
   if (infer >= 0) {
     TA_CHECK(known > 0 && x.numel() % known == 0, "reshape: cannot view ", x.shape(), " (", x.numel(),
-             " elements) as ", shape);
+             " elements) with ", known, " elements per -1 slot");
     target[infer] = x.numel() / known;
   }
-  Tensor y = kernels::reshape(x, target);
-  record(kReshape, y, {&x}, [xs = x.shape()](const Tensor& g) -> Grads { return {kernels::reshape(g, xs)}; });
-  return y;
+  return reshape(x, Shape(target));
+}
+
+Tensor reshape(const Tensor& x, std::initializer_list<int64_t> dims) {
+  return reshape(x, std::vector<int64_t>(dims));
 }
 
 // y = x with axes reordered;  dx = g permuted by the inverse order.
@@ -59,6 +68,7 @@ Tensor transpose(const Tensor& x, int axis0, int axis1) {
 
 Tensor unsqueeze(const Tensor& x, int axis) {
   check_defined(x, "unsqueeze", "x");
+  TA_CHECK(x.ndim() < kMaxDims, "unsqueeze: ", x.shape(), " already has the maximum of ", kMaxDims, " dimensions");
   return reshape(x, x.shape().inserted(normalize_axis(axis, x.ndim() + 1, "unsqueeze"), 1));
 }
 

@@ -115,6 +115,35 @@ class Backend {
                     int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
                     int64_t batch) = 0;
 
+  // --- normalization over the last axis of [rows, dim] ----------------------
+  // LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,
+  //   rstd = 1 / sqrt(mean((x - mu)^2) + eps),  y = (x - mu) rstd * gamma + beta.
+  // gamma and beta may be null (no affine part); mean and rstd ([rows]) are saved.
+  virtual void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                          int64_t rows, int64_t dim, float eps, bool subtract_mean) = 0;
+  // With xhat = (x - mu) rstd and dxhat = dy * gamma:
+  //   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))   (RMSNorm: no mean(dxhat) term)
+  //   dgamma = sum over rows of dy xhat,  dbeta = sum over rows of dy  (when not null)
+  virtual void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
+                                   const float* dy, float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t dim,
+                                   bool subtract_mean) = 0;
+
+  // --- optimizer updates, in place on n parameters ---------------------------
+  // SGD with momentum mu and weight decay wd (added to the gradient):
+  //   d = g + wd p;  buf = mu buf + d (buf = d on the first step);
+  //   p -= lr (nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
+  virtual void sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
+                          float weight_decay, bool nesterov, bool first_step) = 0;
+  // Adam (Kingma & Ba) with bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t:
+  //   g' = g + wd p            (Adam: L2 decay folded into the gradient), or g' = g (AdamW)
+  //   m = beta1 m + (1 - beta1) g';  v = beta2 v + (1 - beta2) g'^2
+  //   p -= lr (m / c1) / (sqrt(v / c2) + eps)
+  //   p -= lr wd p             (AdamW only: decay decoupled from the gradient, applied first)
+  virtual void adam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                           float eps, float weight_decay, bool decoupled, float c1, float c2) = 0;
+  // sum of squares of x, accumulated in double (for gradient-norm clipping)
+  virtual double sum_of_squares(const float* x, int64_t n) = 0;
+
   // --- loss ---------------------------------------------------------------
   // Per row r of logits [rows, classes] with integer target t_r:
   // lse_r = log sum_c exp(logits_rc); loss_r = lse_r - logits_{r t_r}, or 0 when t_r == ignore.

@@ -96,6 +96,15 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   return reshape(y, shape);
 }
 
+void assign(const Tensor& dst, const Tensor& src) {
+  check_defined(dst, "assign", "dst");
+  check_defined(src, "assign", "src");
+  common_device({&dst, &src}, "assign");
+  TA_CHECK(dst.shape() == src.shape(), "assign: source shape ", src.shape(), " does not match destination shape ",
+           dst.shape());
+  backend_of(dst).copy(src.data(), dst.data(), dst.numel());
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape) {
   check_defined(x, "reshape", "x");
   TA_CHECK(shape.numel() == x.numel(), "reshape: cannot view ", x.shape(), " (", x.numel(), " elements) as ", shape,
@@ -175,9 +184,11 @@ Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
   out_shape[axis] = length;
   AxisView v(s, axis);
   if (v.outer == 1) {  // a contiguous block of the storage: a free view
-    Tensor y = reshape(x, out_shape);
-    y.impl()->offset += start * v.inner;
-    return y;
+    auto impl = std::make_shared<TensorImpl>();
+    impl->shape = out_shape;
+    impl->storage = x.impl()->storage;
+    impl->offset = x.impl()->offset + start * v.inner;
+    return Tensor(std::move(impl));
   }
   Tensor y = Tensor::empty(out_shape, x.device());
   backend_of(x).copy_rows(x.data() + start * v.inner, v.n * v.inner, y.data(), length * v.inner, v.outer,
@@ -296,7 +307,9 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
   const int64_t K = Ka;
   Shape a_batch(std::vector<int64_t>(as.begin(), as.end() - 2));
   Shape b_batch(std::vector<int64_t>(bs.begin(), bs.end() - 2));
-  Shape batch = broadcast_shapes(a_batch, b_batch, "matmul (batch dimensions)");
+  TA_CHECK(can_broadcast(a_batch, b_batch), "matmul: batch dimensions of a ", as, " and b ", bs,
+           " cannot be broadcast together (", a_batch, " vs ", b_batch, ")");
+  Shape batch = broadcast_shapes(a_batch, b_batch, "matmul");
   std::vector<int64_t> out_dims = batch.vec();
   out_dims.push_back(M);
   out_dims.push_back(N);
@@ -319,6 +332,71 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
   auto [B, sb] = operand(b, b_batch, bs[bn - 2], bs[bn - 1]);
   be.gemm(ta, tb, M, N, K, 1.0f, A.data(), sa, B.data(), sb, 0.0f, out.data(), M * N, nb);
   return out;
+}
+
+NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, bool subtract_mean) {
+  const char* name = subtract_mean ? "layer_norm" : "rms_norm";
+  check_defined(x, name, "x");
+  TA_CHECK(x.ndim() >= 1 && x.shape()[x.ndim() - 1] > 0, name, ": x needs a non-empty last axis, got shape ",
+           x.shape());
+  TA_CHECK(eps >= 0.0f && std::isfinite(eps), name, ": eps must be finite and >= 0, got ", eps);
+  const int64_t dim = x.shape()[x.ndim() - 1], rows = x.numel() / dim;
+  for (const Tensor* p : {&gamma, &beta})
+    if (p->defined()) {
+      common_device({&x, p}, name);
+      TA_CHECK(p->shape() == Shape{dim}, name, ": gain and bias must have shape [", dim, "] (the last axis of x ",
+               x.shape(), "), got ", p->shape());
+    }
+  NormResult r{Tensor::empty(x.shape(), x.device()), Tensor::empty(Shape{rows}, x.device()),
+               Tensor::empty(Shape{rows}, x.device())};
+  backend_of(x).layer_norm(x.data(), gamma.defined() ? gamma.data() : nullptr, beta.defined() ? beta.data() : nullptr,
+                           r.y.data(), r.mean.data(), r.rstd.data(), rows, dim, eps, subtract_mean);
+  return r;
+}
+
+std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                                        const Tensor& rstd, const Tensor& dy, bool subtract_mean) {
+  const int64_t dim = x.shape()[x.ndim() - 1], rows = x.numel() / dim;
+  Tensor dx = Tensor::empty(x.shape(), x.device());
+  Tensor dgamma = gamma.defined() ? Tensor::empty(gamma.shape(), x.device()) : Tensor();
+  Tensor dbeta = beta.defined() ? Tensor::empty(beta.shape(), x.device()) : Tensor();
+  backend_of(x).layer_norm_backward(x.data(), gamma.defined() ? gamma.data() : nullptr, mean.data(), rstd.data(),
+                                    dy.data(), dx.data(), dgamma.defined() ? dgamma.data() : nullptr,
+                                    dbeta.defined() ? dbeta.data() : nullptr, rows, dim, subtract_mean);
+  return {dx, dgamma, dbeta};
+}
+
+static void check_same_shape(const Tensor& a, const Tensor& b, const char* op, const char* what) {
+  check_defined(b, op, what);
+  common_device({&a, &b}, op);
+  TA_CHECK(a.shape() == b.shape(), op, ": ", what, " has shape ", b.shape(), ", the parameter ", a.shape());
+}
+
+void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, float lr, float momentum, float weight_decay,
+                bool nesterov, bool first_step) {
+  check_defined(p, "sgd_update", "p");
+  check_same_shape(p, g, "sgd_update", "gradient");
+  if (momentum != 0.0f) check_same_shape(p, buf, "sgd_update", "momentum buffer");
+  backend_of(p).sgd_update(p.data(), g.data(), momentum != 0.0f ? buf.data() : nullptr, p.numel(), lr, momentum,
+                           weight_decay, nesterov, first_step);
+}
+
+void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, float lr, float beta1,
+                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step) {
+  check_defined(p, "adam_update", "p");
+  check_same_shape(p, g, "adam_update", "gradient");
+  check_same_shape(p, m, "adam_update", "first moment");
+  check_same_shape(p, v, "adam_update", "second moment");
+  TA_CHECK(step >= 1, "adam_update: step counts from 1, got ", step);
+  const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step)));
+  const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step)));
+  backend_of(p).adam_update(p.data(), g.data(), m.data(), v.data(), p.numel(), lr, beta1, beta2, eps, weight_decay,
+                            decoupled, c1, c2);
+}
+
+double sum_of_squares(const Tensor& x) {
+  check_defined(x, "sum_of_squares", "x");
+  return backend_of(x).sum_of_squares(x.data(), x.numel());
 }
 
 std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {

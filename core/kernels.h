@@ -26,6 +26,10 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);
 // or is missing, giving a tensor of `shape` (the gradient of broadcast_to).
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
+// Overwrites dst's values with src's (same shape and device), in place: every handle
+// to dst sees the change. For loading weights; ops never write into their inputs.
+void assign(const Tensor& dst, const Tensor& src);
+
 // A view of x's storage with a new shape of the same size (x is contiguous).
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim);
@@ -48,6 +52,24 @@ Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape&
 
 // a [..., M, K] @ b [..., K, N] with transpose flags and broadcast batch dims.
 Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
+
+// LayerNorm / RMSNorm over the last axis; gamma, beta may be undefined. Returns
+// {y, mean, rstd} (the last two per row, for the backward).
+struct NormResult {
+  Tensor y, mean, rstd;
+};
+NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, bool subtract_mean);
+// Returns {dx, dgamma, dbeta} (dgamma, dbeta undefined when gamma, beta were).
+std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                                        const Tensor& rstd, const Tensor& dy, bool subtract_mean);
+
+// In-place optimizer updates of parameter p from gradient g (see core/backend.h for
+// the formulas); state tensors (buf, m, v) have p's shape.
+void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, float lr, float momentum, float weight_decay,
+                bool nesterov, bool first_step);
+void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, float lr, float beta1,
+                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step);
+double sum_of_squares(const Tensor& x);
 
 // Per-row losses and log-sum-exps of logits [rows, classes] against targets [rows].
 std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index);

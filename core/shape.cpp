@@ -82,6 +82,14 @@ Dims contiguous_strides(const Shape& s) {
   return st;
 }
 
+bool can_broadcast(const Shape& a, const Shape& b) {
+  for (int i = 1; i <= std::min(a.ndim(), b.ndim()); ++i) {
+    int64_t da = a[a.ndim() - i], db = b[b.ndim() - i];
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   if (a == b) return a;
   int n = std::max(a.ndim(), b.ndim());

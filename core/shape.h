@@ -55,6 +55,9 @@ std::ostream& operator<<(std::ostream& os, const Shape& s);
 // Row-major strides of a contiguous tensor of this shape, in elements.
 Dims contiguous_strides(const Shape& s);
 
+// True when NumPy broadcasting accepts the pair (see broadcast_shapes).
+bool can_broadcast(const Shape& a, const Shape& b);
+
 // NumPy broadcasting: align shapes at the right; each pair of dimensions must be
 // equal or one of them 1. Throws naming `op` when they are not.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);

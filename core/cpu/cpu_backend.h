@@ -1,7 +1,7 @@
 // core/cpu/cpu_backend.h — the CPU implementation of the kernel list in core/backend.h.
 //
 // Each group of kernels lives in its own file: elementwise.cpp, reduce.cpp (reductions,
-// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp,
+// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, optim.cpp,
 // and cpu_backend.cpp (memory, creation, random numbers).
 #pragma once
 
@@ -52,6 +52,18 @@ class CpuBackend final : public Backend {
   void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
             int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
             int64_t batch) override;
+
+  void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                  int64_t rows, int64_t dim, float eps, bool subtract_mean) override;
+  void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                           float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t dim,
+                           bool subtract_mean) override;
+
+  void sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float weight_decay,
+                  bool nesterov, bool first_step) override;
+  void adam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                   float eps, float weight_decay, bool decoupled, float c1, float c2) override;
+  double sum_of_squares(const float* x, int64_t n) override;
 
   void cross_entropy(const float* logits, const float* targets, float* loss, float* lse, int64_t rows,
                      int64_t classes, int64_t ignore_index) override;

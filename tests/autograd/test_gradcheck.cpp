@@ -1,7 +1,7 @@
 // tests/autograd/test_gradcheck.cpp — every differentiable op against central finite
 // differences (autograd/gradcheck.h), and the coverage test that keeps it that way.
 //
-// All cases live in one table, kGradCases: the OpInfo name the op records, a label
+// All cases live in one table, grad_cases(): the OpInfo name the op records, a label
 // saying which shapes or arguments the case exercises, the function, and specs of its
 // inputs. Inputs are drawn when a case runs, from a Generator seeded by the case's
 // position in the table; a failure prints that seed, and gradcheck's own
@@ -28,6 +28,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "autograd/checkpoint.h"
+#include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
@@ -305,7 +307,10 @@ void add_matmul_cases(std::vector<GradCase>& t) {
 }
 
 void add_shape_cases(std::vector<GradCase>& t) {
-  auto reshape = [](Shape to) { return [to](const Inputs& x) { return ta::reshape(x[0], to); }; };
+  // The target shape is built when the case runs: a Shape holding -1 may throw.
+  auto reshape = [](std::vector<int64_t> to) {
+    return [to](const Inputs& x) { return ta::reshape(x[0], Shape(to)); };
+  };
   t.push_back({"reshape", "[2,3,4] -> [4,6]", reshape({4, 6}), {normal({2, 3, 4})}});
   t.push_back({"reshape", "[6] -> [2,-1]", reshape({2, -1}), {normal({6})}});
   t.push_back({"reshape", "[] -> [1,1]", reshape({1, 1}), {normal({})}});
@@ -387,6 +392,36 @@ void add_loss_cases(std::vector<GradCase>& t) {
   t.push_back({"cross_entropy", "[1,1], one class", cross_entropy(-100), {normal({1, 1}), fixed({1}, {0})}});
 }
 
+void add_norm_cases(std::vector<GradCase>& t) {
+  // layer_norm / rms_norm over the last axis; gamma and beta may be left undefined.
+  auto layer_norm = [](const Inputs& x) { return ta::layer_norm(x[0], x[1], x[2]); };
+  auto layer_norm_gamma = [](const Inputs& x) { return ta::layer_norm(x[0], x[1], Tensor()); };
+  auto layer_norm_bare = [](const Inputs& x) { return ta::layer_norm(x[0], Tensor(), Tensor()); };
+  t.push_back({"layer_norm", "x [3,5], gamma, beta", layer_norm, {normal({3, 5}), normal({5}), normal({5})}});
+  t.push_back({"layer_norm", "x [2,3,4], gamma only", layer_norm_gamma, {normal({2, 3, 4}), normal({4})}});
+  t.push_back({"layer_norm", "x [2,6], neither", layer_norm_bare, {normal({2, 6})}});
+  t.push_back({"layer_norm", "x [4], one row", layer_norm, {normal({4}), normal({4}), normal({4})}});
+  t.push_back({"layer_norm", "x [3,1]: a single feature", layer_norm, {normal({3, 1}), normal({1}), normal({1})}});
+
+  auto rms_norm = [](const Inputs& x) { return ta::rms_norm(x[0], x[1]); };
+  auto rms_norm_bare = [](const Inputs& x) { return ta::rms_norm(x[0], Tensor()); };
+  t.push_back({"rms_norm", "x [3,5], gamma", rms_norm, {normal({3, 5}), normal({5})}});
+  t.push_back({"rms_norm", "x [2,3,4], no gamma", rms_norm_bare, {normal({2, 3, 4})}});
+  t.push_back({"rms_norm", "x [2,1], gamma", rms_norm, {away_from_zero({2, 1}), normal({1})}});
+}
+
+// checkpoint(f, x): the block's parameter w is captured by f, not passed as x, so its
+// gradient arrives through the recomputation in backward.
+void add_checkpoint_cases(std::vector<GradCase>& t) {
+  auto block = [](const Inputs& xs) {
+    Tensor w = xs[1];
+    return ta::checkpoint([w](const Tensor& x) { return ta::tanh(ta::matmul(x, w)) * x; }, xs[0]);
+  };
+  t.push_back({"checkpoint", "x [2,3] and captured w [3,3]", block, {normal({2, 3}), normal({3, 3})}});
+  t.push_back({"checkpoint", "x without gradient, captured w [3,3]", block,
+               {fixed({2, 3}, {0.5f, -1, 2, 0, 1, -0.5f}), normal({3, 3})}});
+}
+
 std::vector<GradCase> build_cases() {
   std::vector<GradCase> t;
   add_binary_cases(t);
@@ -397,11 +432,18 @@ std::vector<GradCase> build_cases() {
   add_matmul_cases(t);
   add_shape_cases(t);
   add_index_cases(t);
+  add_norm_cases(t);
+  add_checkpoint_cases(t);
   add_loss_cases(t);
   return t;
 }
 
-const std::vector<GradCase> kGradCases = build_cases();
+// Built on first use, inside a test, so that a throwing constructor fails a test
+// rather than the whole program.
+const std::vector<GradCase>& grad_cases() {
+  static const std::vector<GradCase> cases = build_cases();
+  return cases;
+}
 
 // ---- helpers of the tests ----------------------------------------------------------
 
@@ -446,33 +488,70 @@ std::set<std::string> registered_names() {
 }  // namespace
 
 TEST_CASE("gradcheck: every case of the table matches central differences") {
-  for (size_t i = 0; i < kGradCases.size(); ++i) {
-    const GradCase& c = kGradCases[i];
+  const std::vector<GradCase>& cases = grad_cases();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const GradCase& c = cases[i];
     ta::GradcheckResult r = run_gradcheck(c, case_seed(i));
     CHECK_MESSAGE(r.ok, describe(c, i), ": ", r.message);
   }
 }
 
 TEST_CASE("gradcheck coverage: every registered op has a case, and the case records it") {
+  const std::vector<GradCase>& cases = grad_cases();
   const std::set<std::string> registered = registered_names();
   REQUIRE_FALSE(registered.empty());
   CHECK_MESSAGE(registered.size() == ta::registered_ops().size(), "two OpInfos share a name");
 
   for (const std::string& name : registered) {
-    bool covered = std::any_of(kGradCases.begin(), kGradCases.end(), [&](const GradCase& c) { return c.op == name; });
+    bool covered = std::any_of(cases.begin(), cases.end(), [&](const GradCase& c) { return c.op == name; });
     CHECK_MESSAGE(covered, "op '", name,
                   "' registers an OpInfo but has no case in tests/autograd/test_gradcheck.cpp: add one to the table");
   }
 
-  for (size_t i = 0; i < kGradCases.size(); ++i) {
-    const GradCase& c = kGradCases[i];
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const GradCase& c = cases[i];
     INFO(describe(c, i));
     CHECK_MESSAGE(registered.count(c.op) == 1, "the case names an op that no OpInfo registers");
     try {
       Tensor out = c.f(make_inputs(c, case_seed(i)));
       CHECK_MESSAGE(graph_contains(out, c.op), "the graph of the case's output has no '", c.op, "' node");
     } catch (const std::exception& e) {
-      FAIL_CHECK("the case threw: ", e.what());
+      FAIL_CHECK("the case threw: ", std::string(e.what()));
     }
   }
+}
+
+TEST_CASE("gradcheck table: every gradient has its input's shape") {
+  // gradcheck compares values element by element, so a gradient of the right size
+  // but the wrong shape ([4,3] for a [3,4] input) would slip through it.
+  const std::vector<GradCase>& cases = grad_cases();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const GradCase& c = cases[i];
+    INFO(describe(c, i));
+    try {
+      Inputs xs = make_inputs(c, case_seed(i));
+      ta::backward(ta::sum(c.f(xs)));
+      for (size_t k = 0; k < xs.size(); ++k) {
+        if (!xs[k].requires_grad() || !xs[k].grad().defined()) continue;
+        CHECK_MESSAGE(xs[k].grad().shape() == xs[k].shape(), "input ", k);
+      }
+    } catch (const std::exception& e) {
+      FAIL_CHECK("the case threw: ", std::string(e.what()));
+    }
+  }
+}
+
+TEST_CASE("gradcheck itself: a wrong gradient fails, and the graph walk finds nodes") {
+  // f(x) = x * detach(x) has derivative 2x, but backward only sees x: gradcheck must
+  // say so, or every pass above means nothing.
+  auto wrong = [](const Inputs& x) { return x[0] * x[0].detach(); };
+  ta::Generator gen(3);
+  Inputs xs = {make_input(positive({2, 3}), gen)};
+  CHECK_FALSE(ta::gradcheck(wrong, xs).ok);
+  CHECK(ta::gradcheck([](const Inputs& x) { return x[0] * x[0]; }, xs).ok);
+
+  Tensor out = ta::exp(xs[0] * 2.0f);
+  CHECK(graph_contains(out, "exp"));
+  CHECK(graph_contains(out, "mul_scalar"));
+  CHECK_FALSE(graph_contains(out, "log"));
 }

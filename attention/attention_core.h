@@ -1,0 +1,25 @@
+// attention/attention_core.h — the part of multi-head attention that variants replace.
+//
+// Multi-head attention projects x to queries, keys and values, splits them into
+// heads, lets a core mix each head's values, and projects the heads back. Exact
+// softmax, kernelized (Performer) and sparse attention differ only in the core, so
+// they share everything else (attention/multi_head.h).
+#pragma once
+
+#include "core/tensor.h"
+
+namespace ta {
+
+class AttentionCore {
+ public:
+  virtual ~AttentionCore() = default;
+  // q [batch, heads, n_q, d_head], k and v [batch, heads, n_k, d_head];
+  // key_padding_mask [batch, n_k] with 1 at padded keys, or undefined.
+  // Causal: query i (counted from the end, so that a query block can continue a
+  // cache) sees keys j <= i + (n_k - n_q). Returns [batch, heads, n_q, d_head].
+  virtual Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                         const Tensor& key_padding_mask) = 0;
+  virtual const char* name() const = 0;
+};
+
+}  // namespace ta

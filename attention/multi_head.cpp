@@ -1,0 +1,69 @@
+#include "attention/multi_head.h"
+
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+namespace {
+struct KVCache : MixerState {
+  Tensor k, v;  // [batch, heads, t, d_head]
+};
+}  // namespace
+
+MultiHeadAttention::MultiHeadAttention(const Options& o, std::unique_ptr<AttentionCore> core_, Generator& gen)
+    : options(o), core(std::move(core_)) {
+  TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "MultiHeadAttention: d_model (", o.d_model,
+           ") must be a positive multiple of heads (", o.heads, ")");
+  d_head = o.d_model / o.heads;
+  qkv = register_module("qkv", std::make_shared<Linear>(o.d_model, 3 * o.d_model, gen, o.bias, o.init_std));
+  out = register_module("out", std::make_shared<Linear>(o.d_model, o.d_model, gen, o.bias, o.init_std));
+  if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(d_head, o.rotary_dims);
+}
+
+void MultiHeadAttention::project(const Tensor& x, int64_t offset, Tensor& q, Tensor& k, Tensor& v) const {
+  TA_CHECK(x.ndim() == 3 && x.size(2) == options.d_model, name(), ": expected x [batch, n, ", options.d_model,
+           "], got ", x.shape());
+  const int64_t b = x.size(0), n = x.size(1);
+  // [b, n, 3 d] -> [b, n, 3, heads, d_head] -> [3, b, heads, n, d_head]; the three
+  // slices along the leading axis are free views.
+  Tensor t = permute(reshape(qkv->forward(x), Shape{b, n, 3, options.heads, d_head}), {2, 0, 3, 1, 4});
+  q = reshape(narrow(t, 0, 0, 1), Shape{b, options.heads, n, d_head});
+  k = reshape(narrow(t, 0, 1, 1), Shape{b, options.heads, n, d_head});
+  v = reshape(narrow(t, 0, 2, 1), Shape{b, options.heads, n, d_head});
+  if (rope_) {
+    q = rope_->apply(q, offset);
+    k = rope_->apply(k, offset);
+  }
+}
+
+Tensor MultiHeadAttention::merge_heads(const Tensor& o) const {
+  const int64_t b = o.size(0), n = o.size(2);
+  return out->forward(reshape(permute(o, {0, 2, 1, 3}), Shape{b, n, options.d_model}));
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_mask) {
+  Tensor q, k, v;
+  project(x, 0, q, k, v);
+  return merge_heads(core->forward(q, k, v, options.causal, key_padding_mask));
+}
+
+std::unique_ptr<MixerState> MultiHeadAttention::start_decoding(int64_t) const {
+  TA_CHECK(options.causal, name(), ": incremental decoding needs causal attention");
+  return std::make_unique<KVCache>();
+}
+
+Tensor MultiHeadAttention::step(const Tensor& x_t, MixerState& state) {
+  auto* cache = dynamic_cast<KVCache*>(&state);
+  TA_CHECK(cache != nullptr, name(), ": step() got a state from another kind of mixer");
+  TA_CHECK(x_t.ndim() == 3 && x_t.size(1) == 1, name(), ": step() expects one token [batch, 1, d_model], got ",
+           x_t.shape());
+  Tensor q, k, v;
+  project(x_t, cache->position, q, k, v);
+  cache->k = cache->k.defined() ? concat({cache->k, k}, 2) : k;
+  cache->v = cache->v.defined() ? concat({cache->v, v}, 2) : v;
+  cache->position += 1;
+  return merge_heads(core->forward(q, cache->k, cache->v, /*causal=*/true, Tensor()));
+}
+
+}  // namespace ta

@@ -1,0 +1,49 @@
+// attention/multi_head.h — multi-head attention as a TokenMixer, with a pluggable core.
+#pragma once
+
+#include <memory>
+
+#include "attention/attention_core.h"
+#include "layers/linear.h"
+#include "layers/position.h"
+#include "layers/token_mixer.h"
+
+namespace ta {
+
+class MultiHeadAttention : public TokenMixer {
+ public:
+  struct Options {
+    int64_t d_model = 128;
+    int64_t heads = 4;
+    bool causal = true;
+    bool bias = true;
+    int64_t rotary_dims = 0;  // > 0: RoPE on that many dims of each head's q and k
+    float init_std = 0.02f;
+  };
+  MultiHeadAttention(const Options& options, std::unique_ptr<AttentionCore> core, Generator& gen);
+
+  // [q | k | v] = x W_qkv^T (one GEMM), split into heads [batch, heads, n, d_head],
+  // out = core(q, k, v) merged back to [batch, n, d_model], then projected by W_o.
+  Tensor forward(const Tensor& x, const Tensor& key_padding_mask = Tensor()) override;
+  bool causal() const override { return options.causal; }
+  const char* name() const override { return core->name(); }
+  std::vector<Tensor> residual_output_weights() const override { return {out->weight}; }
+
+  // Decoding keeps every past key and value (a KV cache) and attends from the new
+  // token to all of them.
+  std::unique_ptr<MixerState> start_decoding(int64_t batch) const override;
+  Tensor step(const Tensor& x_t, MixerState& state) override;
+
+  Options options;
+  int64_t d_head;
+  std::unique_ptr<AttentionCore> core;
+  std::shared_ptr<Linear> qkv, out;
+
+ private:
+  // x [b, n, d_model] -> q, k, v each [b, heads, n, d_head], RoPE applied from `offset`.
+  void project(const Tensor& x, int64_t offset, Tensor& q, Tensor& k, Tensor& v) const;
+  Tensor merge_heads(const Tensor& o) const;
+  std::unique_ptr<RotaryEmbedding> rope_;
+};
+
+}  // namespace ta

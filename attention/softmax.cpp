@@ -1,0 +1,37 @@
+#include "attention/softmax.h"
+
+#include <limits>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_padding_mask) {
+  Tensor mask;
+  if (causal) {
+    std::vector<float> m(n_q * n_k);
+    const int64_t shift = n_k - n_q;  // queries are the last n_q positions
+    for (int64_t i = 0; i < n_q; ++i)
+      for (int64_t j = 0; j < n_k; ++j) m[i * n_k + j] = j > i + shift ? 1.0f : 0.0f;
+    mask = Tensor::from_vector(m, Shape{1, 1, n_q, n_k});
+  }
+  if (key_padding_mask.defined()) {
+    TA_CHECK(key_padding_mask.ndim() == 2 && key_padding_mask.size(1) == n_k, "attention: key_padding_mask must be ",
+             "[batch, ", n_k, "], got ", key_padding_mask.shape());
+    Tensor pad = reshape(key_padding_mask, Shape{key_padding_mask.size(0), 1, 1, n_k});
+    mask = mask.defined() ? maximum(mask.to(pad.device()), pad) : pad;
+  }
+  return mask;
+}
+
+Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                                     const Tensor& key_padding_mask) {
+  Tensor scores = matmul(q, k, false, true) * scale_;  // [b, h, n_q, n_k]
+  Tensor mask = attention_mask(q.size(-2), k.size(-2), causal, key_padding_mask);
+  if (mask.defined()) scores = masked_fill(scores, mask.to(q.device()), -std::numeric_limits<float>::infinity());
+  return matmul(softmax(scores, -1), v);
+}
+
+}  // namespace ta

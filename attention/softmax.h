@@ -1,0 +1,28 @@
+// attention/softmax.h — exact softmax attention (Vaswani et al. 2017).
+#pragma once
+
+#include "attention/attention_core.h"
+
+namespace ta {
+
+// The reference core, written with autograd ops and close to the formula:
+//   S = q k^T * scale,  S_ij = -inf where j is masked (future or padding),
+//   P = softmax over j,  out = P v.
+// It materializes the n_q x n_k score matrix: simple, and memory quadratic in n.
+class SoftmaxReferenceCore : public AttentionCore {
+ public:
+  explicit SoftmaxReferenceCore(float scale) : scale_(scale) {}
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                 const Tensor& key_padding_mask) override;
+  const char* name() const override { return "softmax-reference"; }
+
+ private:
+  float scale_;
+};
+
+// The additive mask of the scores, [batch or 1, 1, n_q, n_k]: 1 where query i may
+// not see key j (future keys when causal, padded keys), else 0. Undefined when
+// nothing is masked.
+Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_padding_mask);
+
+}  // namespace ta

@@ -1,0 +1,305 @@
+// build/bench — the benchmark program: runs one workload of /work/shared/bench's
+// specification on the framework (and on the baseline it is measured against),
+// prints a table and optionally writes the numbers as CSV.
+//
+//   build/bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL,...]
+//
+// This file holds what all workloads share: argument parsing, thread setup,
+// dispatch, the table and the CSV writer. Each workload is its own file (gemm.cpp,
+// overhead.cpp) and registers itself (bench.h).
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "examples/bench/bench.h"
+#include "examples/bench/timing.h"
+
+namespace bench {
+
+bool Options::selected(const std::string& n) const {
+  if (only.empty()) return true;
+  for (const std::string& o : only)
+    if (o == n) return true;
+  return false;
+}
+
+void Report::add(const std::string& variant, const std::string& n, const std::string& metric, double value,
+                 const std::string& unit) {
+  rows_.push_back(Row{workload_, variant, n, threads_, metric, value, unit});
+}
+
+void Report::describe(const std::string& n, const std::string& text) { descriptions_.emplace_back(n, text); }
+void Report::note(const std::string& line) { notes_.push_back(line); }
+
+std::string Report::description(const std::string& n) const {
+  for (const auto& [k, v] : descriptions_)
+    if (k == n) return v;
+  return "";
+}
+
+std::vector<Workload>& workloads() {
+  static std::vector<Workload> list;
+  return list;
+}
+
+}  // namespace bench
+
+namespace {
+
+using bench::Report;
+using bench::Row;
+
+const char* kCsvHeader = "workload,variant,n,threads,metric,value,unit";
+
+std::string usage() {
+  std::ostringstream os;
+  os << "usage: bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL[,LABEL...]]\n"
+        "\n"
+        "Runs one benchmark workload (specified in /work/shared/bench/README.md) and prints a table.\n"
+        "\n"
+        "workloads:\n";
+  for (const auto& w : bench::workloads()) os << "  " << std::left << std::setw(10) << w.name << " " << w.summary << "\n";
+  os << "\n"
+        "options:\n"
+        "  --threads N   threads for OpenMP and OpenBLAS (default: all cores, here " << omp_get_num_procs() << ")\n"
+        "  --csv FILE    also write the results to FILE, long format, header\n"
+        "                " << kCsvHeader << "\n"
+        "  --only LIST   run only these n labels (comma-separated gemm case names or overhead shapes)\n"
+        "  -h, --help    this text\n";
+  return os.str();
+}
+
+[[noreturn]] void fail_usage(const std::string& msg) {
+  std::cerr << "bench: " << msg << "\n(run 'bench --help' for the usage)\n";
+  std::exit(2);
+}
+
+int parse_threads(const std::string& s) {
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v < 1 || v > 1024)
+    fail_usage("--threads needs a whole number >= 1, got '" + s + "'");
+  return static_cast<int>(v);
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return buf;
+}
+
+std::string format_value(double v) {
+  char buf[32];
+  double a = v < 0 ? -v : v;
+  if (a >= 100)
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  else if (a >= 10)
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+// A markdown table: one line per n label, one column per (variant, metric) pair,
+// both in the order the workload reported them. A metric "X_best" next to "X" of the
+// same variant shares its column: "median (best)".
+void print_table(const Report& r, std::ostream& os) {
+  auto is_best = [](const std::string& m) { return m.size() > 5 && m.compare(m.size() - 5, 5, "_best") == 0; };
+  std::vector<std::string> labels;
+  std::vector<std::pair<std::string, std::string>> columns;  // (variant, base metric)
+  std::map<std::pair<std::string, std::string>, std::string> units;
+  std::map<std::pair<std::string, std::string>, bool> has_best;
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> base, best;  // (n, variant, metric)
+  for (const Row& row : r.rows()) {
+    if (std::find(labels.begin(), labels.end(), row.n) == labels.end()) labels.push_back(row.n);
+    std::string metric = row.metric;
+    bool b = false;
+    if (is_best(metric)) {
+      std::string stem = metric.substr(0, metric.size() - 5);
+      for (const Row& other : r.rows())
+        if (other.variant == row.variant && other.metric == stem) b = true;
+      if (b) metric = stem;
+    }
+    std::pair<std::string, std::string> col{row.variant, metric};
+    if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
+    units[col] = row.unit;
+    if (b) has_best[col] = true;
+    (b ? best : base)[{row.n, row.variant, metric}] = format_value(row.value);
+  }
+  bool any_description = false;
+  for (const auto& n : labels) any_description = any_description || !r.description(n).empty();
+  const size_t n_left = any_description ? 2 : 1;  // left-aligned text columns
+
+  std::vector<std::string> head{"n"};
+  if (any_description) head.push_back("what");
+  for (const auto& col : columns)
+    head.push_back(col.first + " " + col.second + " (" + units[col] + (has_best[col] ? "), median (best)" : ")"));
+  std::vector<std::vector<std::string>> lines;
+  for (const auto& n : labels) {
+    std::vector<std::string> line{n};
+    if (any_description) line.push_back(r.description(n));
+    for (const auto& [v, m] : columns) {
+      auto it = base.find({n, v, m});
+      std::string text = it == base.end() ? "" : it->second;
+      auto jt = best.find({n, v, m});
+      if (jt != best.end()) text += " (" + jt->second + ")";
+      line.push_back(text);
+    }
+    lines.push_back(line);
+  }
+  std::vector<size_t> width(head.size());
+  for (size_t c = 0; c < head.size(); ++c) {
+    width[c] = head[c].size();
+    for (const auto& l : lines) width[c] = std::max(width[c], l[c].size());
+  }
+  auto emit = [&](const std::vector<std::string>& l) {
+    os << "|";
+    for (size_t c = 0; c < l.size(); ++c)
+      os << " " << (c < n_left ? std::left : std::right) << std::setw(static_cast<int>(width[c])) << l[c] << " |";
+    os << "\n";
+  };
+  emit(head);
+  os << "|";
+  for (size_t c = 0; c < head.size(); ++c) os << std::string(width[c] + 1, '-') << (c < n_left ? "-|" : ":|");
+  os << "\n";
+  for (const auto& l : lines) emit(l);
+  for (const auto& note : r.notes()) os << "\n" << note;
+  os << "\n";
+}
+
+void write_csv(const Report& r, std::ostream& os) {
+  os << kCsvHeader << "\n";
+  for (const Row& row : r.rows()) {
+    char value[40];
+    std::snprintf(value, sizeof value, "%.6g", row.value);
+    os << row.workload << "," << row.variant << "," << row.n << "," << row.threads << "," << row.metric << "," << value
+       << "," << row.unit << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string workload_name, csv_path;
+  bench::Options opt;
+  opt.threads = omp_get_num_procs();
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i], value;
+    bool has_inline = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      has_inline = true;
+    }
+    auto next_value = [&]() -> std::string {
+      if (has_inline) return value;
+      if (i + 1 >= args.size()) fail_usage(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << usage();
+      return 0;
+    } else if (a == "--threads") {
+      opt.threads = parse_threads(next_value());
+    } else if (a == "--csv") {
+      csv_path = next_value();
+      if (csv_path.empty()) fail_usage("--csv needs a file name");
+    } else if (a == "--only") {
+      opt.only = split_commas(next_value());
+    } else if (!a.empty() && a[0] == '-') {
+      fail_usage("unknown option '" + args[i] + "'");
+    } else if (workload_name.empty()) {
+      workload_name = a;
+    } else {
+      fail_usage("one workload at a time; got '" + workload_name + "' and '" + a + "'");
+    }
+  }
+  if (workload_name.empty()) fail_usage("no workload given");
+  const bench::Workload* w = nullptr;
+  for (const auto& cand : bench::workloads())
+    if (workload_name == cand.name) w = &cand;
+  if (!w) {
+    std::string names;
+    for (const auto& cand : bench::workloads()) names += (names.empty() ? "" : ", ") + std::string(cand.name);
+    fail_usage("unknown workload '" + workload_name + "' (known: " + names + ")");
+  }
+
+  std::ofstream csv;
+  if (!csv_path.empty()) {  // open first, so a bad path fails before minutes of measuring
+    csv.open(csv_path);
+    if (!csv) {
+      std::cerr << "bench: cannot open '" << csv_path << "' for writing\n";
+      return 1;
+    }
+  }
+
+  // OpenBLAS here is the OpenMP build, so it follows omp_set_num_threads; setting
+  // its own count too keeps it right should another build be linked.
+  omp_set_num_threads(opt.threads);
+  openblas_set_num_threads(opt.threads);
+
+  double loadavg[3] = {0, 0, 0};
+  getloadavg(loadavg, 3);
+  std::cout << "# bench " << w->name << ": " << utc_now() << ", threads " << opt.threads << " (OpenMP max "
+            << omp_get_max_threads() << ", OpenBLAS " << openblas_get_num_threads() << ", " << omp_get_num_procs()
+            << " cores), OpenBLAS " << openblas_get_config() << " core " << openblas_get_corename()
+            << ", load average " << std::fixed << std::setprecision(2) << loadavg[0] << std::defaultfloat << "\n"
+            << std::flush;
+
+  Report report(w->name, opt.threads);
+  const double steal0 = bench::steal_seconds(), t0 = bench::now_s();
+  try {
+    w->run(opt, report);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << w->name << " failed: " << e.what() << "\n";
+    return 1;
+  }
+  const double wall = bench::now_s() - t0;
+  const double steal = (bench::steal_seconds() - steal0) / (wall * omp_get_num_procs());
+  if (report.rows().empty()) {
+    std::cerr << "bench: nothing was measured (does --only name existing labels?)\n";
+    return 1;
+  }
+  char tail[160];
+  std::snprintf(tail, sizeof tail, "Run took %.1f s; hypervisor steal %.1f%% of CPU time during it.", wall,
+                100 * steal);
+  report.note(tail);
+
+  std::cout << "\n";
+  print_table(report, std::cout);
+  if (csv.is_open()) {
+    write_csv(report, csv);
+    csv.close();
+    if (!csv) {
+      std::cerr << "bench: writing '" << csv_path << "' failed\n";
+      return 1;
+    }
+    std::cout << "\nwrote " << csv_path << "\n";
+  }
+  return 0;
+}

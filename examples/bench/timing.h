@@ -1,0 +1,75 @@
+// examples/bench/timing.h — the clock and the statistics of the benchmark program,
+// following the protocol of /work/shared/bench (gemm.py, overhead.py): wall time
+// around exactly the timed work, warm-up first, then median and min over samples.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace bench {
+
+// Seconds on a monotonic clock (what time.perf_counter is in Python).
+inline double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Keeps the compiler from dropping a computation whose result is otherwise unused.
+template <class T>
+inline void do_not_optimize(const T& value) {
+  asm volatile("" : : "r,m"(value) : "memory");
+}
+
+struct Summary {
+  double median = 0, min = 0;
+  int count = 0;
+};
+
+// Median as the Python scripts take it (sorted[n / 2], the middle one for odd n) and min.
+inline Summary summarize(std::vector<double> samples) {
+  Summary s;
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  s.median = samples[samples.size() / 2];
+  s.min = samples.front();
+  s.count = static_cast<int>(samples.size());
+  return s;
+}
+
+// Two warm-up calls; returns k, the number of back-to-back calls that make a block
+// last at least `min_block_s` (gemm.py's calibrate).
+template <class F>
+int64_t calls_per_block(F&& fn, double min_block_s = 0.1) {
+  fn();
+  double t0 = now_s();
+  fn();
+  double one = now_s() - t0;
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(min_block_s / std::max(one, 1e-9))));
+}
+
+// Time of one block of k back-to-back calls, divided by k: seconds per call.
+template <class F>
+double time_block(F&& fn, int64_t k) {
+  double t0 = now_s();
+  for (int64_t i = 0; i < k; ++i) fn();
+  return (now_s() - t0) / static_cast<double>(k);
+}
+
+// Hypervisor steal time so far, in seconds summed over all CPUs (/proc/stat, the
+// 8th number of the "cpu" line), as the Python scripts record it. 0 if unreadable.
+inline double steal_seconds() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double v[8] = {};
+  if (!(f >> cpu) || cpu != "cpu") return 0;
+  for (double& x : v)
+    if (!(f >> x)) return 0;
+  return v[7] / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace bench

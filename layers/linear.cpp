@@ -1,0 +1,24 @@
+#include "layers/linear.h"
+
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, float init_std)
+    : in_features(in), out_features(out) {
+  TA_CHECK(in > 0 && out > 0, "Linear: sizes must be positive, got in=", in, " out=", out);
+  weight = register_parameter("weight", Tensor::normal(Shape{out, in}, 0.0f, init_std, gen));
+  if (has_bias) bias = register_parameter("bias", Tensor::zeros(Shape{out}));
+}
+
+Tensor Linear::forward(const Tensor& x) const {
+  check_defined(x, "Linear", "x");
+  TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "Linear: expected input [..., ", in_features, "], got ",
+           x.shape());
+  Tensor y = x.ndim() == 1 ? reshape(matmul(reshape(x, Shape{1, in_features}), weight, false, true), Shape{out_features})
+                           : matmul(x, weight, false, true);
+  return bias.defined() ? y + bias : y;
+}
+
+}  // namespace ta

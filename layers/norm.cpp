@@ -1,0 +1,37 @@
+#include "layers/norm.h"
+
+#include <cmath>
+
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+LayerNorm::LayerNorm(int64_t dim, float eps_, bool affine) : eps(eps_) {
+  TA_CHECK(dim > 0, "LayerNorm: dim must be positive, got ", dim);
+  if (affine) {
+    gamma = register_parameter("weight", Tensor::ones(Shape{dim}));
+    beta = register_parameter("bias", Tensor::zeros(Shape{dim}));
+  }
+}
+
+Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, gamma, beta, eps); }
+
+RMSNorm::RMSNorm(int64_t dim, float eps_) : eps(eps_) {
+  TA_CHECK(dim > 0, "RMSNorm: dim must be positive, got ", dim);
+  gamma = register_parameter("weight", Tensor::ones(Shape{dim}));
+}
+
+Tensor RMSNorm::forward(const Tensor& x) const { return rms_norm(x, gamma, eps); }
+
+ScaleNorm::ScaleNorm(int64_t dim, float eps_) : eps(eps_) {
+  TA_CHECK(dim > 0, "ScaleNorm: dim must be positive, got ", dim);
+  g = register_parameter("g", Tensor::full(Shape{1}, std::sqrt(static_cast<float>(dim))));
+}
+
+Tensor ScaleNorm::forward(const Tensor& x) const {
+  Tensor norm = sqrt(sum(x * x, {-1}, /*keepdim=*/true));
+  return x * (g / maximum(norm, Tensor::scalar(eps)));
+}
+
+}  // namespace ta

@@ -1,0 +1,97 @@
+// layers/transformer.h — pre-norm Transformer blocks and the language models built
+// from them, for any TokenMixer.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/dropout.h"
+#include "layers/embedding.h"
+#include "layers/feed_forward.h"
+#include "layers/linear.h"
+#include "layers/position.h"
+#include "layers/token_mixer.h"
+
+namespace ta {
+
+enum class NormKind { LayerNorm, RMSNorm, ScaleNorm };
+enum class Positions { Learned, Sinusoidal, None };  // None: the mixer handles position (RoPE, bias)
+
+struct TransformerConfig {
+  int64_t vocab_size = 256;
+  int64_t d_model = 128;
+  int64_t n_layers = 2;
+  int64_t d_ff = 0;        // 0: 4 d_model
+  int64_t max_len = 1024;  // for learned positions
+  bool causal = true;      // decoder LM (true) or encoder for masked-LM training (false)
+  Positions positions = Positions::Learned;
+  NormKind norm = NormKind::LayerNorm;
+  Activation activation = Activation::Gelu;
+  bool gated_ffn = false;     // GEGLU / SwiGLU feed-forward
+  bool feed_forward = true;   // false: blocks are mixer only (a FLASH GAU replaces both)
+  float dropout = 0.0f;       // on residual branches and embeddings only
+  bool tie_embeddings = false;  // output head = token embedding matrix
+  bool checkpoint = false;    // recompute each branch in backward (gradient checkpointing)
+  float init_std = 0.02f;
+  uint64_t seed = 0;          // initialization and dropout
+};
+
+// A factory: the token mixer of layer `index` (0-based) for this model width.
+using MixerFactory = std::function<std::shared_ptr<TokenMixer>(int64_t index)>;
+
+std::shared_ptr<Module> make_norm(NormKind kind, int64_t dim);
+Tensor apply_norm(const Module& norm, const Tensor& x);
+
+// x = x + dropout(mixer(norm1(x)));  x = x + dropout(ffn(norm2(x)))
+// Pre-norm: each branch sees a normalized input while the residual stream is left
+// untouched, so gradients reach early layers through the identity paths.
+class TransformerBlock : public Module {
+ public:
+  TransformerBlock(const TransformerConfig& config, std::shared_ptr<TokenMixer> mixer, Generator& gen);
+  Tensor forward(const Tensor& x, const Tensor& key_padding_mask = Tensor());
+  // One decoding step of the block for x_t [batch, 1, d_model].
+  Tensor step(const Tensor& x_t, MixerState& state);
+
+  std::shared_ptr<Module> norm1, norm2;
+  std::shared_ptr<TokenMixer> mixer;
+  std::shared_ptr<FeedForward> ffn;  // null when the config has no feed-forward
+  std::shared_ptr<Dropout> dropout;
+
+ private:
+  Tensor mixer_branch(const Tensor& x, const Tensor& key_padding_mask);
+  Tensor ffn_branch(const Tensor& x);
+  bool checkpoint_;
+  Generator* gen_;
+};
+
+// Token embedding (+ positions) -> N blocks -> final norm -> output head.
+// The residual projections (each mixer's and FFN's output layer) are scaled at init
+// by 1/sqrt(2N): see layers/init.h.
+class TransformerLM : public Module {
+ public:
+  TransformerLM(const TransformerConfig& config, const MixerFactory& make_mixer);
+  // ids [batch, n] -> logits [batch, n, vocab]. key_padding_mask [batch, n], 1 = pad.
+  Tensor forward(const Tensor& ids, const Tensor& key_padding_mask = Tensor());
+
+  // Incremental decoding (causal models): one state per layer, then one token at a time.
+  std::vector<std::unique_ptr<MixerState>> start_decoding(int64_t batch) const;
+  // ids_t [batch] or [batch, 1] -> logits [batch, vocab] for the next token.
+  Tensor step(const Tensor& ids_t, std::vector<std::unique_ptr<MixerState>>& states);
+
+  const TransformerConfig config;
+  Generator gen;  // initialization, then dropout masks
+  std::shared_ptr<Embedding> tokens;
+  std::shared_ptr<LearnedPositions> learned_positions;
+  std::vector<std::shared_ptr<TransformerBlock>> blocks;
+  std::shared_ptr<Module> final_norm;
+  std::shared_ptr<Linear> head;  // null when tied
+  std::shared_ptr<Dropout> embedding_dropout;
+
+ private:
+  Tensor embed(const Tensor& ids, int64_t offset);
+  Tensor logits(const Tensor& h) const;
+};
+
+}  // namespace ta
