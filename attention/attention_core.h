@@ -6,13 +6,25 @@
 // they share everything else (attention/multi_head.h).
 #pragma once
 
-#include "core/tensor.h"
+#include "layers/module.h"
 
 namespace ta {
 
-class AttentionCore {
+// The factor on the scores q.k. Plain: 1/sqrt(d_head). Length-aware (Chiang &
+// Cholak 2022; also "log-n scaling"): log(n)/log(n_train) / sqrt(d_head), which keeps
+// the entropy of the attention weights about constant when a model trained on
+// n_train tokens reads longer sequences (more keys would otherwise flatten the
+// softmax). train_length = 0 means plain.
+struct AttentionScale {
+  float base = 1.0f;           // 1/sqrt(d_head)
+  int64_t train_length = 0;
+  float operator()(int64_t n) const;
+};
+
+// A core is a Module, so that cores with parameters (Nystromformer's convolution)
+// or buffers (Performer's random features) save and load with the model.
+class AttentionCore : public Module {
  public:
-  virtual ~AttentionCore() = default;
   // q [batch, heads, n_q, d_head], k and v [batch, heads, n_k, d_head];
   // key_padding_mask [batch, n_k] with 1 at padded keys, or undefined.
   // Causal: query i (counted from the end, so that a query block can continue a

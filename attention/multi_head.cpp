@@ -11,11 +11,13 @@ struct KVCache : MixerState {
 };
 }  // namespace
 
-MultiHeadAttention::MultiHeadAttention(const Options& o, std::unique_ptr<AttentionCore> core_, Generator& gen)
-    : options(o), core(std::move(core_)) {
+MultiHeadAttention::MultiHeadAttention(const Options& o, std::shared_ptr<AttentionCore> core_, Generator& gen)
+    : options(o) {
   TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "MultiHeadAttention: d_model (", o.d_model,
            ") must be a positive multiple of heads (", o.heads, ")");
+  TA_CHECK(core_ != nullptr, "MultiHeadAttention: no attention core given");
   d_head = o.d_model / o.heads;
+  core = register_module("core", std::move(core_));
   qkv = register_module("qkv", std::make_shared<Linear>(o.d_model, 3 * o.d_model, gen, o.bias, o.init_std));
   out = register_module("out", std::make_shared<Linear>(o.d_model, o.d_model, gen, o.bias, o.init_std));
   if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(d_head, o.rotary_dims);

@@ -20,7 +20,7 @@ class MultiHeadAttention : public TokenMixer {
     int64_t rotary_dims = 0;  // > 0: RoPE on that many dims of each head's q and k
     float init_std = 0.02f;
   };
-  MultiHeadAttention(const Options& options, std::unique_ptr<AttentionCore> core, Generator& gen);
+  MultiHeadAttention(const Options& options, std::shared_ptr<AttentionCore> core, Generator& gen);
 
   // [q | k | v] = x W_qkv^T (one GEMM), split into heads [batch, heads, n, d_head],
   // out = core(q, k, v) merged back to [batch, n, d_model], then projected by W_o.
@@ -36,7 +36,7 @@ class MultiHeadAttention : public TokenMixer {
 
   Options options;
   int64_t d_head;
-  std::unique_ptr<AttentionCore> core;
+  std::shared_ptr<AttentionCore> core;
   std::shared_ptr<Linear> qkv, out;
 
  private:

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "attention/multi_head.h"
+#include "attention/nystrom.h"
 #include "attention/softmax.h"
 #include "core/error.h"
 
@@ -21,7 +22,9 @@ MultiHeadAttention::Options mha_options(const AttentionConfig& c) {
   return o;
 }
 
-float default_scale(const AttentionConfig& c) { return 1.0f / std::sqrt(static_cast<float>(c.d_model / c.heads)); }
+AttentionScale default_scale(const AttentionConfig& c) {
+  return {1.0f / std::sqrt(static_cast<float>(c.d_model / c.heads)), c.train_length};
+}
 
 using Builder = std::function<std::shared_ptr<TokenMixer>(const AttentionConfig&, Generator&)>;
 
@@ -33,10 +36,24 @@ struct Entry {
 // The registry: one line per variant.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
-      {{"softmax", true, true, "exact softmax attention (reference core from autograd ops)"},
+      {{"softmax", true, true, "exact softmax attention, fused tiled kernel (memory linear in n)"},
        [](const AttentionConfig& c, Generator& g) {
          return std::make_shared<MultiHeadAttention>(mha_options(c),
-                                                     std::make_unique<SoftmaxReferenceCore>(default_scale(c)), g);
+                                                     std::make_shared<SoftmaxFusedCore>(default_scale(c)), g);
+       }},
+      {{"softmax-reference", true, true, "exact softmax attention from autograd ops (n x n scores)"},
+       [](const AttentionConfig& c, Generator& g) {
+         return std::make_shared<MultiHeadAttention>(mha_options(c),
+                                                     std::make_shared<SoftmaxReferenceCore>(default_scale(c)), g);
+       }},
+      {{"nystrom", false, true, "Nystromformer: landmark approximation with iterative pseudo-inverse"},
+       [](const AttentionConfig& c, Generator& g) {
+         NystromCore::Options o;
+         o.landmarks = c.landmarks;
+         o.heads = c.heads;
+         o.conv_kernel = c.nystrom_conv_kernel;
+         return std::make_shared<MultiHeadAttention>(mha_options(c),
+                                                     std::make_shared<NystromCore>(o, default_scale(c), g), g);
        }},
   };
   return table;

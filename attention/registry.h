@@ -21,6 +21,10 @@ struct AttentionConfig {
   bool causal = true;
   int64_t rotary_dims = 0;  // RoPE dims per head (0: none)
   float init_std = 0.02f;
+  int64_t train_length = 0;  // > 0: length-aware scale log(n)/log(train_length)/sqrt(d_head)
+  // nystrom
+  int64_t landmarks = 64;
+  int64_t nystrom_conv_kernel = 0;
 };
 
 struct AttentionVariant {

@@ -28,10 +28,15 @@ Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_p
 
 Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                                      const Tensor& key_padding_mask) {
-  Tensor scores = matmul(q, k, false, true) * scale_;  // [b, h, n_q, n_k]
+  Tensor scores = matmul(q, k, false, true) * scale_(k.size(-2));  // [b, h, n_q, n_k]
   Tensor mask = attention_mask(q.size(-2), k.size(-2), causal, key_padding_mask);
   if (mask.defined()) scores = masked_fill(scores, mask.to(q.device()), -std::numeric_limits<float>::infinity());
   return matmul(softmax(scores, -1), v);
+}
+
+Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                                 const Tensor& key_padding_mask) {
+  return fused_attention(q, k, v, scale_(k.size(-2)), causal, key_padding_mask);
 }
 
 }  // namespace ta

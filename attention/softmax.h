@@ -11,13 +11,28 @@ namespace ta {
 // It materializes the n_q x n_k score matrix: simple, and memory quadratic in n.
 class SoftmaxReferenceCore : public AttentionCore {
  public:
-  explicit SoftmaxReferenceCore(float scale) : scale_(scale) {}
+  explicit SoftmaxReferenceCore(AttentionScale scale) : scale_(scale) {}
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "softmax-reference"; }
 
  private:
-  float scale_;
+  AttentionScale scale_;
+};
+
+// The fused core: the same function through one fused op (ta::fused_attention),
+// tiled with an online softmax and a hand-written backward, memory linear in n;
+// tiles above the causal diagonal are skipped. The reference core is what it is
+// tested against.
+class SoftmaxFusedCore : public AttentionCore {
+ public:
+  explicit SoftmaxFusedCore(AttentionScale scale) : scale_(scale) {}
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                 const Tensor& key_padding_mask) override;
+  const char* name() const override { return "softmax"; }
+
+ private:
+  AttentionScale scale_;
 };
 
 // The additive mask of the scores, [batch or 1, 1, n_q, n_k]: 1 where query i may

@@ -100,6 +100,13 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index);
 // weight [V, D], ids of any shape with values in [0, V) -> ids.shape + [D].
 Tensor embedding(const Tensor& weight, const Tensor& ids);
 
+// ---- fused attention (autograd/attention.cpp) ----------------------------------------
+// softmax(scale q k^T + mask) v without materializing the scores: q [B, H, n_q, d],
+// k, v [B, H, n_k, d]; causal lets query i see keys j <= i + n_k - n_q;
+// key_padding_mask [B, n_k] (1 = padded) or undefined. Hand-written backward.
+Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
+                       const Tensor& key_padding_mask = Tensor());
+
 // ---- normalization over the last axis (autograd/norm.cpp) -------------------------
 // gamma, beta of shape [last dim], or undefined Tensor() for none. Fused kernels.
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps = 1e-5f);

@@ -115,6 +115,23 @@ class Backend {
                     int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
                     int64_t batch) = 0;
 
+  // --- fused exact softmax attention (FlashAttention-style, Dao et al. 2022) ---
+  // q [bh, n_q, d], k and v [bh, n_k, d], row-major; bh = batch * heads.
+  // O = softmax(scale q k^T + mask) v, tiled over queries and keys with an online
+  // softmax, so the n_q x n_k matrix never exists; lse [bh, n_q] (the row
+  // log-sum-exps, +inf for a row with no visible key) is saved for the backward.
+  // Causal: query i sees keys j <= i + (n_k - n_q); tiles wholly above that
+  // diagonal are skipped. key_pad [bh / heads, n_k] (nonzero = padded) or null.
+  virtual void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                                 int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                 const float* key_pad) = 0;
+  // Recomputes each tile's probabilities P = exp(scale q k^T - lse) and forms
+  //   dV = P^T dO,  dS = P * (dO V^T - rowsum(dO * O)),  dQ = scale dS K,  dK = scale dS^T Q.
+  virtual void attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
+                                  const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads,
+                                  int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                  const float* key_pad) = 0;
+
   // --- normalization over the last axis of [rows, dim] ----------------------
   // LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,
   //   rstd = 1 / sqrt(mean((x - mu)^2) + eps),  y = (x - mu) rstd * gamma + beta.

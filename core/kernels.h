@@ -53,6 +53,16 @@ Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape&
 // a [..., M, K] @ b [..., K, N] with transpose flags and broadcast batch dims.
 Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
 
+// Fused exact softmax attention (see Backend::attention_forward). q [B, H, n_q, d],
+// k and v [B, H, n_k, d], key_pad [B, n_k] (1 = padded) or undefined.
+// Returns {o [B, H, n_q, d], lse [B, H, n_q]}.
+std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
+                                    const Tensor& key_pad);
+// Returns {dq, dk, dv}.
+std::vector<Tensor> attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
+                                       const Tensor& lse, const Tensor& d_o, float scale, bool causal,
+                                       const Tensor& key_pad);
+
 // LayerNorm / RMSNorm over the last axis; gamma, beta may be undefined. Returns
 // {y, mean, rstd} (the last two per row, for the backward).
 struct NormResult {

@@ -1,13 +1,18 @@
 // core/cpu/cpu_backend.h — the CPU implementation of the kernel list in core/backend.h.
 //
 // Each group of kernels lives in its own file: elementwise.cpp, reduce.cpp (reductions,
-// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, optim.cpp,
+// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, attention.cpp, optim.cpp,
 // and cpu_backend.cpp (memory, creation, random numbers).
 #pragma once
 
 #include "core/backend.h"
 
 namespace ta::cpu {
+
+// One single-threaded GEMM on row-major tiles (the convention of gemm.cpp), for
+// kernels that call it from inside their own parallel loops.
+void gemm_tile(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 class CpuBackend final : public Backend {
  public:
@@ -52,6 +57,13 @@ class CpuBackend final : public Backend {
   void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
             int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
             int64_t batch) override;
+
+  void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                         int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                         const float* key_pad) override;
+  void attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
+                          const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads, int64_t n_q,
+                          int64_t n_k, int64_t d, float scale, bool causal, const float* key_pad) override;
 
   void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                   int64_t rows, int64_t dim, float eps, bool subtract_mean) override;

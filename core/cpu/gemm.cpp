@@ -31,4 +31,14 @@ void CpuBackend::gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t 
   }
 }
 
+// Called from inside an OpenMP parallel region, the OpenMP build of OpenBLAS runs on
+// the calling thread only, so tiles computed in parallel never oversubscribe.
+void gemm_tile(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta == Transpose::Yes ? CblasTrans : CblasNoTrans,
+              tb == Transpose::Yes ? CblasTrans : CblasNoTrans, static_cast<blasint>(M), static_cast<blasint>(N),
+              static_cast<blasint>(K), alpha, A, static_cast<blasint>(lda), B, static_cast<blasint>(ldb), beta, C,
+              static_cast<blasint>(ldc));
+}
+
 }  // namespace ta::cpu

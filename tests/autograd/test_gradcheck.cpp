@@ -99,6 +99,8 @@ struct GradCase {
   std::string label;  // what this case exercises
   Fn f;
   std::vector<In> inputs;
+  // gradcheck's defaults are tuned for float32 and suit every case so far; a case
+  // that needs other ones sets them here and says why.
   ta::GradcheckOptions options = {};
 };
 
@@ -309,7 +311,7 @@ void add_matmul_cases(std::vector<GradCase>& t) {
 void add_shape_cases(std::vector<GradCase>& t) {
   // The target shape is built when the case runs: a Shape holding -1 may throw.
   auto reshape = [](std::vector<int64_t> to) {
-    return [to](const Inputs& x) { return ta::reshape(x[0], Shape(to)); };
+    return [to](const Inputs& x) { return ta::reshape(x[0], to); };
   };
   t.push_back({"reshape", "[2,3,4] -> [4,6]", reshape({4, 6}), {normal({2, 3, 4})}});
   t.push_back({"reshape", "[6] -> [2,-1]", reshape({2, -1}), {normal({6})}});
@@ -422,6 +424,27 @@ void add_checkpoint_cases(std::vector<GradCase>& t) {
                {fixed({2, 3}, {0.5f, -1, 2, 0, 1, -0.5f}), normal({3, 3})}});
 }
 
+// fused_attention(q, k, v, scale, causal, mask): the tiled kernel's hand-written
+// backward, causal and not, with more keys than queries, and with padded keys.
+void add_attention_cases(std::vector<GradCase>& t) {
+  auto attention = [](bool causal, bool padded) {
+    return [causal, padded](const Inputs& x) {
+      const int64_t n_k = x[1].size(2);
+      std::vector<float> pad(2 * n_k, 0.0f);
+      if (padded) pad[n_k + 1] = pad[2 * n_k - 1] = 1.0f;  // sample 1: keys 1 and n_k - 1
+      return ta::fused_attention(x[0], x[1], x[2], 0.7f, causal, Tensor::from_vector(pad, Shape{2, n_k}));
+    };
+  };
+  auto qkv = [](int64_t n_q, int64_t n_k) {
+    return std::vector<In>{normal({2, 2, n_q, 3}), normal({2, 2, n_k, 3}), normal({2, 2, n_k, 3})};
+  };
+  t.push_back({"fused_attention", "bidirectional, n 5", attention(false, false), qkv(5, 5)});
+  t.push_back({"fused_attention", "causal, n 5", attention(true, false), qkv(5, 5)});
+  t.push_back({"fused_attention", "causal, 3 queries after 7 keys", attention(true, false), qkv(3, 7)});
+  t.push_back({"fused_attention", "bidirectional, padded keys", attention(false, true), qkv(4, 6)});
+  t.push_back({"fused_attention", "causal, padded keys", attention(true, true), qkv(6, 6)});
+}
+
 std::vector<GradCase> build_cases() {
   std::vector<GradCase> t;
   add_binary_cases(t);
@@ -434,6 +457,7 @@ std::vector<GradCase> build_cases() {
   add_index_cases(t);
   add_norm_cases(t);
   add_checkpoint_cases(t);
+  add_attention_cases(t);
   add_loss_cases(t);
   return t;
 }

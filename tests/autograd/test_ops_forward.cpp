@@ -675,7 +675,7 @@ TEST_CASE("reshape infers one dimension given as -1") {
       {{-1, 4}, {6, 4}}, {{2, -1}, {2, 12}}, {{-1}, {24}}, {{1, -1, 1, 6}, {1, 4, 1, 6}}};
   for (const auto& [request, result] : cases) {
     CAPTURE(result.str());
-    check_close(ta::reshape(x, Shape(request)), Host{result.vec(), host(x).v}, 0, 0);
+    check_close(ta::reshape(x, request), Host{result.vec(), host(x).v}, 0, 0);
   }
 }
 

@@ -1,0 +1,98 @@
+#include "attention/nystrom.h"
+
+#include <limits>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+namespace {
+
+// Averaging weights [batch, 1, m, n]: row s averages the unpadded positions of
+// segment s = [floor(s n / m), floor((s + 1) n / m)). Segments may differ in size
+// by one when m does not divide n; a segment with no unpadded position averages
+// nothing (its landmark is 0).
+Tensor segment_means(int64_t batch, int64_t n, int64_t m, const Tensor& key_padding_mask) {
+  std::vector<float> pad = key_padding_mask.defined() ? key_padding_mask.to_vector() : std::vector<float>(batch * n, 0.0f);
+  std::vector<float> w(batch * m * n, 0.0f);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t s = 0; s < m; ++s) {
+      const int64_t begin = s * n / m, end = (s + 1) * n / m;
+      int64_t count = 0;
+      for (int64_t i = begin; i < end; ++i) count += pad[b * n + i] == 0.0f;
+      for (int64_t i = begin; i < end; ++i)
+        if (pad[b * n + i] == 0.0f) w[(b * m + s) * n + i] = 1.0f / static_cast<float>(count);
+    }
+  return Tensor::from_vector(w, Shape{batch, 1, m, n});
+}
+
+Tensor identity(int64_t m, Device device) {
+  std::vector<float> e(m * m, 0.0f);
+  for (int64_t i = 0; i < m; ++i) e[i * m + i] = 1.0f;
+  return Tensor::from_vector(e, Shape{m, m}, device);
+}
+
+}  // namespace
+
+Tensor iterative_pinv(const Tensor& a, int64_t iterations) {
+  const int64_t m = a.size(-1);
+  const Tensor eye = identity(m, a.device());
+  // Per matrix (never across the batch, so samples stay independent). The
+  // iteration has not fully converged after a few steps, so its result depends on
+  // this start, and the gradient flows through it too.
+  Tensor abs_a = abs(a);
+  Tensor norm1 = max(sum(abs_a, {-2}, true), {-1}, true);    // largest column sum
+  Tensor norm_inf = max(sum(abs_a, {-1}, true), {-2}, true);  // largest row sum
+  Tensor z = transpose(a, -1, -2) / (norm1 * norm_inf);
+  for (int64_t it = 0; it < iterations; ++it) {
+    Tensor az = matmul(a, z);
+    Tensor t = eye * 7.0f - az;
+    t = eye * 15.0f - matmul(az, t);
+    t = eye * 13.0f - matmul(az, t);
+    z = matmul(z, t) * 0.25f;
+  }
+  return z;
+}
+
+NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen) : options(o), scale_(scale) {
+  TA_CHECK(o.landmarks > 0 && o.pinv_iterations >= 0, "nystrom: landmarks must be positive, got ", o.landmarks);
+  TA_CHECK(o.conv_kernel == 0 || (o.conv_kernel > 0 && o.conv_kernel % 2 == 1), "nystrom: conv_kernel must be 0 or ",
+           "odd, got ", o.conv_kernel);
+  if (o.conv_kernel > 0)
+    conv_weight = register_parameter(
+        "conv_weight", Tensor::normal(Shape{o.heads, 1, 1, o.conv_kernel}, 0.0f, 1.0f / o.conv_kernel, gen));
+}
+
+Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+                            const Tensor& key_padding_mask) {
+  TA_CHECK(!causal, "nystrom: there is no causal Nystromformer (each landmark averages a whole segment, so every ",
+           "output would see future tokens); use it bidirectionally");
+  TA_CHECK(q.size(2) == k.size(2), "nystrom: queries and keys must have the same length, got ", q.shape(), " and ",
+           k.shape());
+  const int64_t batch = q.size(0), n = q.size(2), m = std::min(options.landmarks, n);
+  const float inf = std::numeric_limits<float>::infinity(), s = scale_(n);
+  Tensor pool = segment_means(batch, n, m, key_padding_mask).to(q.device());
+  Tensor q_land = matmul(pool, q), k_land = matmul(pool, k);  // [b, h, m, d]
+  Tensor f = softmax(matmul(q, k_land, false, true) * s, -1);
+  Tensor a = softmax(matmul(q_land, k_land, false, true) * s, -1);
+  Tensor scores_b = matmul(q_land, k, false, true) * s;
+  Tensor v_used = v;
+  if (key_padding_mask.defined()) {
+    Tensor pad = reshape(key_padding_mask, Shape{batch, 1, 1, n});
+    scores_b = masked_fill(scores_b, pad, -inf);
+    v_used = masked_fill(v, reshape(key_padding_mask, Shape{batch, 1, n, 1}), 0.0f);
+  }
+  Tensor out = matmul(f, matmul(iterative_pinv(a, options.pinv_iterations), matmul(softmax(scores_b, -1), v_used)));
+  if (options.conv_kernel == 0) return out;
+  // Depthwise convolution over positions, per head: sum_t w[h, t] v[i + t - r].
+  const int64_t r = options.conv_kernel / 2, d = v.size(3);
+  Tensor zeros = Tensor::zeros(Shape{batch, v.size(1), r, d}, v.device());
+  Tensor padded = concat({zeros, v_used, zeros}, 2);
+  for (int64_t t = 0; t < options.conv_kernel; ++t)
+    out = out + narrow(padded, 2, t, n) * narrow(conv_weight, 3, t, 1);
+  return out;
+}
+
+}  // namespace ta

@@ -1,0 +1,173 @@
+// Fused exact softmax attention on the CPU, FlashAttention-style (Dao et al. 2022):
+// tiles of queries against tiles of keys, each tile product a small GEMM, with an
+// online softmax so that no n_q x n_k matrix is ever stored. Memory is linear in n.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <omp.h>
+
+#include "core/cpu/cpu_backend.h"
+#include "core/cpu/fast_exp.h"
+
+namespace ta::cpu {
+
+namespace {
+
+constexpr int64_t kTileQ = 64;   // queries per tile
+constexpr int64_t kTileK = 128;  // keys per tile
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr float kPosInf = std::numeric_limits<float>::infinity();
+
+// Where one query tile sits: rows i0 .. i0 + rows - 1 of head `b`.
+struct QueryTile {
+  int64_t b, i0, rows;
+};
+
+// Sets the scores of keys query `i` may not see to -inf: keys after its causal
+// limit, and padded keys. Columns are keys j0 .. j0 + cols - 1.
+inline void mask_row(float* s, int64_t i, int64_t j0, int64_t cols, int64_t shift, bool causal, const float* pad) {
+  if (causal) {
+    const int64_t visible = i + shift - j0 + 1;  // keys j <= i + shift
+    for (int64_t c = visible < 0 ? 0 : visible; c < cols; ++c) s[c] = kNegInf;
+  }
+  if (pad)
+    for (int64_t c = 0; c < cols; ++c)
+      if (pad[j0 + c] != 0.0f) s[c] = kNegInf;
+}
+
+// The keys a query tile can see: [0, end).
+inline int64_t key_end(const QueryTile& t, int64_t n_k, int64_t shift, bool causal) {
+  if (!causal) return n_k;
+  const int64_t end = t.i0 + t.rows + shift;
+  return end < 0 ? 0 : (end > n_k ? n_k : end);
+}
+
+}  // namespace
+
+// Per query row, over key tiles: m = running max of the scores, l = running sum
+// of exp(score - m), acc = running sum of exp(score - m) v. When a new tile raises
+// the max to m', the old sums are rescaled by exp(m - m'). At the end
+// O = acc / l and lse = m + log l.
+void CpuBackend::attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
+                                   int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                   const float* key_pad) {
+  const int64_t q_tiles = (n_q + kTileQ - 1) / kTileQ, shift = n_k - n_q;
+#pragma omp parallel
+  {
+    std::vector<float> s(kTileQ * kTileK), acc(kTileQ * d), m(kTileQ), l(kTileQ);
+#pragma omp for schedule(dynamic)
+    for (int64_t task = 0; task < bh * q_tiles; ++task) {
+      const QueryTile t{task / q_tiles, (task % q_tiles) * kTileQ,
+                        std::min(kTileQ, n_q - (task % q_tiles) * kTileQ)};
+      const float* Q = q + (t.b * n_q + t.i0) * d;
+      const float* K = k + t.b * n_k * d;
+      const float* V = v + t.b * n_k * d;
+      const float* pad = key_pad ? key_pad + (t.b / heads) * n_k : nullptr;
+      std::fill(m.begin(), m.end(), kNegInf);
+      std::fill(l.begin(), l.end(), 0.0f);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      const int64_t end = key_end(t, n_k, shift, causal);
+      for (int64_t j0 = 0; j0 < end; j0 += kTileK) {
+        const int64_t cols = std::min(kTileK, end - j0);
+        gemm_tile(Transpose::No, Transpose::Yes, t.rows, cols, d, scale, Q, d, K + j0 * d, d, 0.0f, s.data(), cols);
+        for (int64_t r = 0; r < t.rows; ++r) {
+          float* row = s.data() + r * cols;
+          mask_row(row, t.i0 + r, j0, cols, shift, causal, pad);
+          float mx = kNegInf;
+          for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, row[c]);
+          const float m_new = std::max(m[r], mx);
+          if (m_new == kNegInf) {  // nothing visible yet: contribute nothing
+            std::fill(row, row + cols, 0.0f);
+            continue;
+          }
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t c = 0; c < cols; ++c) {
+            row[c] = fast_exp(row[c] - m_new);
+            sum += row[c];
+          }
+          const float rescale = fast_exp(m[r] - m_new);
+          l[r] = l[r] * rescale + sum;
+          m[r] = m_new;
+          if (rescale != 1.0f)
+            for (int64_t c = 0; c < d; ++c) acc[r * d + c] *= rescale;
+        }
+        gemm_tile(Transpose::No, Transpose::No, t.rows, d, cols, 1.0f, s.data(), cols, V + j0 * d, d, 1.0f,
+                  acc.data(), d);
+      }
+      for (int64_t r = 0; r < t.rows; ++r) {
+        float* out = o + (t.b * n_q + t.i0 + r) * d;
+        const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+        for (int64_t c = 0; c < d; ++c) out[c] = acc[r * d + c] * inv;
+        lse[t.b * n_q + t.i0 + r] = l[r] > 0.0f ? m[r] + std::log(l[r]) : kPosInf;
+      }
+    }
+  }
+}
+
+// Each head is one task (dK and dV of a key tile collect from every query tile,
+// dQ of a query tile from every key tile, so splitting a head would race). Per key
+// tile, over the query tiles that can see it: recompute P from the saved lse, then
+// the four products of the backward.
+void CpuBackend::attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
+                                    const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads,
+                                    int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                    const float* key_pad) {
+  const int64_t shift = n_k - n_q;
+#pragma omp parallel
+  {
+    std::vector<float> p(kTileQ * kTileK), dp(kTileQ * kTileK), delta(n_q);
+#pragma omp for schedule(dynamic)
+    for (int64_t b = 0; b < bh; ++b) {
+      const float *Q = q + b * n_q * d, *K = k + b * n_k * d, *V = v + b * n_k * d;
+      const float *O = o + b * n_q * d, *dO = d_o + b * n_q * d, *L = lse + b * n_q;
+      float *dQ = dq + b * n_q * d, *dK = dk + b * n_k * d, *dV = dv + b * n_k * d;
+      const float* pad = key_pad ? key_pad + (b / heads) * n_k : nullptr;
+      std::fill(dQ, dQ + n_q * d, 0.0f);
+      std::fill(dK, dK + n_k * d, 0.0f);
+      std::fill(dV, dV + n_k * d, 0.0f);
+      for (int64_t i = 0; i < n_q; ++i) {  // delta_i = sum_c dO_ic O_ic = sum_j P_ij dP_ij
+        float s = 0.0f;
+        for (int64_t c = 0; c < d; ++c) s += dO[i * d + c] * O[i * d + c];
+        delta[i] = s;
+      }
+      for (int64_t j0 = 0; j0 < n_k; j0 += kTileK) {
+        const int64_t cols = std::min(kTileK, n_k - j0);
+        // The first query that sees key j0 is i = j0 - shift (causal).
+        int64_t first = causal ? std::max<int64_t>(0, j0 - shift) / kTileQ * kTileQ : 0;
+        for (int64_t i0 = first; i0 < n_q; i0 += kTileQ) {
+          const int64_t rows = std::min(kTileQ, n_q - i0);
+          gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q + i0 * d, d, K + j0 * d, d, 0.0f, p.data(),
+                    cols);
+          for (int64_t r = 0; r < rows; ++r) {
+            float* row = p.data() + r * cols;
+            mask_row(row, i0 + r, j0, cols, shift, causal, pad);
+            const float l = L[i0 + r];
+#pragma omp simd
+            for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
+          }
+          // dV_j += P^T dO_i ;  dP = dO_i V_j^T
+          gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p.data(), cols, dO + i0 * d, d, 1.0f,
+                    dV + j0 * d, d);
+          gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, dO + i0 * d, d, V + j0 * d, d, 0.0f, dp.data(),
+                    cols);
+          for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - delta)
+            float* ds = dp.data() + r * cols;
+            const float* pr = p.data() + r * cols;
+            const float dl = delta[i0 + r];
+#pragma omp simd
+            for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
+          }
+          // dQ_i += scale dS K_j ;  dK_j += scale dS^T Q_i
+          gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp.data(), cols, K + j0 * d, d, 1.0f,
+                    dQ + i0 * d, d);
+          gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp.data(), cols, Q + i0 * d, d, 1.0f,
+                    dK + j0 * d, d);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ta::cpu
