@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -18,7 +19,7 @@ void CpuBackend::cross_entropy(const float* logits, const float* targets, float*
       for (int64_t c = 0; c < classes; ++c) m = std::fmax(m, z[c]);
       float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-      for (int64_t c = 0; c < classes; ++c) s += std::exp(z[c] - m);
+      for (int64_t c = 0; c < classes; ++c) s += fast_exp(z[c] - m);
       lse[r] = m + std::log(s);
       int64_t t = static_cast<int64_t>(targets[r]);
       loss[r] = (t == ignore_index) ? 0.0f : lse[r] - z[t];
@@ -40,7 +41,7 @@ void CpuBackend::cross_entropy_backward(const float* logits, const float* target
         for (int64_t c = 0; c < classes; ++c) dz[c] = 0.0f;
         continue;
       }
-      for (int64_t c = 0; c < classes; ++c) dz[c] = g * std::exp(z[c] - lse[r]);
+      for (int64_t c = 0; c < classes; ++c) dz[c] = g * fast_exp(z[c] - lse[r]);
       dz[t] -= g;
     }
   });

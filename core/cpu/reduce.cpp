@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -38,7 +39,7 @@ float row_logsumexp(const float* x, int64_t n) {
   if (m == kNegInf || std::isinf(m)) return m;
   float s = 0.0f;
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += std::exp(x[i] - m);
+  for (int64_t i = 0; i < n; ++i) s += fast_exp(x[i] - m);
   return m + std::log(s);
 }
 
@@ -83,7 +84,7 @@ void CpuBackend::reduce(ReduceOp op, const float* x, float* y, int64_t outer, in
       float sums[kInnerBlock] = {};
       for (int64_t i = 0; i < n; ++i)
         for (int64_t k = k0; k < k1; ++k)
-          if (!std::isinf(out[k])) sums[k - k0] += std::exp(slab[i * inner + k] - out[k]);
+          if (!std::isinf(out[k])) sums[k - k0] += fast_exp(slab[i * inner + k] - out[k]);
       for (int64_t k = k0; k < k1; ++k)
         if (!std::isinf(out[k])) out[k] += std::log(sums[k - k0]);
     }
@@ -110,7 +111,7 @@ void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int
           continue;
         }
         float s = 0.0f;
-        for (int64_t i = 0; i < n; ++i) s += (yr[i] = std::exp(xr[i] - m));
+        for (int64_t i = 0; i < n; ++i) s += (yr[i] = fast_exp(xr[i] - m));
         float inv = 1.0f / s;
         for (int64_t i = 0; i < n; ++i) yr[i] *= inv;
       }
@@ -124,13 +125,13 @@ void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int
       float m = kNegInf;
       for (int64_t i = 0; i < n; ++i) m = std::fmax(m, xs[i * inner + k]);
       float s = 0.0f;
-      for (int64_t i = 0; i < n; ++i) s += std::exp(xs[i * inner + k] - m);
+      for (int64_t i = 0; i < n; ++i) s += fast_exp(xs[i * inner + k] - m);
       if (log) {
         float lse = m + std::log(s);
         for (int64_t i = 0; i < n; ++i) ys[i * inner + k] = xs[i * inner + k] - lse;
       } else {
         float inv = m == kNegInf ? 0.0f : 1.0f / s;
-        for (int64_t i = 0; i < n; ++i) ys[i * inner + k] = m == kNegInf ? 0.0f : std::exp(xs[i * inner + k] - m) * inv;
+        for (int64_t i = 0; i < n; ++i) ys[i * inner + k] = m == kNegInf ? 0.0f : fast_exp(xs[i * inner + k] - m) * inv;
       }
     }
   });
@@ -147,7 +148,7 @@ void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, in
       float s = 0.0f;  // sum_i dy_i y_i (softmax) or sum_i dy_i (log_softmax)
       for (int64_t i = 0; i < n; ++i) s += log ? dyr[i * inner] : dyr[i * inner] * yr[i * inner];
       for (int64_t i = 0; i < n; ++i)
-        dxr[i * inner] = log ? dyr[i * inner] - std::exp(yr[i * inner]) * s : yr[i * inner] * (dyr[i * inner] - s);
+        dxr[i * inner] = log ? dyr[i * inner] - fast_exp(yr[i * inner]) * s : yr[i * inner] * (dyr[i * inner] - s);
     }
   });
 }

@@ -1,0 +1,137 @@
+// tests/attention/test_softmax_attention.cpp — the method-specific tests of exact
+// softmax attention and Nystromformer: the fused core equals the reference core
+// (forward and gradients), and Nystromformer with one landmark per token is exact.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "attention/nystrom.h"
+#include "attention/softmax.h"
+#include "autograd/engine.h"
+#include "core/error.h"
+#include "autograd/ops.h"
+
+using namespace ta;
+
+namespace {
+
+// max |a - b| / max |b|, with max |b| floored at 1e-2: a gradient that is exactly
+// zero in the reference (one key: softmax has no gradient) comes out of the fused
+// kernel as a difference of O(1) terms (dO.v - dO.o), i.e. at rounding-error size.
+float relative_error(const Tensor& a, const Tensor& b) {
+  std::vector<float> x = a.to_vector(), y = b.to_vector();
+  REQUIRE(x.size() == y.size());
+  float diff = 0.0f, scale = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    diff = std::max(diff, std::fabs(x[i] - y[i]));
+    scale = std::max(scale, std::fabs(y[i]));
+  }
+  return diff / std::max(scale, 1e-2f);
+}
+
+struct Qkv {
+  Tensor q, k, v, grad_out;
+};
+
+Qkv make_qkv(int64_t batch, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, uint64_t seed) {
+  Generator g(seed);
+  return {Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g).set_requires_grad(),
+          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
+          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
+          Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g)};
+}
+
+struct Result {
+  Tensor out, dq, dk, dv;
+};
+
+Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {
+  for (Tensor t : {in.q, in.k, in.v}) t.zero_grad();
+  Tensor out = core.forward(in.q, in.k, in.v, causal, mask);
+  backward(out, in.grad_out);
+  return {out, in.q.grad(), in.k.grad(), in.v.grad()};
+}
+
+}  // namespace
+
+TEST_CASE("fused softmax attention equals the reference core, forward and gradients") {
+  struct Case {
+    int64_t n_q, n_k, d;
+    bool causal, padded;
+  };
+  const Case cases[] = {{1, 1, 8, false, false},   {7, 7, 8, true, false},     {67, 67, 16, true, false},
+                        {67, 67, 16, false, true}, {130, 200, 32, false, false}, {129, 300, 32, true, true},
+                        {5, 300, 16, true, false}, {1000, 1000, 64, true, false}};
+  for (const Case& c : cases) {
+    CAPTURE(c.n_q);
+    CAPTURE(c.n_k);
+    CAPTURE(c.causal);
+    CAPTURE(c.padded);
+    Qkv in = make_qkv(2, 2, c.n_q, c.n_k, c.d, 7 + c.n_q);
+    std::vector<float> pad(2 * c.n_k, 0.0f);
+    if (c.padded)
+      for (int64_t j = 0; j < c.n_k; j += 4) pad[c.n_k + j] = 1.0f;
+    Tensor mask = c.padded ? Tensor::from_vector(pad, Shape{2, c.n_k}) : Tensor();
+    AttentionScale scale{1.0f / std::sqrt(static_cast<float>(c.d))};
+    SoftmaxReferenceCore reference(scale);
+    SoftmaxFusedCore fused(scale);
+    Result r = run(reference, in, c.causal, mask), f = run(fused, in, c.causal, mask);
+    CHECK(relative_error(f.out, r.out) < 1e-5f);
+    CHECK(relative_error(f.dq, r.dq) < 1e-5f);
+    CHECK(relative_error(f.dk, r.dk) < 1e-5f);
+    CHECK(relative_error(f.dv, r.dv) < 1e-5f);
+  }
+}
+
+TEST_CASE("fused softmax attention: a query with every key padded gives 0, not NaN") {
+  Qkv in = make_qkv(1, 1, 3, 3, 4, 1);
+  Tensor all_padded = Tensor::ones(Shape{1, 3});
+  SoftmaxFusedCore fused(AttentionScale{0.5f});
+  Result f = run(fused, in, false, all_padded);
+  for (float v : f.out.to_vector()) CHECK(v == 0.0f);
+  for (float v : f.dq.to_vector()) CHECK(v == 0.0f);
+}
+
+TEST_CASE("length-aware scale: log(n)/log(n_train) times the plain scale") {
+  AttentionScale plain{0.125f}, aware{0.125f, 512};
+  CHECK(plain(4096) == 0.125f);
+  CHECK(aware(512) == doctest::Approx(0.125f));
+  CHECK(aware(4096) == doctest::Approx(0.125f * std::log(4096.0) / std::log(512.0)));
+}
+
+TEST_CASE("Nystromformer with one landmark per token equals exact softmax attention") {
+  for (int64_t n : {4, 9}) {
+    CAPTURE(n);
+    Generator g(3);
+    // Small q and k keep the softmax matrix well conditioned, so the pseudo-inverse
+    // iteration converges in the iterations given.
+    Tensor q = Tensor::normal(Shape{2, 2, n, 8}, 0, 0.3f, g), k = Tensor::normal(Shape{2, 2, n, 8}, 0, 0.3f, g);
+    Tensor v = Tensor::normal(Shape{2, 2, n, 8}, 0, 1, g);
+    NystromCore::Options o;
+    o.landmarks = n;
+    o.pinv_iterations = 20;
+    NystromCore nystrom(o, AttentionScale{0.35f}, g);
+    SoftmaxReferenceCore exact(AttentionScale{0.35f});
+    CHECK(relative_error(nystrom.forward(q, k, v, false, Tensor()), exact.forward(q, k, v, false, Tensor())) < 1e-3f);
+  }
+}
+
+TEST_CASE("iterative pseudo-inverse: A A+ A = A for a softmax matrix") {
+  Generator g(5);
+  Tensor a = softmax(Tensor::normal(Shape{3, 6, 6}, 0, 1, g), -1);
+  Tensor z = iterative_pinv(a, 20);
+  CHECK(relative_error(matmul(matmul(a, z), a), a) < 1e-3f);
+}
+
+TEST_CASE("Nystromformer refuses causal mode with a clear error") {
+  Generator g(1);
+  NystromCore nystrom(NystromCore::Options(), AttentionScale{1.0f}, g);
+  Qkv in = make_qkv(1, 1, 4, 4, 4, 2);
+  try {
+    nystrom.forward(in.q, in.k, in.v, true, Tensor());
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("causal") != std::string::npos);
+  }
+}

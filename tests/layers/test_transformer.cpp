@@ -1,0 +1,324 @@
+// tests/layers/test_transformer.cpp — whole Transformer language models
+// (layers/transformer.h with softmax attention from attention/registry.h):
+//   - a small byte-level decoder memorizes a real paragraph (tests/data/paragraph.txt)
+//     with AdamW, down to a training loss below 0.05: if any gradient in the path
+//     were wrong, it would stall well above;
+//   - gradient checkpointing gives the same losses and gradients as storing the
+//     activations, with dropout on, so the replay of the random masks is exercised;
+//   - incremental decoding (start_decoding / step) equals the full causal pass at
+//     every position;
+//   - a key padding mask keeps padded tokens from reaching the other positions;
+//   - the errors a user can make with a model.
+//
+// Not here: the layers one by one (test_layers.cpp, test_position.cpp).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attention/registry.h"
+#include "autograd/engine.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "core/error.h"
+#include "layers/transformer.h"
+#include "optim/adam.h"
+#include "optim/schedule.h"
+
+namespace {
+
+using ta::Shape;
+using ta::Tensor;
+
+// The paragraph, found next to this file (tests run from the repository root, where
+// __FILE__ is the relative path the Makefile compiled).
+std::string read_paragraph() {
+  namespace fs = std::filesystem;
+  for (const fs::path& p : {fs::path(__FILE__).parent_path() / ".." / "data" / "paragraph.txt",
+                            fs::path("tests") / "data" / "paragraph.txt"}) {
+    std::ifstream in(p, std::ios::binary);
+    if (in) return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  FAIL("cannot open tests/data/paragraph.txt (run the tests from the repository root)");
+  return {};
+}
+
+// Next-byte prediction on `rows` consecutive pieces of `text`, each `n` bytes long:
+// ids [rows, n] and targets [rows, n] (the same bytes shifted by one).
+struct Batch {
+  Tensor ids, targets;
+};
+
+Batch byte_batch(const std::string& text, int64_t rows, int64_t n) {
+  REQUIRE(static_cast<int64_t>(text.size()) >= rows * n + 1);
+  std::vector<float> ids, targets;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t t = 0; t < n; ++t) {
+      ids.push_back(static_cast<unsigned char>(text[r * n + t]));
+      targets.push_back(static_cast<unsigned char>(text[r * n + t + 1]));
+    }
+  return {Tensor::from_vector(ids, {rows, n}), Tensor::from_vector(targets, {rows, n})};
+}
+
+// Softmax attention for every layer, from a generator of its own.
+ta::MixerFactory softmax_mixers(const ta::TransformerConfig& c, int64_t heads, uint64_t seed,
+                                int64_t rotary_dims = 0) {
+  auto gen = std::make_shared<ta::Generator>(seed);
+  return [=](int64_t) {
+    return ta::make_attention({.name = "softmax",
+                               .d_model = c.d_model,
+                               .heads = heads,
+                               .causal = c.causal,
+                               .rotary_dims = rotary_dims,
+                               .init_std = c.init_std},
+                              *gen);
+  };
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  std::vector<float> u = a.to_vector(), v = b.to_vector();
+  float m = 0.0f;
+  for (size_t i = 0; i < u.size(); ++i) m = std::max(m, std::fabs(u[i] - v[i]));
+  return m;
+}
+
+float max_abs(const Tensor& a) {
+  float m = 0.0f;
+  for (float x : a.to_vector()) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+Tensor random_ids(const Shape& shape, int64_t vocab, uint64_t seed) {
+  ta::Generator gen(seed);
+  std::vector<float> v = Tensor::uniform(shape, 0.0f, 1.0f, gen).to_vector();
+  for (float& x : v) x = std::min<float>(static_cast<float>(vocab - 1), std::floor(x * vocab));
+  return Tensor::from_vector(v, shape);
+}
+
+}  // namespace
+
+TEST_CASE("transformer LM: a byte-level decoder memorizes a paragraph to a loss below 0.05") {
+  const std::string text = read_paragraph();
+  REQUIRE(text.size() >= 400);
+  const int64_t rows = 8, n = (static_cast<int64_t>(text.size()) - 1) / rows;  // the whole paragraph, 8 pieces
+  Batch batch = byte_batch(text, rows, n);
+
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 256;
+  cfg.d_model = 64;
+  cfg.n_layers = 2;
+  cfg.max_len = 128;
+  cfg.positions = ta::Positions::Learned;
+  cfg.seed = 1;
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 4, 2));
+  ta::AdamW opt(ta::weight_decay_groups(model, 0.0f));
+  const int64_t max_steps = 400;
+  ta::WarmupCosineSchedule schedule(3e-3f, 10, max_steps, 3e-4f);
+
+  float first = 0.0f, loss = 0.0f;
+  int64_t step = 0;
+  for (; step < max_steps; ++step) {
+    opt.zero_grad();
+    Tensor l = ta::cross_entropy(model.forward(batch.ids), batch.targets);
+    loss = l.item();
+    if (step == 0) first = loss;
+    if (loss < 0.05f) break;
+    ta::backward(l);
+    opt.step(schedule.lr(opt.step_count()));
+  }
+  INFO("loss ", first, " at the start, ", loss, " after ", step, " steps");
+  CHECK(first == doctest::Approx(std::log(256.0)).epsilon(0.05));  // uniform over bytes at init
+  CHECK(loss < 0.05f);
+}
+
+TEST_CASE("transformer LM: gradient checkpointing gives the same losses and gradients, dropout replayed") {
+  const std::string text = read_paragraph();
+  Batch batch = byte_batch(text, 4, 32);
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 256;
+  cfg.d_model = 32;
+  cfg.n_layers = 2;
+  cfg.d_ff = 64;
+  cfg.max_len = 32;
+  cfg.dropout = 0.2f;
+  cfg.seed = 7;
+  ta::TransformerConfig ckpt_cfg = cfg;
+  ckpt_cfg.checkpoint = true;
+  ta::TransformerLM stored(cfg, softmax_mixers(cfg, 4, 8));
+  ta::TransformerLM recomputed(ckpt_cfg, softmax_mixers(ckpt_cfg, 4, 8));
+  ta::AdamW opt_a(ta::weight_decay_groups(stored, 0.01f)), opt_b(ta::weight_decay_groups(recomputed, 0.01f));
+
+  // Dropout is really on: the training loss differs from the evaluation loss.
+  {
+    ta::NoGradGuard no_grad;
+    ta::TransformerLM probe(cfg, softmax_mixers(cfg, 4, 8));
+    Tensor train_loss = ta::cross_entropy(probe.forward(batch.ids), batch.targets);
+    probe.eval();
+    Tensor eval_loss = ta::cross_entropy(probe.forward(batch.ids), batch.targets);
+    REQUIRE(std::fabs(train_loss.item() - eval_loss.item()) > 1e-4f);
+  }
+
+  const auto params_a = stored.named_parameters(), params_b = recomputed.named_parameters();
+  REQUIRE(params_a.size() == params_b.size());
+  for (int step = 0; step < 10; ++step) {
+    CAPTURE(step);
+    opt_a.zero_grad();
+    opt_b.zero_grad();
+    Tensor la = ta::cross_entropy(stored.forward(batch.ids), batch.targets);
+    Tensor lb = ta::cross_entropy(recomputed.forward(batch.ids), batch.targets);
+    CHECK(lb.item() == doctest::Approx(la.item()).epsilon(1e-5));
+    ta::backward(la);
+    ta::backward(lb);
+    for (size_t i = 0; i < params_a.size(); ++i) {
+      CAPTURE(params_a[i].first);
+      Tensor ga = params_a[i].second.grad(), gb = params_b[i].second.grad();
+      REQUIRE(ga.defined());
+      REQUIRE(gb.defined());
+      CHECK(max_abs_diff(ga, gb) <= 1e-5f * max_abs(ga) + 1e-8f);
+    }
+    opt_a.step(1e-3f);
+    opt_b.step(1e-3f);
+  }
+  // Both ran the same number of random draws.
+  CHECK(stored.gen.offset == recomputed.gen.offset);
+}
+
+TEST_CASE("transformer LM: incremental decoding equals the full causal pass at every position") {
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 50;
+  cfg.d_model = 32;
+  cfg.n_layers = 2;
+  cfg.d_ff = 48;
+  cfg.max_len = 16;
+  cfg.init_std = 0.1f;
+  cfg.seed = 11;
+  int64_t rotary = 0;
+  SUBCASE("learned positions, LayerNorm") {}
+  SUBCASE("rotary positions") {
+    cfg.positions = ta::Positions::None;
+    rotary = 8;
+  }
+  SUBCASE("sinusoidal positions, RMSNorm, SwiGLU, tied embeddings") {
+    cfg.positions = ta::Positions::Sinusoidal;
+    cfg.norm = ta::NormKind::RMSNorm;
+    cfg.gated_ffn = true;
+    cfg.activation = ta::Activation::Silu;
+    cfg.tie_embeddings = true;
+  }
+  SUBCASE("ScaleNorm, with dropout configured (off in eval mode)") {
+    cfg.norm = ta::NormKind::ScaleNorm;
+    cfg.dropout = 0.3f;
+  }
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 4, 12, rotary));
+  model.eval();
+  ta::NoGradGuard no_grad;
+  const int64_t batch = 2, n = 12;
+  Tensor ids = random_ids({batch, n}, cfg.vocab_size, 13);
+  Tensor full = model.forward(ids);  // [batch, n, vocab]
+  REQUIRE(full.shape() == Shape{batch, n, cfg.vocab_size});
+  auto states = model.start_decoding(batch);
+  REQUIRE(states.size() == 2);
+  for (int64_t t = 0; t < n; ++t) {
+    CAPTURE(t);
+    // ids_t may be [batch, 1] or [batch].
+    Tensor ids_t = ta::narrow(ids, 1, t, 1);
+    if (t % 2 == 1) ids_t = ta::reshape(ids_t, Shape{batch});
+    Tensor logits = model.step(ids_t, states);
+    REQUIRE(logits.shape() == Shape{batch, cfg.vocab_size});
+    Tensor expected = ta::reshape(ta::narrow(full, 1, t, 1), Shape{batch, cfg.vocab_size});
+    CHECK(max_abs_diff(logits, expected) < 1e-4f);
+  }
+  CHECK(states[0]->position == n);
+  CHECK(states[1]->position == n);
+}
+
+TEST_CASE("transformer LM: decoding past the learned positions is an error naming max_len") {
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 10;
+  cfg.d_model = 16;
+  cfg.n_layers = 1;
+  cfg.max_len = 3;
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 1));
+  model.eval();
+  ta::NoGradGuard no_grad;
+  auto states = model.start_decoding(1);
+  for (int t = 0; t < 3; ++t) CHECK_NOTHROW(model.step(Tensor::from_vector({1}, {1}), states));
+  CHECK_THROWS_WITH_AS(model.step(Tensor::from_vector({1}, {1}), states), doctest::Contains("max_len"), ta::Error);
+}
+
+TEST_CASE("transformer LM: padded keys do not reach the unpadded positions of a bidirectional model") {
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 20;
+  cfg.d_model = 16;
+  cfg.n_layers = 2;
+  cfg.max_len = 8;
+  cfg.causal = false;
+  cfg.init_std = 0.2f;
+  cfg.seed = 21;
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 22));
+  model.eval();
+  ta::NoGradGuard no_grad;
+  // Row 0 is padded at positions 4 and 5, row 1 at position 5.
+  Tensor mask = Tensor::from_vector({0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1}, {2, 6});
+  Tensor ids = Tensor::from_vector({3, 7, 1, 9, 0, 0, 4, 4, 12, 5, 8, 0}, {2, 6});
+  Tensor changed = Tensor::from_vector({3, 7, 1, 9, 17, 2, 4, 4, 12, 5, 8, 19}, {2, 6});
+  Tensor a = model.forward(ids, mask), b = model.forward(changed, mask);
+  auto position = [&](const Tensor& logits, int64_t row, int64_t t) {
+    return ta::narrow(ta::narrow(logits, 0, row, 1), 1, t, 1);
+  };
+  for (int64_t row = 0; row < 2; ++row)
+    for (int64_t t = 0; t < (row == 0 ? 4 : 5); ++t) {
+      CAPTURE(row);
+      CAPTURE(t);
+      CHECK(max_abs_diff(position(a, row, t), position(b, row, t)) < 1e-6f);
+    }
+  // The padded positions themselves read their own (changed) token, and without the
+  // mask the change reaches every position.
+  CHECK(max_abs_diff(position(a, 0, 4), position(b, 0, 4)) > 1e-3f);
+  Tensor c = model.forward(ids), d = model.forward(changed);
+  CHECK(max_abs_diff(position(c, 0, 0), position(d, 0, 0)) > 1e-4f);
+  CHECK(max_abs_diff(position(c, 1, 0), position(d, 1, 0)) > 1e-4f);
+  CHECK_THROWS_WITH_AS(model.forward(ids, Tensor::zeros({2, 5})), doctest::Contains("key_padding_mask shape"),
+                       ta::Error);
+}
+
+TEST_CASE("transformer LM: clear errors for a mismatched mixer, ids of the wrong rank, decoding a bidirectional model") {
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 10;
+  cfg.d_model = 16;
+  cfg.n_layers = 2;
+  cfg.max_len = 8;
+
+  ta::TransformerConfig bidirectional_cfg = cfg;
+  bidirectional_cfg.causal = false;
+  CHECK_THROWS_WITH_AS(ta::TransformerLM(cfg, softmax_mixers(bidirectional_cfg, 2, 1)),
+                       doctest::Contains("a causal model got a bidirectional token mixer (softmax)"), ta::Error);
+  CHECK_THROWS_WITH_AS(ta::TransformerLM(bidirectional_cfg, softmax_mixers(cfg, 2, 1)),
+                       doctest::Contains("a bidirectional model got a causal token mixer"), ta::Error);
+  CHECK_THROWS_WITH_AS(ta::TransformerLM(cfg, [](int64_t) { return std::shared_ptr<ta::TokenMixer>(); }),
+                       doctest::Contains("the mixer factory returned null"), ta::Error);
+
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 1));
+  CHECK_THROWS_WITH_AS(model.forward(Tensor::from_vector({1, 2, 3}, {3})),
+                       doctest::Contains("expected ids [batch, n], got shape [3]"), ta::Error);
+  CHECK_THROWS_WITH_AS(model.forward(Tensor::zeros({1, 2, 3})), doctest::Contains("expected ids [batch, n]"),
+                       ta::Error);
+  CHECK_THROWS_AS(model.forward(Tensor::from_vector({1, 10}, {1, 2})), ta::Error);  // id out of the vocabulary
+  CHECK_THROWS_WITH_AS(model.forward(Tensor::zeros({1, 9})), doctest::Contains("max_len"), ta::Error);
+
+  std::vector<std::unique_ptr<ta::MixerState>> one_state;
+  one_state.push_back(model.blocks[0]->mixer->start_decoding(1));
+  CHECK_THROWS_WITH_AS(model.step(Tensor::from_vector({1}, {1}), one_state), doctest::Contains("use start_decoding"),
+                       ta::Error);
+
+  ta::TransformerLM encoder(bidirectional_cfg, softmax_mixers(bidirectional_cfg, 2, 1));
+  CHECK_THROWS_WITH_AS(encoder.start_decoding(1), doctest::Contains("incremental decoding needs a causal model"),
+                       ta::Error);
+  CHECK_THROWS_WITH_AS(encoder.blocks[0]->mixer->start_decoding(1), doctest::Contains("causal"), ta::Error);
+}
