@@ -34,7 +34,7 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(L
 # OpenBLAS: matrix products share OpenMP's threads with our own loops.
 DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
 
-LIB_DIRS  := core autograd layers attention optim
+LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
 TEST_SRCS := $(shell find tests -name '*.cpp')
 EXAMPLES  := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp)))))

@@ -132,7 +132,7 @@ TEST_CASE("transformer LM: a byte-level decoder memorizes a paragraph to a loss 
     ta::backward(l);
     opt.step(schedule.lr(opt.step_count()));
   }
-  INFO("loss ", first, " at the start, ", loss, " after ", step, " steps");
+  MESSAGE("loss ", first, " at the start, ", loss, " after ", step, " steps");
   CHECK(first == doctest::Approx(std::log(256.0)).epsilon(0.05));  // uniform over bytes at init
   CHECK(loss < 0.05f);
 }
