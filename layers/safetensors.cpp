@@ -39,7 +39,7 @@ File open_file(const std::string& path, const char* mode) { return File(std::fop
 
 // Writes n bytes or throws, naming the file.
 void write_bytes(FILE* f, const void* data, size_t n, const std::string& path) {
-  TA_CHECK(std::fwrite(data, 1, n, f) == n, "write_safetensors: writing '", path, "' failed: ", std::strerror(errno));
+  TA_CHECK(n == 0 || std::fwrite(data, 1, n, f) == n, "write_safetensors: writing '", path, "' failed: ", std::strerror(errno));
 }
 
 // The header JSON: metadata first, then the tensors in name order, each taking the

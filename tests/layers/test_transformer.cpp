@@ -132,7 +132,7 @@ TEST_CASE("transformer LM: a byte-level decoder memorizes a paragraph to a loss 
     ta::backward(l);
     opt.step(schedule.lr(opt.step_count()));
   }
-  MESSAGE("loss ", first, " at the start, ", loss, " after ", step, " steps");
+  INFO("loss ", first, " at the start, ", loss, " after ", step, " steps");
   CHECK(first == doctest::Approx(std::log(256.0)).epsilon(0.05));  // uniform over bytes at init
   CHECK(loss < 0.05f);
 }
@@ -321,4 +321,10 @@ TEST_CASE("transformer LM: clear errors for a mismatched mixer, ids of the wrong
   CHECK_THROWS_WITH_AS(encoder.start_decoding(1), doctest::Contains("incremental decoding needs a causal model"),
                        ta::Error);
   CHECK_THROWS_WITH_AS(encoder.blocks[0]->mixer->start_decoding(1), doctest::Contains("causal"), ta::Error);
+  // step() itself refuses too, even given states made by a causal model of the same depth.
+  auto causal_states = model.start_decoding(1);
+  CHECK_THROWS_WITH_AS(encoder.step(Tensor::from_vector({1}, {1}), causal_states), doctest::Contains("causal"),
+                       ta::Error);
+  CHECK_THROWS_WITH_AS(encoder.blocks[0]->mixer->step(Tensor::zeros({1, 1, 16}), *causal_states[0]),
+                       doctest::Contains("causal"), ta::Error);
 }
