@@ -37,7 +37,9 @@ DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
 LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
 TEST_SRCS := $(shell find tests -name '*.cpp')
-EXAMPLES  := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp)))))
+# Every folder of examples/ with .cpp files is a program, except common/, whose code
+# (flags, progress bar, run logs) is linked into each of them.
+EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
 
 LIB      := $(BUILD)/libtinyattn.a
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
@@ -70,15 +72,15 @@ $(BUILD)/tests: $(TEST_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) $(TEST_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS) -o $@
 
 .SECONDEXPANSION:
-example_objs = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.cpp))
+example_objs = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.cpp examples/common/*.cpp))
 $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
 	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 test: deps $(BUILD)/tests
 	cd $(CURDIR) && $(BUILD)/tests
 
-demo: deps $(BUILD)/demo
-	$(BUILD)/demo
+demo: deps $(BUILD)/cifar_gen
+	$(BUILD)/cifar_gen --show-attention
 
 bench: deps $(BUILD)/bench
 

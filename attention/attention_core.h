@@ -32,6 +32,12 @@ class AttentionCore : public Module {
   virtual Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                          const Tensor& key_padding_mask) = 0;
   virtual const char* name() const = 0;
+
+  // For pictures of what the model looks at: the weights query `i` gives to each
+  // key, [batch, heads, n_k], from q, k as forward() saw them. By default the exact
+  // softmax over the keys query i may see (causal or all); cores whose weights
+  // differ (sparse patterns) override it.
+  virtual Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal);
 };
 
 }  // namespace ta

@@ -47,6 +47,10 @@ Tensor MultiHeadAttention::merge_heads(const Tensor& o) const {
 Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_mask) {
   Tensor q, k, v;
   project(x, 0, q, k, v);
+  if (keep_qk) {
+    last_q = q.detach();
+    last_k = k.detach();
+  }
   return merge_heads(core->forward(q, k, v, options.causal, key_padding_mask));
 }
 

@@ -34,6 +34,11 @@ class MultiHeadAttention : public TokenMixer {
   std::unique_ptr<MixerState> start_decoding(int64_t batch) const override;
   Tensor step(const Tensor& x_t, MixerState& state) override;
 
+  // When true, forward() keeps its q and k (detached) in last_q, last_k, for
+  // attention pictures (AttentionCore::query_weights).
+  bool keep_qk = false;
+  Tensor last_q, last_k;
+
   Options options;
   int64_t d_head;
   std::shared_ptr<AttentionCore> core;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/device.h"
 #include "core/shape.h"
@@ -45,6 +46,36 @@ struct BroadcastPlan {
 };
 // Builds the plan for inputs of the given shapes onto `out` (all broadcastable to it).
 BroadcastPlan make_broadcast_plan(const Shape& out, const Shape* inputs, int n_inputs);
+
+// --- block-sparse attention layouts (Sparse Transformer, Child et al. 2019) ---
+// Which (query, key) pairs each head may attend to, as a list of b x b blocks;
+// attention/sparse_layout.h builds them from token patterns, and the
+// block_sparse_attention kernels visit only the listed blocks.
+//
+// A head's pattern is cut into disjoint parts. Each part puts some query rows and
+// some keys in an order of its own (strided attention's "every l-th key" becomes
+// dense when positions are grouped by residue mod l), cuts both lists into blocks
+// of b, and lists per query block the active key blocks, row by row (CSR). A block
+// is either full or carries a bit mask of the pairs it allows. All the parts of a
+// pattern share one softmax per query row, so the row's weights are exact over the
+// union of its allowed keys.
+struct BlockSparseLayout {
+  struct Part {
+    std::vector<int32_t> queries;    // query rows (0 .. n_q - 1, each at most once), in block order
+    std::vector<int32_t> keys;       // keys (0 .. n_k - 1), in block order
+    std::vector<int32_t> row_begin;  // [query blocks + 1]: block row I is col[row_begin[I] .. row_begin[I + 1])
+    std::vector<int32_t> col;        // [active blocks] the key block J of each
+    std::vector<int32_t> mask;       // [active blocks] index of its mask, or -1: every pair allowed
+    std::vector<uint64_t> masks;     // [masks * b] word r of a mask: bit c set <=> row r may see column c
+  };
+  struct Pattern {
+    std::vector<Part> parts;
+  };
+  int64_t block = 32;  // b, at most 64 (a mask row is one 64-bit word)
+  int64_t n_q = 0;     // query rows: the last n_q of the n_k positions
+  int64_t n_k = 0;
+  std::vector<Pattern> patterns;  // head h uses patterns[h % patterns.size()]
+};
 
 class Backend {
  public:
@@ -131,6 +162,24 @@ class Backend {
                                   const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads,
                                   int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
                                   const float* key_pad) = 0;
+
+  // --- block-sparse attention (Sparse Transformer; core/cpu/block_sparse_attention.cpp) ---
+  // q [bh, n_q, d], k and v [bh, n_k, d]; row b of bh is head b % heads, which uses
+  // layout.patterns[head % patterns.size()]. Query row i attends to exactly the keys
+  // its pattern's parts list: O = softmax(scale q k^T) v over those keys (an online
+  // softmax across the visited blocks and parts), lse [bh, n_q] saved; a row that
+  // sees no key gets O = 0, lse = +inf. key_pad [bh / heads, n_k] (nonzero =
+  // padded) or null. Time and memory proportional to the active blocks.
+  virtual void block_sparse_attention_forward(const float* q, const float* k, const float* v, float* o, float* lse,
+                                              int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
+                                              float scale, const BlockSparseLayout& layout,
+                                              const float* key_pad) = 0;
+  // The backward of attention_backward, over the active blocks only.
+  virtual void block_sparse_attention_backward(const float* q, const float* k, const float* v, const float* o,
+                                               const float* lse, const float* d_o, float* dq, float* dk, float* dv,
+                                               int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
+                                               float scale, const BlockSparseLayout& layout,
+                                               const float* key_pad) = 0;
 
   // --- normalization over the last axis of [rows, dim] ----------------------
   // LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,

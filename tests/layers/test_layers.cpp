@@ -32,6 +32,7 @@
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "core/kernels.h"
+#include "layers/activation.h"
 #include "layers/dropout.h"
 #include "layers/embedding.h"
 #include "layers/feed_forward.h"
@@ -337,6 +338,30 @@ TEST_CASE("norms: gradcheck of the input and of the gains and offsets") {
   }
 }
 
+TEST_CASE("norms: an all-zero row has a finite gradient, the one the eps branch gives") {
+  // At x = 0 every norm is linear in x: LayerNorm y = (x - mean x) / sqrt(eps), RMSNorm
+  // y = x / sqrt(eps), ScaleNorm (norm clipped to eps) y = g x / eps. So the gradient
+  // of sum(y * w) is (w - mean w) / sqrt(eps), w / sqrt(eps) and g w / eps.
+  const std::vector<float> w = {1, 2, 3, 4};
+  auto grad_at_zero = [&](const std::function<Tensor(const Tensor&)>& norm) {
+    Tensor x = Tensor::zeros({1, 4}).set_requires_grad();
+    ta::backward(ta::sum(norm(x) * Tensor::from_vector(w, {4})));
+    return x.grad().to_vector();
+  };
+  ta::LayerNorm ln(4);
+  ta::RMSNorm rms(4);
+  ta::ScaleNorm sn(4);
+  std::vector<float> g_ln = grad_at_zero([&](const Tensor& x) { return ln.forward(x); });
+  std::vector<float> g_rms = grad_at_zero([&](const Tensor& x) { return rms.forward(x); });
+  std::vector<float> g_sn = grad_at_zero([&](const Tensor& x) { return sn.forward(x); });
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    CHECK(g_ln[i] == doctest::Approx((w[i] - 2.5) / std::sqrt(1e-5)).epsilon(1e-3));
+    CHECK(g_rms[i] == doctest::Approx(w[i] / std::sqrt(1e-6)).epsilon(1e-3));
+    CHECK(g_sn[i] == doctest::Approx(2.0 * w[i] / 1e-5).epsilon(1e-3));  // g = sqrt(4) = 2
+  }
+}
+
 // ---- Dropout -------------------------------------------------------------------------
 
 TEST_CASE("dropout: the identity in eval mode and for p = 0") {
@@ -426,6 +451,24 @@ TEST_CASE("feed_forward: plain GELU, gated GEGLU and SwiGLU, gradcheck of input 
   Tensor xd = x.detach();
   Tensor ref = swiglu.down->forward(ta::silu(swiglu.up->forward(xd)) * swiglu.gate->forward(xd));
   CHECK(max_abs_diff(swiglu.forward(xd), ref) < 1e-6f);
+}
+
+TEST_CASE("activations: names parse; an unknown name lists the known ones") {
+  CHECK(ta::parse_activation("relu") == ta::Activation::Relu);
+  CHECK(ta::parse_activation("relu2") == ta::Activation::ReluSquared);
+  CHECK(ta::parse_activation("gelu") == ta::Activation::Gelu);
+  CHECK(ta::parse_activation("gelu_tanh") == ta::Activation::GeluTanh);
+  CHECK(ta::parse_activation("silu") == ta::Activation::Silu);
+  CHECK_THROWS_WITH_AS(ta::parse_activation("swish"),
+                       doctest::Contains("unknown name 'swish' (expected relu, relu2, gelu, gelu_tanh or silu)"),
+                       ta::Error);
+  Tensor x = Tensor::from_vector({-2.0f, -0.5f, 0.5f, 2.0f}, {4});
+  std::vector<float> relu2 = ta::activate(ta::Activation::ReluSquared, x).to_vector();
+  CHECK(relu2 == std::vector<float>{0.0f, 0.0f, 0.25f, 4.0f});
+  std::vector<float> silu = ta::activate(ta::Activation::Silu, x).to_vector();
+  CHECK(silu[3] == doctest::Approx(2.0 / (1.0 + std::exp(-2.0))).epsilon(1e-5));
+  std::vector<float> gelu = ta::activate(ta::Activation::Gelu, x).to_vector();
+  CHECK(gelu[2] == doctest::Approx(0.5 * 0.5 * (1.0 + std::erf(0.5 / std::sqrt(2.0)))).epsilon(1e-5));
 }
 
 // ---- positions -------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+// examples/cifar_gen/pictures.h — what the CIFAR-10 model shows: sampled images,
+// completions of half images, and maps of where its attention looks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/random.h"
+#include "layers/transformer.h"
+#include "viz/png.h"
+
+namespace ta::cifar {
+
+// An image of 3072 tokens drawn at `scale` pixels per pixel.
+viz::Image token_image(const uint8_t* tokens, int scale = 1);
+
+// Generates `count` images token by token with incremental decoding; the first
+// `prefix` tokens of each are taken from `prefixes` (count x 3072 tokens; may be
+// empty when prefix = 0). Sampling from softmax(logits / temperature).
+std::vector<std::vector<uint8_t>> generate(TransformerLM& model, int64_t count, const std::vector<uint8_t>& prefixes,
+                                           int64_t prefix, float temperature, Generator& gen);
+
+// A grid of images, `columns` per row, with a 2-pixel white gap.
+viz::Image grid(const std::vector<std::vector<uint8_t>>& images, int columns, int scale);
+
+// For each (layer, head, query position): the image with the pixels the query
+// attends to tinted red by weight (the three sub-pixel weights of a pixel summed),
+// the query pixel marked green, and pixels after it greyed out. One row per query.
+viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, const std::vector<int64_t>& layers,
+                         const std::vector<int64_t>& heads, const std::vector<int64_t>& queries, int scale);
+
+}  // namespace ta::cifar

@@ -1,0 +1,34 @@
+// examples/common/progress.h — a one-line progress bar for training runs.
+//
+// On a terminal the line is redrawn in place (carriage return); when the output is
+// a file or a pipe, a plain line is printed every `every` updates instead, so logs
+// stay readable.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ta::examples {
+
+class Progress {
+ public:
+  Progress(int64_t total_steps, int64_t first_step = 0, int64_t every = 10);
+  // Shows step/total, a bar, the caller's metrics text, the rate in tokens per
+  // second, the elapsed time and an estimate of the time left.
+  void update(int64_t step, const std::string& metrics, int64_t tokens_this_step);
+  // Ends the in-place line so that other output can follow.
+  void finish_line();
+  double elapsed_seconds() const;
+
+ private:
+  int64_t total_, first_, every_, updates_ = 0;
+  bool tty_;
+  bool line_open_ = false;
+  double tokens_per_second_ = 0.0;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+}  // namespace ta::examples
