@@ -11,11 +11,14 @@
 // whole numbers stored as floats (see core/tensor.h).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "core/tensor.h"
 
 namespace ta {
+
+struct BlockSparseLayout;  // core/backend.h
 
 // ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -106,6 +109,17 @@ Tensor embedding(const Tensor& weight, const Tensor& ids);
 // key_padding_mask [B, n_k] (1 = padded) or undefined. Hand-written backward.
 Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
                        const Tensor& key_padding_mask = Tensor());
+
+// ---- block-sparse attention (autograd/block_sparse.cpp) -----------------------------
+// Softmax attention over only the (query, key) pairs a block layout allows (Sparse
+// Transformer; layouts from attention/sparse_layout.h): per query row, an exact
+// softmax over its allowed, unpadded keys (a row with none gives 0). q [B, H, n_q, d],
+// k, v [B, H, n_k, d], the layout built for n_q and n_k; key_padding_mask [B, n_k]
+// (1 = padded) or undefined. Cost proportional to the active blocks; hand-written
+// backward.
+Tensor block_sparse_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                              std::shared_ptr<const BlockSparseLayout> layout, float scale,
+                              const Tensor& key_padding_mask = Tensor());
 
 // ---- normalization over the last axis (autograd/norm.cpp) -------------------------
 // gamma, beta of shape [last dim], or undefined Tensor() for none. Fused kernels.

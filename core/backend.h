@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/flash_options.h"
 #include "core/shape.h"
 
 namespace ta {
@@ -174,12 +175,40 @@ class Backend {
                                               int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
                                               float scale, const BlockSparseLayout& layout,
                                               const float* key_pad) = 0;
-  // The backward of attention_backward, over the active blocks only.
+  // attention_backward's algorithm (P recomputed from lse; dV, dP, dS, dQ, dK) over
+  // the active blocks only.
   virtual void block_sparse_attention_backward(const float* q, const float* k, const float* v, const float* o,
                                                const float* lse, const float* d_o, float* dq, float* dk, float* dv,
                                                int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
                                                float scale, const BlockSparseLayout& layout,
                                                const float* key_pad) = 0;
+
+  // --- FLASH attention (Hua et al. 2022; core/cpu/flash.cpp) ------------------
+  // The function of core/flash_options.h, one head. qk [planes, batch, n, s] (planes
+  // 4 when dims.linear, else 2), v [batch, n, e] -> out [batch, n, e]. Chunks of
+  // options.chunk_length(n); the quadratic part is computed on query x key tiles of
+  // each chunk (tiles above the causal diagonal skipped), each tile product a GEMM.
+  // state [batch, causal ? chunks : 1, s, e] receives P_g, the linear part's state
+  // (causal: exclusive prefix sums of Kl_h^T V_h over earlier chunks; bidirectional:
+  // the total), saved for the backward; unused when not dims.linear. rel_bias
+  // [2 dims.bias_len - 1] or null; key_pad [batch, n] (nonzero = padded) or null.
+  // Memory beyond the inputs: the state, n s e / c floats, and O(tile) per thread.
+  virtual void flash_forward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
+                             const float* rel_bias, const float* key_pad, float* out, float* state) = 0;
+  // Gradients of everything (dqk has qk's planes; drel_bias may be null when there
+  // is no table). The quadratic tiles are recomputed from qk; the linear part runs
+  // backward over the chunks with the running state dP_h = sum_{g > h} ql_g^T (u dO_g).
+  virtual void flash_backward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
+                              const float* rel_bias, const float* key_pad, const float* state, const float* d_out,
+                              float* dqk, float* dv, float* drel_bias) = 0;
+  // Per-dimension scale and offset of FLASH's shared base: for plane p < planes,
+  // y[p, row, k] = z[row, k] gamma[p, k] + beta[p, k]; z [rows, s], y [planes, rows, s].
+  virtual void scale_offset(const float* z, const float* gamma, const float* beta, float* y, int64_t rows,
+                            int64_t planes, int64_t s) = 0;
+  // dz[row, k] = sum_p dy[p, row, k] gamma[p, k];  dgamma[p, k] = sum_row dy[p, row, k] z[row, k];
+  // dbeta[p, k] = sum_row dy[p, row, k].
+  virtual void scale_offset_backward(const float* z, const float* gamma, const float* dy, float* dz, float* dgamma,
+                                     float* dbeta, int64_t rows, int64_t planes, int64_t s) = 0;
 
   // --- normalization over the last axis of [rows, dim] ----------------------
   // LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,

@@ -11,18 +11,7 @@ void save_model(const std::string& path, const Module& model, const Metadata& me
 
 void check_model_state(const char* op, const std::string& path, const Module& model,
                        const std::map<std::string, Tensor>& state) {
-  std::string problems;
-  const std::map<std::string, Tensor> own = model.state_dict();
-  for (const auto& [name, t] : own) {
-    auto it = state.find(name);
-    if (it == state.end())
-      problems += cat("\n  missing: ", name, " ", t.shape());
-    else if (!(it->second.shape() == t.shape()))
-      problems += cat("\n  shape mismatch: ", name, " is ", t.shape(), " in the model, ", it->second.shape(),
-                      " in the file");
-  }
-  for (const auto& [name, t] : state)
-    if (!own.count(name)) problems += cat("\n  unexpected: ", name, " ", t.shape());
+  const std::string problems = model.state_dict_mismatches(state);
   TA_CHECK(problems.empty(), op, ": '", path, "' does not match the model; nothing was loaded:", problems);
 }
 

@@ -58,8 +58,8 @@ std::map<std::string, Tensor> Module::state_dict() const {
   return out;
 }
 
-void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
-  std::map<std::string, Tensor> own = state_dict();
+std::string Module::state_dict_mismatches(const std::map<std::string, Tensor>& state) const {
+  const std::map<std::string, Tensor> own = state_dict();
   std::string problems;
   for (const auto& [name, t] : own) {
     auto it = state.find(name);
@@ -70,8 +70,13 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
   }
   for (const auto& [name, t] : state)
     if (!own.count(name)) problems += cat("\n  unexpected: ", name, " ", t.shape());
+  return problems;
+}
+
+void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
+  const std::string problems = state_dict_mismatches(state);
   TA_CHECK(problems.empty(), "load_state_dict: the state does not match the model; nothing was loaded:", problems);
-  for (const auto& [name, t] : own) kernels::assign(t, state.at(name).to(t.device()));
+  for (const auto& [name, t] : state_dict()) kernels::assign(t, state.at(name).to(t.device()));
 }
 
 void Module::check_new_name(const std::string& name) const {

@@ -42,6 +42,9 @@ class Module {
   // Copies values in by name. Every name must be present with the same shape, or
   // nothing is changed and the error lists what is missing, extra or mismatched.
   void load_state_dict(const std::map<std::string, Tensor>& state);
+  // What keeps `state` from loading: one line per missing, unexpected or
+  // mis-shaped name; empty when it matches.
+  std::string state_dict_mismatches(const std::map<std::string, Tensor>& state) const;
 
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
 

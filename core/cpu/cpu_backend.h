@@ -1,7 +1,8 @@
 // core/cpu/cpu_backend.h — the CPU implementation of the kernel list in core/backend.h.
 //
 // Each group of kernels lives in its own file: elementwise.cpp, reduce.cpp (reductions,
-// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, attention.cpp, optim.cpp,
+// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, attention.cpp,
+// block_sparse_attention.cpp, flash.cpp (FLASH attention), optim.cpp,
 // and cpu_backend.cpp (memory, creation, random numbers).
 #pragma once
 
@@ -64,6 +65,26 @@ class CpuBackend final : public Backend {
   void attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
                           const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads, int64_t n_q,
                           int64_t n_k, int64_t d, float scale, bool causal, const float* key_pad) override;
+
+  // block-sparse attention (Sparse Transformer): block_sparse_attention.cpp
+  void block_sparse_attention_forward(const float* q, const float* k, const float* v, float* o, float* lse,
+                                      int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale,
+                                      const BlockSparseLayout& layout, const float* key_pad) override;
+  void block_sparse_attention_backward(const float* q, const float* k, const float* v, const float* o,
+                                       const float* lse, const float* d_o, float* dq, float* dk, float* dv,
+                                       int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale,
+                                       const BlockSparseLayout& layout, const float* key_pad) override;
+
+  // FLASH attention and the GAU's scale-offset: flash.cpp
+  void flash_forward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
+                     const float* rel_bias, const float* key_pad, float* out, float* state) override;
+  void flash_backward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
+                      const float* rel_bias, const float* key_pad, const float* state, const float* d_out, float* dqk,
+                      float* dv, float* drel_bias) override;
+  void scale_offset(const float* z, const float* gamma, const float* beta, float* y, int64_t rows, int64_t planes,
+                    int64_t s) override;
+  void scale_offset_backward(const float* z, const float* gamma, const float* dy, float* dz, float* dgamma,
+                             float* dbeta, int64_t rows, int64_t planes, int64_t s) override;
 
   void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                   int64_t rows, int64_t dim, float eps, bool subtract_mean) override;
