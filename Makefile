@@ -4,6 +4,7 @@
 #   make            library, tests and examples           (build/)
 #   make test       builds and runs the whole test suite
 #   make demo       builds and runs the main job on the bundled data
+#   make protein    builds and runs the protein language model's default run
 #   make bench      builds the benchmark program as build/bench
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
 #   make deps       installs missing Debian packages (as root) or prints the command
@@ -37,6 +38,8 @@ DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
 LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
 TEST_SRCS := $(shell find tests -name '*.cpp')
+# The protein example's library parts (all but its main.cpp) are tested in tests/examples/.
+TEST_SRCS += $(filter-out examples/protein_lm/main.cpp,$(wildcard examples/protein_lm/*.cpp))
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
 # (flags, progress bar, run logs) is linked into each of them.
 EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
@@ -46,7 +49,7 @@ LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/%)
 
-.PHONY: all test demo bench deps clean
+.PHONY: all test demo protein bench deps clean
 all: deps $(LIB) $(BUILD)/tests $(EXAMPLE_BINS)
 
 deps:
@@ -76,11 +79,17 @@ example_objs = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.cpp 
 $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
 	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
+# Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
+# stays fast on a machine whose cores are busy with other work.
 test: deps $(BUILD)/tests
-	cd $(CURDIR) && $(BUILD)/tests
+	cd $(CURDIR) && OMP_WAIT_POLICY=passive $(BUILD)/tests
 
 demo: deps $(BUILD)/cifar_gen
 	$(BUILD)/cifar_gen --show-attention
+
+# The protein language model's default run: a few minutes on 2 cores (examples/protein_lm/README.md).
+protein: deps $(BUILD)/protein_lm
+	$(BUILD)/protein_lm
 
 bench: deps $(BUILD)/bench
 

@@ -125,6 +125,7 @@ std::vector<std::unique_ptr<MixerState>> TransformerLM::start_decoding(int64_t b
 }
 
 Tensor TransformerLM::step(const Tensor& ids_t, std::vector<std::unique_ptr<MixerState>>& states) {
+  TA_CHECK(config.causal, "TransformerLM::step: incremental decoding needs a causal model");
   TA_CHECK(states.size() == blocks.size(), "TransformerLM::step: got ", states.size(), " states for ", blocks.size(),
            " layers (use start_decoding)");
   const int64_t batch = ids_t.size(0);

@@ -9,6 +9,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/parallel.h"
 
 namespace ta::cpu {
 
@@ -53,7 +54,7 @@ void CpuBackend::attention_forward(const float* q, const float* k, const float* 
                                    int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
                                    const float* key_pad) {
   const int64_t q_tiles = (n_q + kTileQ - 1) / kTileQ, shift = n_k - n_q;
-#pragma omp parallel
+#pragma omp parallel if (bh * q_tiles > 1 && bh * n_q * n_k * d >= kMinParallelWork)
   {
     std::vector<float> s(kTileQ * kTileK), acc(kTileQ * d), m(kTileQ), l(kTileQ);
 #pragma omp for schedule(dynamic)
@@ -115,7 +116,7 @@ void CpuBackend::attention_backward(const float* q, const float* k, const float*
                                     int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
                                     const float* key_pad) {
   const int64_t shift = n_k - n_q;
-#pragma omp parallel
+#pragma omp parallel if (bh > 1 && bh * n_q * n_k * d >= kMinParallelWork)
   {
     std::vector<float> p(kTileQ * kTileK), dp(kTileQ * kTileK), delta(n_q);
 #pragma omp for schedule(dynamic)
