@@ -13,6 +13,7 @@
 # makes every CUDA entry point throw a clear error.
 
 CXX      ?= g++
+NPROC    := $(shell nproc)
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
   BUILD    ?= build-asan
@@ -81,17 +82,20 @@ $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
 
 # Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
 # stays fast on a machine whose cores are busy with other work.
-test: deps $(BUILD)/tests
+test: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests
 	cd $(CURDIR) && OMP_WAIT_POLICY=passive $(BUILD)/tests
 
-demo: deps $(BUILD)/cifar_gen
+demo: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/cifar_gen
 	$(BUILD)/cifar_gen --show-attention
 
 # The protein language model's default run: a few minutes on 2 cores (examples/protein_lm/README.md).
 protein: deps $(BUILD)/protein_lm
 	$(BUILD)/protein_lm
 
-bench: deps $(BUILD)/bench
+bench: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/bench
 
 clean:
 	rm -rf build build-asan
