@@ -11,7 +11,7 @@ void save_model(const std::string& path, const Module& model, const Metadata& me
 
 void check_model_state(const char* op, const std::string& path, const Module& model,
                        const std::map<std::string, Tensor>& state) {
-  const std::string problems = model.state_dict_mismatches(state);
+  const std::string problems = model.state_dict_mismatches(state, "in the file");
   TA_CHECK(problems.empty(), op, ": '", path, "' does not match the model; nothing was loaded:", problems);
 }
 

@@ -58,7 +58,8 @@ std::map<std::string, Tensor> Module::state_dict() const {
   return out;
 }
 
-std::string Module::state_dict_mismatches(const std::map<std::string, Tensor>& state) const {
+std::string Module::state_dict_mismatches(const std::map<std::string, Tensor>& state,
+                                          const std::string& source) const {
   const std::map<std::string, Tensor> own = state_dict();
   std::string problems;
   for (const auto& [name, t] : own) {
@@ -66,7 +67,7 @@ std::string Module::state_dict_mismatches(const std::map<std::string, Tensor>& s
     if (it == state.end())
       problems += cat("\n  missing: ", name, " ", t.shape());
     else if (!(it->second.shape() == t.shape()))
-      problems += cat("\n  shape mismatch: ", name, " is ", t.shape(), " in the model, ", it->second.shape(), " given");
+      problems += cat("\n  shape mismatch: ", name, " is ", t.shape(), " in the model, ", it->second.shape(), " ", source);
   }
   for (const auto& [name, t] : state)
     if (!own.count(name)) problems += cat("\n  unexpected: ", name, " ", t.shape());

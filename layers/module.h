@@ -43,8 +43,10 @@ class Module {
   // nothing is changed and the error lists what is missing, extra or mismatched.
   void load_state_dict(const std::map<std::string, Tensor>& state);
   // What keeps `state` from loading: one line per missing, unexpected or
-  // mis-shaped name; empty when it matches.
-  std::string state_dict_mismatches(const std::map<std::string, Tensor>& state) const;
+  // mis-shaped name; empty when it matches. `source` names where `state` came
+  // from in the messages ("given", "in the file").
+  std::string state_dict_mismatches(const std::map<std::string, Tensor>& state,
+                                    const std::string& source = "given") const;
 
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
 

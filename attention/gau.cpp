@@ -1,0 +1,135 @@
+#include "attention/gau.h"
+
+#include <cmath>
+
+#include "attention/flash_attention.h"
+#include "autograd/ops.h"
+#include "core/error.h"
+
+namespace ta {
+
+namespace {
+
+// Decoding state. FLASH: the completed chunks are summarized in kv = sum Kl^T V (the
+// same running state the causal full pass uses), and the current chunk's keys and
+// values are kept to attend to quadratically. FLASH-Quad: one chunk that never ends.
+struct GauCache : MixerState {
+  Tensor kq, kl, v;         // current chunk: quad keys [b, t, s], linear keys [b, t, s], values [b, t, e]
+  Tensor kv;                // [b, s, e], undefined before the first chunk completes
+  int64_t summarized = 0;   // positions folded into kv
+};
+
+}  // namespace
+
+GatedAttentionUnit::GatedAttentionUnit(const Options& o, Generator& gen) : options(o) {
+  TA_CHECK(o.d_model > 0 && o.s > 0 && o.expansion >= 0 && o.chunk >= 0 && o.rotary_dims >= 0, name(),
+           ": need d_model > 0, s > 0, expansion >= 0, chunk >= 0, rotary_dims >= 0; got d_model ", o.d_model,
+           ", s ", o.s, ", expansion ", o.expansion, ", chunk ", o.chunk, ", rotary_dims ", o.rotary_dims);
+  e = o.expansion > 0 ? o.expansion : 2 * o.d_model;
+  hidden = register_module("hidden", std::make_shared<Linear>(o.d_model, 2 * e + o.s, gen, true, o.init_std));
+  gamma = register_parameter("gamma", Tensor::normal(Shape{planes(), o.s}, 0.0f, o.init_std, gen));
+  beta = register_parameter("beta", Tensor::zeros(Shape{planes(), o.s}));
+  out = register_module("out", std::make_shared<Linear>(e, o.d_model, gen, true, o.init_std));
+  if (o.relative_bias) bias = register_module("bias", std::make_shared<RelativePositionBias>(1, !o.causal, gen));
+  if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(o.s, o.rotary_dims);
+}
+
+// The scaling of the squared-ReLU weights. The default is RowCount: each part of the
+// output is the mean over the keys it reads, w_i relu(q.k / sqrt(s) + bias)^2 with
+// w_i = 1 / (keys row i sees). It is the better default because it depends on nothing
+// but the keys a row actually reads: a causal output never depends on the sequence's
+// final length (so decoding token by token equals the full pass), padding does not
+// shrink the other rows, and the same weights serve at any length (a model trained at
+// 512 tokens reads 8192 without its attention sums growing or fading). Bidirectional
+// and unpadded, it is exactly the paper's 1/n.
+// Length is the paper's pseudocode and the benchmark's function: relu(q.k / L)^2 with
+// L = c for FLASH (the linear part also / c, or / n bidirectionally), L = n for
+// FLASH-Quad. Its sums change with the length, and FLASH-Quad's causal outputs depend
+// on n, so decoding FLASH-Quad with it needs a fixed train_length.
+FlashOptions GatedAttentionUnit::flash_options(int64_t n) const {
+  FlashOptions f;
+  f.chunk = options.chunk;
+  f.causal = options.causal;
+  f.scaling = options.scaling;
+  if (options.scaling == FlashScaling::RowCount) {
+    f.score_scale = 1.0f / std::sqrt(static_cast<float>(options.s));
+    f.lin_scale = 1.0f;
+  } else {
+    const int64_t length = options.chunk > 0 ? options.chunk : (options.train_length > 0 ? options.train_length : n);
+    f.score_scale = 1.0f / static_cast<float>(std::max<int64_t>(length, 1));
+    f.lin_scale = 1.0f / static_cast<float>(std::max<int64_t>(options.causal ? options.chunk : n, 1));
+  }
+  return f;
+}
+
+void GatedAttentionUnit::project(const Tensor& x, int64_t offset, Tensor& u, Tensor& v, Tensor& qk) const {
+  check_defined(x, name(), "x");
+  TA_CHECK(x.ndim() == 3 && x.size(2) == options.d_model, name(), ": expected x [batch, n, ", options.d_model,
+           "], got ", x.shape());
+  std::vector<Tensor> parts = split(silu(hidden->forward(x)), {e, e, options.s}, -1);
+  u = parts[0];
+  v = parts[1];
+  qk = scale_offset(parts[2], gamma, beta);  // [planes, b, n, s]
+  if (rope_) qk = rope_->apply(qk, offset);
+}
+
+Tensor GatedAttentionUnit::forward(const Tensor& x, const Tensor& key_padding_mask) {
+  Tensor u, v, qk;
+  project(x, 0, u, v, qk);
+  const int64_t n = x.size(1);
+  const FlashOptions f = flash_options(n);
+  Tensor table = bias ? relative_bias_table(*bias, f.chunk_length(n)) : Tensor();
+  Tensor a = options.fused ? flash_attention(qk, v, f, table, key_padding_mask)
+                           : flash_attention_reference(qk, v, f, table, key_padding_mask);
+  return out->forward(u * a);
+}
+
+std::unique_ptr<MixerState> GatedAttentionUnit::start_decoding(int64_t) const {
+  TA_CHECK(options.causal, name(), ": incremental decoding needs causal attention");
+  TA_CHECK(!(options.scaling == FlashScaling::Length && options.chunk == 0 && options.train_length == 0), name(),
+           ": with FlashScaling::Length every causal output depends on the final length n (weights relu(q.k/n)^2), ",
+           "which decoding does not know; set train_length to fix n, or use FlashScaling::RowCount");
+  return std::make_unique<GauCache>();
+}
+
+Tensor GatedAttentionUnit::step(const Tensor& x_t, MixerState& state) {
+  auto* cache = dynamic_cast<GauCache*>(&state);
+  TA_CHECK(cache != nullptr, name(), ": step() got a state from another kind of mixer");
+  TA_CHECK(x_t.ndim() == 3 && x_t.size(1) == 1, name(), ": step() expects one token [batch, 1, d_model], got ",
+           x_t.shape());
+  const int64_t p = cache->position, b = x_t.size(0), s = options.s;
+  Tensor u, v, qk;
+  project(x_t, p, u, v, qk);
+  auto plane = [&](int64_t i) { return reshape(narrow(qk, 0, i, 1), Shape{b, 1, s}); };
+  const bool linear = planes() == 4;
+  if (options.chunk > 0 && p > 0 && p % options.chunk == 0) {  // a chunk is complete: fold it into the state
+    if (linear) {
+      Tensor kv = matmul(cache->kl, cache->v, true, false);
+      cache->kv = cache->kv.defined() ? cache->kv + kv : kv;
+      cache->summarized += cache->v.size(1);
+    }
+    cache->kq = cache->kl = cache->v = Tensor();
+  }
+  auto append = [](const Tensor& cached, const Tensor& x) { return cached.defined() ? concat({cached, x}, 1) : x; };
+  cache->kq = append(cache->kq, plane(1));
+  cache->v = append(cache->v, v);
+  if (linear) cache->kl = append(cache->kl, plane(3));
+  cache->position += 1;
+
+  // Quadratic part over the current chunk's t keys (offsets j - p = -(t - 1) .. 0).
+  const int64_t t = cache->kq.size(1);
+  const FlashOptions f = flash_options(p + 1);
+  Tensor scores = matmul(plane(0), cache->kq, false, true) * f.score_scale;  // [b, 1, t]
+  if (bias) scores = scores + reshape(narrow(relative_bias_table(*bias, t), 0, 0, t), Shape{1, 1, t});
+  const float w = f.scaling == FlashScaling::RowCount ? 1.0f / static_cast<float>(t) : 1.0f;
+  Tensor a = matmul(relu_squared(scores) * w, cache->v);  // [b, 1, e]
+  // Linear part from the completed chunks.
+  if (linear && cache->kv.defined()) {
+    const float u_row = f.scaling == FlashScaling::RowCount ? f.lin_scale / static_cast<float>(cache->summarized)
+                                                            : f.lin_scale;
+    a = a + matmul(plane(2), cache->kv) * u_row;
+  }
+  return out->forward(u * a);
+}
+
+}  // namespace ta
