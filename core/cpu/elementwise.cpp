@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -15,9 +16,10 @@ constexpr float kGeluCoeff = 0.044715f;
 constexpr float kInvSqrt2 = 0.7071067811865476f;
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
 
+// 1 / (1 + e^-x), written so that the exponential never overflows.
 inline float sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
+  if (x >= 0) return 1.0f / (1.0f + fast_exp(-x));
+  float e = fast_exp(x);
   return e / (1.0f + e);
 }
 
