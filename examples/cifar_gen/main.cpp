@@ -34,7 +34,8 @@ void declare_flags(Flags& f) {
   f.add("data", "examples/data/cifar10", "folder with train.bin/test.bin, or the official data_batch_*.bin and test_batch.bin");
   f.add("extra-train", "", "optional extra training file in the same format (e.g. the LOSSY JPEG-decoded set)");
   f.add("out", "runs/cifar_gen", "folder for everything the run writes");
-  f.add("attention", "softmax", "token mixer from the attention registry (causal variants)");
+  f.add("attention", "sparse-strided", "token mixer from the attention registry (causal variants)");
+  f.add("sparse-stride", "96", "stride l of sparse patterns: 96 tokens = one image row, so A1 is the row before and A2 the column above");
   f.add("layers", "2", "Transformer blocks");
   f.add("d-model", "64", "model width");
   f.add("heads", "2", "attention heads");
@@ -83,7 +84,7 @@ std::vector<int64_t> parse_list(const std::string& s, int64_t all) {
 }
 
 // The architecture flags, stored in the checkpoint so a resumed run rebuilds the same model.
-const char* kArchitectureFlags[] = {"attention", "layers", "d-model", "heads", "d-ff", "dropout", "seed"};
+const char* kArchitectureFlags[] = {"attention", "sparse-stride", "layers", "d-model", "heads", "d-ff", "dropout", "seed"};
 
 TransformerConfig model_config(const Flags& f) {
   TransformerConfig c;
@@ -106,7 +107,11 @@ std::shared_ptr<TransformerLM> build_model(const Flags& f) {
   a.d_model = c.d_model;
   a.heads = f.integer("heads");
   a.causal = true;
-  return std::make_shared<TransformerLM>(c, [&](int64_t) { return make_attention(a, attention_gen); });
+  a.sparse_stride = f.integer("sparse-stride");
+  return std::make_shared<TransformerLM>(c, [&](int64_t layer) {
+    a.layer = layer;
+    return make_attention(a, attention_gen);
+  });
 }
 
 // Mean negative log-likelihood in bits per sub-pixel over the first `count` images.
