@@ -29,4 +29,10 @@ Tensor AttentionCore::query_weights(const Tensor& q, const Tensor& k, int64_t i,
   return reshape(softmax(scores, -1), Shape{q.size(0), q.size(1), n_k});
 }
 
+std::unique_ptr<MixerState> AttentionCore::start_decoding(int64_t) const { return nullptr; }
+
+Tensor AttentionCore::step(const Tensor&, const Tensor&, const Tensor&, MixerState&) {
+  throw Error(cat(name(), ": this attention core has no decoding state of its own"));
+}
+
 }  // namespace ta

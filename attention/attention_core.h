@@ -6,7 +6,10 @@
 // they share everything else (attention/multi_head.h).
 #pragma once
 
+#include <memory>
+
 #include "layers/module.h"
+#include "layers/token_mixer.h"
 
 namespace ta {
 
@@ -32,6 +35,15 @@ class AttentionCore : public Module {
   virtual Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                          const Tensor& key_padding_mask) = 0;
   virtual const char* name() const = 0;
+
+  // Incremental decoding. By default (nullptr here) MultiHeadAttention keeps every
+  // past key and value (a KV cache) and calls forward() on them. A core with a
+  // recurrent form (Performer: running sums) returns its own state instead, and
+  // MultiHeadAttention then hands each new token's q, k, v [batch, heads, 1, d_head]
+  // to step(), which returns that token's output [batch, heads, 1, d_head] and
+  // advances the state (MultiHeadAttention advances state.position).
+  virtual std::unique_ptr<MixerState> start_decoding(int64_t batch) const;
+  virtual Tensor step(const Tensor& q, const Tensor& k, const Tensor& v, MixerState& state);
 
   // For pictures of what the model looks at: the weights query `i` gives to each
   // key, [batch, heads, n_k], from q, k as forward() saw them. By default the exact

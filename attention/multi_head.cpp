@@ -54,17 +54,24 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
   return merge_heads(core->forward(q, k, v, options.causal, key_padding_mask));
 }
 
-std::unique_ptr<MixerState> MultiHeadAttention::start_decoding(int64_t) const {
+std::unique_ptr<MixerState> MultiHeadAttention::start_decoding(int64_t batch) const {
   TA_CHECK(options.causal, name(), ": incremental decoding needs causal attention");
+  if (std::unique_ptr<MixerState> own = core->start_decoding(batch)) return own;  // a recurrent core
   return std::make_unique<KVCache>();
 }
 
 Tensor MultiHeadAttention::step(const Tensor& x_t, MixerState& state) {
-  auto* cache = dynamic_cast<KVCache*>(&state);
-  TA_CHECK(cache != nullptr, name(), ": step() got a state from another kind of mixer");
+  TA_CHECK(options.causal, name(), ": incremental decoding needs causal attention");
   TA_CHECK(x_t.ndim() == 3 && x_t.size(1) == 1, name(), ": step() expects one token [batch, 1, d_model], got ",
            x_t.shape());
   Tensor q, k, v;
+  auto* cache = dynamic_cast<KVCache*>(&state);
+  if (cache == nullptr) {  // the core's own state (the core checks that it is one of its own)
+    project(x_t, state.position, q, k, v);
+    Tensor o = core->step(q, k, v, state);
+    state.position += 1;
+    return merge_heads(o);
+  }
   project(x_t, cache->position, q, k, v);
   cache->k = cache->k.defined() ? concat({cache->k, k}, 2) : k;
   cache->v = cache->v.defined() ? concat({cache->v, v}, 2) : v;

@@ -30,7 +30,8 @@ class MultiHeadAttention : public TokenMixer {
   std::vector<Tensor> residual_output_weights() const override { return {out->weight}; }
 
   // Decoding keeps every past key and value (a KV cache) and attends from the new
-  // token to all of them.
+  // token to all of them, unless the core has a decoding state of its own
+  // (AttentionCore::start_decoding), which then carries the past instead.
   std::unique_ptr<MixerState> start_decoding(int64_t batch) const override;
   Tensor step(const Tensor& x_t, MixerState& state) override;
 

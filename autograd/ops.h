@@ -14,11 +14,13 @@
 #include <memory>
 #include <vector>
 
+#include "core/flash_options.h"
 #include "core/tensor.h"
 
 namespace ta {
 
 struct BlockSparseLayout;  // core/backend.h
+enum class FavorKernel;    // core/backend.h (Softmax, Relu)
 
 // ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -120,6 +122,28 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float 
 Tensor block_sparse_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                               std::shared_ptr<const BlockSparseLayout> layout, float scale,
                               const Tensor& key_padding_mask = Tensor());
+
+// ---- FLASH attention (autograd/flash.cpp) -------------------------------------------
+// The GAU's per-dimension scale-offset: z [..., s], gamma and beta [planes, s] ->
+// [planes, ..., s], plane p = z * gamma[p] + beta[p]. One fused pass each way.
+Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta);
+// FLASH mixed-chunk attention, one head, as written out in core/flash_options.h:
+// qk [4, B, n, s] holds quad q, quad k, linear q, linear k (or [2, B, n, s]: the
+// quadratic part only, FLASH-Quad when one chunk covers the sequence), v [B, n, e]
+// -> [B, n, e]. rel_bias [2L - 1] per-offset biases (L >= the chunk length) or
+// undefined; key_padding_mask [B, n] (1 = padded) or undefined. Fused chunked kernel
+// with a hand-written backward; memory linear in n.
+Tensor flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& options,
+                       const Tensor& rel_bias = Tensor(), const Tensor& key_padding_mask = Tensor());
+
+// ---- Performer, fused causal FAVOR+ (autograd/performer.cpp) --------------------------
+// Causal attention through the random features w [m, d] (the rows w_r; no gradient
+// to them): q [B, H, n_q, d], k, v [B, H, n_k, d] with n_k >= n_q, query i seeing
+// keys j <= i + n_k - n_q; key_padding_mask [B, n_k] (1 = padded) or undefined.
+// The features and stabilizers are those of Backend::favor_causal_forward. Chunked
+// kernel with a hand-written backward; extra memory O(m d) per head.
+Tensor favor_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w, float scale,
+                              FavorKernel kernel, const Tensor& key_padding_mask = Tensor());
 
 // ---- normalization over the last axis (autograd/norm.cpp) -------------------------
 // gamma, beta of shape [last dim], or undefined Tensor() for none. Fused kernels.

@@ -35,6 +35,10 @@ enum class ReduceOp { Sum, Max, LogSumExp };
 
 enum class Transpose { No, Yes };
 
+// The kernel of fused FAVOR+ attention (Performer): the softmax kernel's positive
+// random features, or the ReLU kernel (see Backend::favor_causal_forward).
+enum class FavorKernel { Softmax, Relu };
+
 // How the inputs of an element-wise kernel map onto its output: the output shape
 // and, per input, a stride for each output dimension (0 along broadcast dims).
 // Adjacent dimensions that are contiguous in every operand are merged first, so
@@ -209,6 +213,32 @@ class Backend {
   // dbeta[p, k] = sum_row dy[p, row, k].
   virtual void scale_offset_backward(const float* z, const float* gamma, const float* dy, float* dz, float* dgamma,
                                      float* dbeta, int64_t rows, int64_t planes, int64_t s) = 0;
+
+  // --- fused causal FAVOR+ attention (Performer, Choromanski et al. 2020; core/cpu/performer.cpp) ---
+  // q [bh, n_q, d], k and v [bh, n_k, d] with n_k >= n_q, w [m, d] (the random
+  // features, shared by all heads); query i sees keys j <= i + (n_k - n_q). With
+  // x' = sqrt(scale) x, the features and their stabilizers (no gradient flows
+  // through a stabilizer; it cancels between numerator and denominator):
+  //   Softmax: phi(q_i) = exp(W q'_i - max_r (W q'_i)_r),
+  //            phi(k_j) = exp(W k'_j - |k'_j|^2 / 2 - M_j),  M_j = the running max of
+  //            those exponents over the unpadded keys up to j (causal: nothing later);
+  //   Relu:    phi(x) = relu(W x') + 1e-3.
+  // Padded keys (key_pad [bh / heads, n_k] nonzero, or null) get phi = 0. Then
+  //   o_i = sum_{j <= i} w_ij v_j / max(sum_{j <= i} w_ij, 1e-30),
+  //   w_ij = phi(q_i) . phi(k_j) exp(M_j - M_i),
+  // computed in chunks: a masked product inside a chunk, a running state
+  // sum phi(k_j) [v_j | 1]^T (m x (d+1)) across chunks. Saved for the backward: the
+  // raw denominators den [bh, n_q] and the running maxima kmax [bh, n_k].
+  virtual void favor_causal_forward(const float* q, const float* k, const float* v, const float* w, float* o,
+                                    float* den, float* kmax, int64_t bh, int64_t heads, int64_t n_q, int64_t n_k,
+                                    int64_t d, int64_t m, float scale, FavorKernel kernel, const float* key_pad) = 0;
+  // dq, dk, dv (w gets no gradient): a forward sweep over the chunks with the state
+  // gives dq, a reverse sweep with the reverse state gives dk and dv; both recompute
+  // the features, so extra memory stays O(m d) per head.
+  virtual void favor_causal_backward(const float* q, const float* k, const float* v, const float* w, const float* o,
+                                     const float* den, const float* kmax, const float* d_o, float* dq, float* dk,
+                                     float* dv, int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
+                                     int64_t m, float scale, FavorKernel kernel, const float* key_pad) = 0;
 
   // --- normalization over the last axis of [rows, dim] ----------------------
   // LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,

@@ -367,6 +367,99 @@ std::vector<Tensor> attention_backward(const Tensor& q, const Tensor& k, const T
   return {dq, dk, dv};
 }
 
+namespace {
+
+// Checks the arguments of the FLASH kernel and returns its sizes.
+FlashDims flash_dims(const Tensor& qk, const Tensor& v, const FlashOptions& o, const Tensor& rel_bias,
+                     const Tensor& key_pad) {
+  check_defined(qk, "flash_attention", "qk");
+  check_defined(v, "flash_attention", "v");
+  common_device({&qk, &v}, "flash_attention");
+  TA_CHECK(qk.ndim() == 4 && (qk.size(0) == 4 || qk.size(0) == 2) && v.ndim() == 3,
+           "flash_attention: expected qk [4 or 2, batch, n, s] (quad q, quad k[, linear q, linear k]) and v [batch, "
+           "n, e], got ", qk.shape(), " and ", v.shape());
+  FlashDims d;
+  d.batch = qk.size(1);
+  d.n = qk.size(2);
+  d.s = qk.size(3);
+  d.e = v.size(2);
+  d.linear = qk.size(0) == 4;
+  TA_CHECK(v.size(0) == d.batch && v.size(1) == d.n && d.s > 0 && d.e > 0, "flash_attention: qk ", qk.shape(),
+           " and v ", v.shape(), " must agree in batch and n, with s and e > 0");
+  TA_CHECK(o.chunk >= 0 && std::isfinite(o.score_scale) && std::isfinite(o.lin_scale), "flash_attention: chunk must ",
+           "be >= 0 and the scales finite, got chunk ", o.chunk, ", score_scale ", o.score_scale, ", lin_scale ",
+           o.lin_scale);
+  if (rel_bias.defined()) {
+    common_device({&qk, &rel_bias}, "flash_attention");
+    const int64_t need = o.chunk_length(d.n);
+    TA_CHECK(rel_bias.ndim() == 1 && rel_bias.size(0) % 2 == 1 && (rel_bias.size(0) + 1) / 2 >= need,
+             "flash_attention: rel_bias must be a table [2L - 1] of per-offset biases with L >= the chunk length ",
+             need, ", got ", rel_bias.shape());
+    d.bias_len = (rel_bias.size(0) + 1) / 2;
+  }
+  if (key_pad.defined()) {
+    common_device({&qk, &key_pad}, "flash_attention");
+    TA_CHECK(key_pad.shape() == Shape({d.batch, d.n}), "flash_attention: key_padding_mask must be [", d.batch, ", ",
+             d.n, "], got ", key_pad.shape());
+  }
+  return d;
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& options,
+                                          const Tensor& rel_bias, const Tensor& key_pad) {
+  const FlashDims d = flash_dims(qk, v, options, rel_bias, key_pad);
+  const int64_t chunks = (d.n + options.chunk_length(d.n) - 1) / options.chunk_length(d.n);
+  Tensor out = Tensor::empty(Shape{d.batch, d.n, d.e}, qk.device());
+  Tensor state = d.linear ? Tensor::empty(Shape{d.batch, options.causal ? chunks : 1, d.s, d.e}, qk.device())
+                          : Tensor();
+  backend_of(qk).flash_forward(d, options, qk.data(), v.data(), rel_bias.defined() ? rel_bias.data() : nullptr,
+                               key_pad.defined() ? key_pad.data() : nullptr, out.data(),
+                               state.defined() ? state.data() : nullptr);
+  return {out, state};
+}
+
+std::vector<Tensor> flash_attention_backward(const Tensor& qk, const Tensor& v, const FlashOptions& options,
+                                             const Tensor& rel_bias, const Tensor& key_pad, const Tensor& state,
+                                             const Tensor& d_out) {
+  const FlashDims d = flash_dims(qk, v, options, rel_bias, key_pad);
+  TA_CHECK(d_out.defined() && d_out.shape() == Shape({d.batch, d.n, d.e}), "flash_attention backward: the output ",
+           "gradient must be [", d.batch, ", ", d.n, ", ", d.e, "]");
+  Tensor dqk = Tensor::empty(qk.shape(), qk.device()), dv = Tensor::empty(v.shape(), qk.device());
+  Tensor dbias = rel_bias.defined() ? Tensor::empty(rel_bias.shape(), qk.device()) : Tensor();
+  backend_of(qk).flash_backward(d, options, qk.data(), v.data(), rel_bias.defined() ? rel_bias.data() : nullptr,
+                                key_pad.defined() ? key_pad.data() : nullptr,
+                                state.defined() ? state.data() : nullptr, d_out.data(), dqk.data(), dv.data(),
+                                dbias.defined() ? dbias.data() : nullptr);
+  return {dqk, dv, dbias};
+}
+
+Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta) {
+  check_defined(z, "scale_offset", "z");
+  check_defined(gamma, "scale_offset", "gamma");
+  check_defined(beta, "scale_offset", "beta");
+  common_device({&z, &gamma, &beta}, "scale_offset");
+  TA_CHECK(z.ndim() >= 1 && gamma.ndim() == 2 && gamma.shape() == beta.shape() && gamma.size(1) == z.size(-1),
+           "scale_offset: expected z [..., s] and gamma, beta [planes, s], got ", z.shape(), ", ", gamma.shape(),
+           ", ", beta.shape());
+  const int64_t s = z.size(-1), planes = gamma.size(0);
+  std::vector<int64_t> dims = {planes};
+  for (int i = 0; i < z.ndim(); ++i) dims.push_back(z.size(i));
+  Tensor y = Tensor::empty(Shape(dims), z.device());
+  backend_of(z).scale_offset(z.data(), gamma.data(), beta.data(), y.data(), s > 0 ? z.numel() / s : 0, planes, s);
+  return y;
+}
+
+std::vector<Tensor> scale_offset_backward(const Tensor& z, const Tensor& gamma, const Tensor& dy) {
+  const int64_t s = z.size(-1), planes = gamma.size(0);
+  Tensor dz = Tensor::empty(z.shape(), z.device()), dgamma = Tensor::empty(gamma.shape(), z.device());
+  Tensor dbeta = Tensor::empty(gamma.shape(), z.device());
+  backend_of(z).scale_offset_backward(z.data(), gamma.data(), dy.data(), dz.data(), dgamma.data(), dbeta.data(),
+                                      s > 0 ? z.numel() / s : 0, planes, s);
+  return {dz, dgamma, dbeta};
+}
+
 NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, bool subtract_mean) {
   const char* name = subtract_mean ? "layer_norm" : "rms_norm";
   check_defined(x, name, "x");
@@ -482,13 +575,16 @@ void check_block_layout(const BlockSparseLayout& layout, int64_t n_q, int64_t n_
         TA_CHECK(seen[i] != stamp, op, ": layout part lists query row ", i, " twice");
         seen[i] = stamp;
       }
-      for (int32_t j : part.keys) TA_CHECK(j >= 0 && j < n_k, op, ": layout part lists key ", j, ", outside 0..", n_k - 1);
+      for (int32_t j : part.keys)
+        TA_CHECK(j >= 0 && j < n_k, op, ": layout part lists key ", j, ", outside 0..", n_k - 1);
       const int64_t q_blocks = (nq + b - 1) / b, k_blocks = (nk + b - 1) / b;
-      const int64_t active = static_cast<int64_t>(part.col.size()), n_masks = static_cast<int64_t>(part.masks.size()) / b;
+      const int64_t active = static_cast<int64_t>(part.col.size());
+      const int64_t n_masks = static_cast<int64_t>(part.masks.size()) / b;
       TA_CHECK(static_cast<int64_t>(part.row_begin.size()) == q_blocks + 1 && part.row_begin.front() == 0 &&
                    part.row_begin.back() == active && static_cast<int64_t>(part.mask.size()) == active,
-               op, ": layout part has ", part.row_begin.size(), " row starts, ", active, " blocks and ", part.mask.size(),
-               " mask ids; expected ", q_blocks + 1, " row starts (0 first, the block count last) and one mask id per block");
+               op, ": layout part has ", part.row_begin.size(), " row starts, ", active, " blocks and ",
+               part.mask.size(), " mask ids; expected ", q_blocks + 1,
+               " row starts (0 first, the block count last) and one mask id per block");
       for (int64_t I = 0; I < q_blocks; ++I)
         TA_CHECK(part.row_begin[I] <= part.row_begin[I + 1], op, ": layout row starts must not decrease");
       for (int64_t a = 0; a < active; ++a) {
@@ -538,6 +634,51 @@ std::vector<Tensor> block_sparse_attention_backward(const Tensor& q, const Tenso
   backend_of(q).block_sparse_attention_backward(q.data(), k.data(), v.data(), o.data(), lse.data(), d_o.data(),
                                                 dq.data(), dk.data(), dv.data(), qs[0] * qs[1], qs[1], qs[2], ks[2],
                                                 qs[3], scale, layout, key_pad.defined() ? key_pad.data() : nullptr);
+  return {dq, dk, dv};
+}
+
+FavorResult favor_causal(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w, float scale,
+                         FavorKernel kernel, const Tensor& key_pad) {
+  const char* op = "favor_causal_attention";
+  check_defined(q, op, "q");
+  check_defined(k, op, "k");
+  check_defined(v, op, "v");
+  check_defined(w, op, "features");
+  Device dev = common_device({&q, &k, &v, &w}, op);
+  TA_CHECK(q.ndim() == 4 && k.ndim() == 4 && v.ndim() == 4, op, ": q, k, v must be [batch, heads, n, d_head], got ",
+           q.shape(), ", ", k.shape(), ", ", v.shape());
+  const Shape &qs = q.shape(), &ks = k.shape();
+  TA_CHECK(ks == v.shape() && qs[0] == ks[0] && qs[1] == ks[1] && qs[3] == ks[3], op, ": shapes q ", qs, ", k ", ks,
+           ", v ", v.shape(), " do not agree (k and v equal; batch, heads and d_head as in q)");
+  TA_CHECK(ks[2] >= qs[2], op, ": causal FAVOR+ needs at least as many keys as queries (the queries are the last ",
+           "positions), got ", qs[2], " queries and ", ks[2], " keys");
+  TA_CHECK(w.ndim() == 2 && w.size(1) == qs[3] && w.size(0) > 0, op, ": features must be [m, ", qs[3],
+           "] (d_head columns), got ", w.shape());
+  TA_CHECK(scale > 0.0f && std::isfinite(scale), op, ": scale must be positive and finite, got ", scale);
+  if (key_pad.defined()) {
+    common_device({&q, &key_pad}, op);
+    TA_CHECK(key_pad.shape() == Shape({ks[0], ks[2]}), op, ": key_padding_mask must be [", ks[0], ", ", ks[2],
+             "], got ", key_pad.shape());
+  }
+  FavorResult r{Tensor::empty(qs, dev), Tensor::empty(Shape{qs[0], qs[1], qs[2]}, dev),
+                Tensor::empty(Shape{ks[0], ks[1], ks[2]}, dev)};
+  backend(dev).favor_causal_forward(q.data(), k.data(), v.data(), w.data(), r.o.data(), r.den.data(), r.kmax.data(),
+                                    qs[0] * qs[1], qs[1], qs[2], ks[2], qs[3], w.size(0), scale, kernel,
+                                    key_pad.defined() ? key_pad.data() : nullptr);
+  return r;
+}
+
+std::vector<Tensor> favor_causal_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w,
+                                          const FavorResult& saved, const Tensor& d_o, float scale,
+                                          FavorKernel kernel, const Tensor& key_pad) {
+  const Shape &qs = q.shape(), &ks = k.shape();
+  TA_CHECK(d_o.shape() == qs, "favor_causal_attention backward: the output gradient has shape ", d_o.shape(),
+           ", the output ", qs);
+  Tensor dq = Tensor::empty(qs, q.device()), dk = Tensor::empty(ks, q.device()), dv = Tensor::empty(ks, q.device());
+  backend_of(q).favor_causal_backward(q.data(), k.data(), v.data(), w.data(), saved.o.data(), saved.den.data(),
+                                      saved.kmax.data(), d_o.data(), dq.data(), dk.data(), dv.data(), qs[0] * qs[1],
+                                      qs[1], qs[2], ks[2], qs[3], w.size(0), scale, kernel,
+                                      key_pad.defined() ? key_pad.data() : nullptr);
   return {dq, dk, dv};
 }
 

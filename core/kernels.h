@@ -63,6 +63,21 @@ std::vector<Tensor> attention_backward(const Tensor& q, const Tensor& k, const T
                                        const Tensor& lse, const Tensor& d_o, float scale, bool causal,
                                        const Tensor& key_pad);
 
+// FLASH attention (see Backend::flash_forward and core/flash_options.h): qk
+// [4 or 2, B, n, s], v [B, n, e], rel_bias [2L - 1] (L >= the chunk length) or
+// undefined, key_pad [B, n] (1 = padded) or undefined. Returns {out [B, n, e], state}
+// (state [B, causal ? chunks : 1, s, e], undefined without the linear part).
+std::pair<Tensor, Tensor> flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& options,
+                                          const Tensor& rel_bias, const Tensor& key_pad);
+// Returns {dqk, dv, drel_bias (undefined without a table)}.
+std::vector<Tensor> flash_attention_backward(const Tensor& qk, const Tensor& v, const FlashOptions& options,
+                                             const Tensor& rel_bias, const Tensor& key_pad, const Tensor& state,
+                                             const Tensor& d_out);
+// FLASH's scale-offset: z [..., s], gamma and beta [planes, s] -> [planes, ..., s].
+Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta);
+// Returns {dz, dgamma, dbeta}.
+std::vector<Tensor> scale_offset_backward(const Tensor& z, const Tensor& gamma, const Tensor& dy);
+
 // LayerNorm / RMSNorm over the last axis; gamma, beta may be undefined. Returns
 // {y, mean, rstd} (the last two per row, for the backward).
 struct NormResult {
@@ -99,5 +114,20 @@ std::vector<Tensor> block_sparse_attention_backward(const Tensor& q, const Tenso
                                                     const Tensor& lse, const Tensor& d_o,
                                                     const BlockSparseLayout& layout, float scale,
                                                     const Tensor& key_pad);
+
+// ---- fused causal FAVOR+ attention (Performer; see Backend::favor_causal_forward) ----
+// q [B, H, n_q, d], k and v [B, H, n_k, d] with n_k >= n_q, w [m, d] the random
+// features (no gradient), key_pad [B, n_k] (1 = padded) or undefined.
+struct FavorResult {
+  Tensor o;     // [B, H, n_q, d]
+  Tensor den;   // [B, H, n_q], the raw denominators
+  Tensor kmax;  // [B, H, n_k], the running maxima of the key exponents
+};
+FavorResult favor_causal(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w, float scale,
+                         FavorKernel kernel, const Tensor& key_pad);
+// Returns {dq, dk, dv}.
+std::vector<Tensor> favor_causal_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w,
+                                          const FavorResult& saved, const Tensor& d_o, float scale,
+                                          FavorKernel kernel, const Tensor& key_pad);
 
 }  // namespace ta::kernels

@@ -86,6 +86,15 @@ class CpuBackend final : public Backend {
   void scale_offset_backward(const float* z, const float* gamma, const float* dy, float* dz, float* dgamma,
                              float* dbeta, int64_t rows, int64_t planes, int64_t s) override;
 
+  // Performer (core/cpu/performer.cpp)
+  void favor_causal_forward(const float* q, const float* k, const float* v, const float* w, float* o, float* den,
+                            float* kmax, int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, int64_t m,
+                            float scale, FavorKernel kernel, const float* key_pad) override;
+  void favor_causal_backward(const float* q, const float* k, const float* v, const float* w, const float* o,
+                             const float* den, const float* kmax, const float* d_o, float* dq, float* dk, float* dv,
+                             int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, int64_t m, float scale,
+                             FavorKernel kernel, const float* key_pad) override;
+
   void layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                   int64_t rows, int64_t dim, float eps, bool subtract_mean) override;
   void layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,

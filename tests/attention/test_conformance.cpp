@@ -10,6 +10,7 @@
 // decoding equal to the full pass.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -26,14 +27,15 @@ namespace {
 struct Mode {
   std::string variant;
   bool causal;
+  bool smooth = true;  // AttentionVariant::smooth
   std::string label() const { return variant + (causal ? " (causal)" : " (bidirectional)"); }
 };
 
 std::vector<Mode> all_modes() {
   std::vector<Mode> modes;
   for (const AttentionVariant& v : attention_variants()) {
-    if (v.supports_causal) modes.push_back({v.name, true});
-    if (v.supports_bidirectional) modes.push_back({v.name, false});
+    if (v.supports_causal) modes.push_back({v.name, true, v.smooth});
+    if (v.supports_bidirectional) modes.push_back({v.name, false, v.smooth});
   }
   return modes;
 }
@@ -94,7 +96,9 @@ TEST_CASE("conformance: gradcheck of the whole mixer") {
     CAPTURE(m.label());
     auto mixer = build(m, 8, 2);
     Tensor x = input(1, 6, 8, 5).set_requires_grad();
-    GradcheckResult r = gradcheck([&](const std::vector<Tensor>& in) { return mixer->forward(in[0]); }, {x});
+    GradcheckOptions options;
+    if (!m.smooth) options.eps = 1e-3f;  // a step of 1e-2 would cross many kinks
+    GradcheckResult r = gradcheck([&](const std::vector<Tensor>& in) { return mixer->forward(in[0]); }, {x}, options);
     CHECK_MESSAGE(r.ok, r.message);
   }
 }
@@ -160,11 +164,17 @@ TEST_CASE("conformance: incremental decoding equals the full causal pass") {
     const int64_t n = 21;
     Tensor x = input(2, n, 16, 12);
     Tensor full = mixer->forward(x);
+    // Each output is a sum of terms of about the largest output's size, which a
+    // recurrent state (Performer's running sums over m = 256 features) adds in
+    // another order than the full pass: rounding then differs at about 1e-7 of
+    // that size, so the floor of the tolerance scales with it.
+    float largest = 0.0f;
+    for (float v : full.to_vector()) largest = std::max(largest, std::fabs(v));
     auto state = mixer->start_decoding(2);
     for (int64_t t = 0; t < n; ++t) {
       Tensor y_t = mixer->step(narrow(x, 1, t, 1), *state);
       std::vector<float> a = y_t.to_vector(), b = narrow(full, 1, t, 1).to_vector();
-      for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-4).scale(1e-4));
+      for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i]).epsilon(1e-4).scale(0.1f * largest));
     }
   }
 }
