@@ -2,15 +2,16 @@
 // specification on the framework (and on the baseline it is measured against),
 // prints a table and optionally writes the numbers as CSV.
 //
-//   build/bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL,...]
+//   build/bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL,...] [workload options]
 //
 // This file holds what all workloads share: argument parsing, thread setup,
 // dispatch, the table and the CSV writer. Each workload is its own file (gemm.cpp,
-// overhead.cpp) and registers itself (bench.h).
+// overhead.cpp, attention.cpp, train_step.cpp) and registers itself (bench.h).
 #include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -36,13 +37,28 @@ bool Options::selected(const std::string& n) const {
   return false;
 }
 
+std::string Options::value(const std::string& name, const std::string& fallback) const {
+  auto it = values.find(name);
+  return it == values.end() ? fallback : it->second;
+}
+
 void Report::add(const std::string& variant, const std::string& n, const std::string& metric, double value,
                  const std::string& unit) {
   rows_.push_back(Row{workload_, variant, n, threads_, metric, value, unit});
+  add_key(variant, n);
+}
+
+void Report::add_key(const std::string& variant, const std::string& n) {
+  const std::pair<std::string, std::string> k{variant, n};
+  if (std::find(keys_.begin(), keys_.end(), k) == keys_.end()) keys_.push_back(k);
 }
 
 void Report::describe(const std::string& n, const std::string& text) { descriptions_.emplace_back(n, text); }
 void Report::note(const std::string& line) { notes_.push_back(line); }
+void Report::remark(const std::string& variant, const std::string& n, const std::string& text) {
+  remarks_.push_back({{variant, n}, text});
+  add_key(variant, n);
+}
 
 std::string Report::description(const std::string& n) const {
   for (const auto& [k, v] : descriptions_)
@@ -66,18 +82,30 @@ const char* kCsvHeader = "workload,variant,n,threads,metric,value,unit";
 
 std::string usage() {
   std::ostringstream os;
-  os << "usage: bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL[,LABEL...]]\n"
+  os << "usage: bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL[,LABEL...]] [workload options]\n"
         "\n"
         "Runs one benchmark workload (specified in /work/shared/bench/README.md) and prints a table.\n"
         "\n"
         "workloads:\n";
   for (const auto& w : bench::workloads()) os << "  " << std::left << std::setw(10) << w.name << " " << w.summary << "\n";
+  for (const auto& w : bench::workloads()) {
+    bool any = false;
+    for (const auto& o : w.options) any = any || !o.help.empty();
+    if (!any) continue;
+    os << "\n" << w.name << " options:\n";
+    for (const auto& o : w.options) {
+      if (o.help.empty()) continue;
+      std::string head = "  --" + o.name + " " + o.value;
+      os << std::left << std::setw(32) << head << " " << o.help << "\n";
+    }
+  }
   os << "\n"
         "options:\n"
         "  --threads N   threads for OpenMP and OpenBLAS (default: all cores, here " << omp_get_num_procs() << ")\n"
         "  --csv FILE    also write the results to FILE, long format, header\n"
         "                " << kCsvHeader << "\n"
-        "  --only LIST   run only these n labels (comma-separated gemm case names or overhead shapes)\n"
+        "  --only LIST   run only these n labels (comma-separated gemm case names, overhead shapes,\n"
+        "                attention sequence lengths)\n"
         "  -h, --help    this text\n";
   return os.str();
 }
@@ -111,8 +139,12 @@ std::string utc_now() {
   return buf;
 }
 
-std::string format_value(double v) {
+std::string format_value(double v, const std::string& unit = "") {
   char buf[32];
+  if (unit == "count" && v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
   double a = v < 0 ? -v : v;
   if (a >= 100)
     std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -147,7 +179,7 @@ void print_table(const Report& r, std::ostream& os) {
     if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
     units[col] = row.unit;
     if (b) has_best[col] = true;
-    (b ? best : base)[{row.n, row.variant, metric}] = format_value(row.value);
+    (b ? best : base)[{row.n, row.variant, metric}] = format_value(row.value, row.unit);
   }
   bool any_description = false;
   for (const auto& n : labels) any_description = any_description || !r.description(n).empty();
@@ -190,6 +222,81 @@ void print_table(const Report& r, std::ostream& os) {
   os << "\n";
 }
 
+// A markdown table with one line per (variant, n) in the order reported, one column
+// per metric ("median (best)" as above), then the remarks (e.g. why a case was skipped).
+void print_table_by_variant(const Report& r, std::ostream& os) {
+  auto is_best = [](const std::string& m) { return m.size() > 5 && m.compare(m.size() - 5, 5, "_best") == 0; };
+  using Key = std::pair<std::string, std::string>;  // (variant, n)
+  const std::vector<Key>& keys = r.keys();
+  std::vector<std::string> metrics;
+  std::map<std::string, std::string> units;
+  std::map<std::string, bool> has_best;
+  std::map<std::tuple<std::string, std::string, std::string>, std::string> base, best;
+  for (const Row& row : r.rows()) {
+    std::string metric = row.metric;
+    bool b = false;
+    if (is_best(metric)) {
+      std::string stem = metric.substr(0, metric.size() - 5);
+      for (const Row& other : r.rows())
+        if (other.metric == stem) b = true;
+      if (b) metric = stem;
+    }
+    if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end()) metrics.push_back(metric);
+    if (!b) units[metric] = row.unit;
+    if (b) has_best[metric] = true;
+    (b ? best : base)[{row.variant, row.n, metric}] = format_value(row.value, row.unit);
+  }
+  std::map<Key, std::string> remark;
+  for (const auto& [k, text] : r.remarks()) {
+    remark[k] += (remark[k].empty() ? "" : "; ") + text;
+  }
+  // Keep every variant's lines together, in the order the variants first appear.
+  std::vector<std::string> variants;
+  for (const auto& k : keys)
+    if (std::find(variants.begin(), variants.end(), k.first) == variants.end()) variants.push_back(k.first);
+  std::vector<Key> ordered;
+  for (const auto& v : variants)
+    for (const auto& k : keys)
+      if (k.first == v) ordered.push_back(k);
+  const bool any_remark = !remark.empty();
+
+  std::vector<std::string> head{"variant", "n"};
+  for (const auto& m : metrics) head.push_back(m + " (" + units[m] + (has_best[m] ? "), median (best)" : ")"));
+  if (any_remark) head.push_back("remark");
+  std::vector<std::vector<std::string>> lines;
+  for (const auto& k : ordered) {
+    std::vector<std::string> line{k.first, k.second};
+    for (const auto& m : metrics) {
+      auto it = base.find({k.first, k.second, m});
+      std::string text = it == base.end() ? "" : it->second;
+      auto jt = best.find({k.first, k.second, m});
+      if (jt != best.end()) text += " (" + jt->second + ")";
+      line.push_back(text);
+    }
+    if (any_remark) line.push_back(remark.count(k) ? remark[k] : "");
+    lines.push_back(line);
+  }
+  std::vector<size_t> width(head.size());
+  for (size_t c = 0; c < head.size(); ++c) {
+    width[c] = head[c].size();
+    for (const auto& l : lines) width[c] = std::max(width[c], l[c].size());
+  }
+  auto left = [&](size_t c) { return c == 0 || (any_remark && c + 1 == head.size()); };
+  auto emit = [&](const std::vector<std::string>& l) {
+    os << "|";
+    for (size_t c = 0; c < l.size(); ++c)
+      os << " " << (left(c) ? std::left : std::right) << std::setw(static_cast<int>(width[c])) << l[c] << " |";
+    os << "\n";
+  };
+  emit(head);
+  os << "|";
+  for (size_t c = 0; c < head.size(); ++c) os << std::string(width[c] + 1, '-') << (left(c) ? "-|" : ":|");
+  os << "\n";
+  for (const auto& l : lines) emit(l);
+  for (const auto& note : r.notes()) os << "\n" << note;
+  os << "\n";
+}
+
 void write_csv(const Report& r, std::ostream& os) {
   os << kCsvHeader << "\n";
   for (const Row& row : r.rows()) {
@@ -207,6 +314,15 @@ int main(int argc, char** argv) {
   std::string workload_name, csv_path;
   bench::Options opt;
   opt.threads = omp_get_num_procs();
+
+  // Workload options ("--n 256"), by name, to check against the chosen workload below.
+  std::vector<std::pair<std::string, std::string>> workload_values;
+  auto declared_by_any = [](const std::string& name) {
+    for (const auto& w : bench::workloads())
+      for (const auto& o : w.options)
+        if (o.name == name) return true;
+    return false;
+  };
 
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
@@ -231,6 +347,8 @@ int main(int argc, char** argv) {
       if (csv_path.empty()) fail_usage("--csv needs a file name");
     } else if (a == "--only") {
       opt.only = split_commas(next_value());
+    } else if (a.rfind("--", 0) == 0 && declared_by_any(a.substr(2))) {
+      workload_values.emplace_back(a.substr(2), next_value());
     } else if (!a.empty() && a[0] == '-') {
       fail_usage("unknown option '" + args[i] + "'");
     } else if (workload_name.empty()) {
@@ -247,6 +365,25 @@ int main(int argc, char** argv) {
     std::string names;
     for (const auto& cand : bench::workloads()) names += (names.empty() ? "" : ", ") + std::string(cand.name);
     fail_usage("unknown workload '" + workload_name + "' (known: " + names + ")");
+  }
+  for (const auto& [name, value] : workload_values) {
+    bool ok = false;
+    for (const auto& o : w->options) ok = ok || o.name == name;
+    if (!ok) fail_usage("option '--" + name + "' is not an option of workload '" + workload_name + "'");
+    opt.values[name] = value;
+  }
+
+  // A fresh child process of a workload that measures each case alone: set the
+  // threads and run the case, printing only what the parent reads.
+  if (w->child && w->child_option && opt.has(w->child_option)) {
+    omp_set_num_threads(opt.threads);
+    openblas_set_num_threads(opt.threads);
+    try {
+      return w->child(opt);
+    } catch (const std::exception& e) {
+      std::cerr << "bench: " << w->name << " child failed: " << e.what() << "\n";
+      return 1;
+    }
   }
 
   std::ofstream csv;
@@ -275,23 +412,35 @@ int main(int argc, char** argv) {
   const double steal0 = bench::steal_seconds(), t0 = bench::now_s();
   try {
     w->run(opt, report);
+  } catch (const bench::UsageError& e) {
+    fail_usage(e.what());
   } catch (const std::exception& e) {
     std::cerr << "bench: " << w->name << " failed: " << e.what() << "\n";
     return 1;
   }
   const double wall = bench::now_s() - t0;
   const double steal = (bench::steal_seconds() - steal0) / (wall * omp_get_num_procs());
-  if (report.rows().empty()) {
+  // Nothing measured: an error, but a table of remarks (why each case was skipped) is
+  // still printed first.
+  const bool nothing = report.rows().empty();
+  if (nothing && report.remarks().empty()) {
     std::cerr << "bench: nothing was measured (does --only name existing labels?)\n";
     return 1;
   }
-  char tail[160];
-  std::snprintf(tail, sizeof tail, "Run took %.1f s; hypervisor steal %.1f%% of CPU time during it.", wall,
-                100 * steal);
+  double loadavg_end[3] = {0, 0, 0};
+  getloadavg(loadavg_end, 3);
+  char tail[200];
+  std::snprintf(tail, sizeof tail,
+                "Run took %.1f s; hypervisor steal %.1f%% of CPU time during it; load average %.2f at the start, "
+                "%.2f at the end.",
+                wall, 100 * steal, loadavg[0], loadavg_end[0]);
   report.note(tail);
 
   std::cout << "\n";
-  print_table(report, std::cout);
+  if (report.layout() == Report::Layout::ByVariantAndN)
+    print_table_by_variant(report, std::cout);
+  else
+    print_table(report, std::cout);
   if (csv.is_open()) {
     write_csv(report, csv);
     csv.close();
@@ -300,6 +449,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << "\nwrote " << csv_path << "\n";
+  }
+  if (nothing) {
+    std::cerr << "bench: nothing was measured (every case was skipped)\n";
+    return 1;
   }
   return 0;
 }
