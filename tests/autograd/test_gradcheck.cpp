@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -136,9 +137,11 @@ Fn along_axis(AlongAxis op, int axis) {
 
 std::string str(const Shape& s) { return s.str(); }
 std::string str(const std::vector<int>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
-  return out + "}";
+  std::ostringstream out;
+  out << '{';
+  for (size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
+  out << '}';
+  return out.str();
 }
 
 void add_binary_cases(std::vector<GradCase>& t) {
