@@ -1,0 +1,258 @@
+#include "examples/protein_lm/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "attention/registry.h"
+#include "autograd/engine.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "core/error.h"
+#include "optim/clip.h"
+
+namespace ta::protein {
+
+Objective parse_objective(const std::string& name) {
+  if (name == "causal") return Objective::Causal;
+  if (name == "masked") return Objective::Masked;
+  throw Error(cat("--objective: expected 'causal' (next-residue prediction) or 'masked' (BERT-style masked LM), got '",
+                  name, "'"));
+}
+
+const char* objective_name(Objective o) { return o == Objective::Causal ? "causal" : "masked"; }
+
+void check_attention_fits(const std::string& attention, Objective objective) {
+  const bool causal = objective == Objective::Causal;
+  std::string fitting, all;
+  const AttentionVariant* found = nullptr;
+  for (const AttentionVariant& v : attention_variants()) {
+    if (v.name == attention) found = &v;
+    all += (all.empty() ? "" : ", ") + v.name;
+    if (causal ? v.supports_causal : v.supports_bidirectional) fitting += (fitting.empty() ? "" : ", ") + v.name;
+  }
+  TA_CHECK(found != nullptr, "--attention: unknown variant '", attention, "' (registered: ", all, ")");
+  if (causal)
+    TA_CHECK(found->supports_causal, "--attention ", attention, " is bidirectional only, but the causal objective ",
+             "needs a causal variant: one of ", fitting, "; or train it with --objective masked");
+  else
+    TA_CHECK(found->supports_bidirectional, "--attention ", attention, " is causal only, but the masked objective ",
+             "needs a bidirectional variant: one of ", fitting, "; or train it with --objective causal");
+}
+
+std::shared_ptr<TransformerLM> build_model(const ModelOptions& o) {
+  check_attention_fits(o.attention, o.objective);
+  TA_CHECK(o.max_len >= 2, "--max-len must be at least 2, got ", o.max_len);
+  TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ",
+           o.heads);
+  TransformerConfig c;
+  c.vocab_size = kVocab;
+  c.d_model = o.d_model;
+  c.n_layers = o.layers;
+  c.d_ff = o.d_ff;
+  c.max_len = o.max_len;
+  c.causal = o.objective == Objective::Causal;
+  c.dropout = o.dropout;
+  c.seed = o.seed;
+  Generator attention_gen(o.seed + 7);
+  AttentionConfig a;
+  a.name = o.attention;
+  a.d_model = o.d_model;
+  a.heads = o.heads;
+  a.causal = c.causal;
+  return std::make_shared<TransformerLM>(c, [&](int64_t) { return make_attention(a, attention_gen); });
+}
+
+// ---- training --------------------------------------------------------------------
+
+// A uniform whole number in [0, n), n < 2^24.
+static int64_t uniform_index(Generator& gen, int64_t n) {
+  return std::min<int64_t>(n - 1, static_cast<int64_t>(gen.next_uniform() * static_cast<float>(n)));
+}
+
+Sampler::Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch)
+    : train_(train), objective_(objective), max_len_(max_len), batch_(batch), pack_(pack) {
+  TA_CHECK(train.size() > 0, "sampler: the training split is empty");
+  TA_CHECK(batch > 0, "--batch must be positive, got ", batch);
+  if (pack) stream_ = pack_stream(train);
+}
+
+Batch Sampler::next(Generator& gen) const {
+  const int64_t window = max_len_ + (objective_ == Objective::Causal ? 1 : 0);
+  std::vector<std::vector<int64_t>> rows;
+  if (pack_) {
+    rows = random_windows(stream_, batch_, window, gen);
+  } else {
+    std::vector<int64_t> idx(batch_);
+    for (int64_t& i : idx) i = uniform_index(gen, train_.size());
+    rows = crop_rows(train_, idx, window, &gen);
+  }
+  return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
+}
+
+double train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr, float clip) {
+  Tensor loss = cross_entropy(model.forward(batch.inputs, batch.padding), batch.targets, kIgnore);
+  optimizer.zero_grad();
+  backward(loss);
+  if (clip > 0) clip_grad_norm(optimizer.parameters(), clip);
+  optimizer.step(lr);
+  return loss.item();
+}
+
+// ---- evaluation ------------------------------------------------------------------
+
+std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_t max_len, bool pack, int64_t batch,
+                                int64_t max_sequences, uint64_t mask_seed) {
+  TA_CHECK(batch > 0, "eval_batches: batch must be positive");
+  const bool causal = objective == Objective::Causal;
+  const int64_t window = max_len + (causal ? 1 : 0);
+  const int64_t count = max_sequences > 0 ? std::min(max_sequences, split.size()) : split.size();
+  std::vector<std::vector<int64_t>> rows;
+  if (pack) {  // causal windows overlap by one token, so each target is scored once
+    rows = consecutive_windows(pack_stream(split, count), window, causal ? window - 1 : window, 0);
+  } else {
+    std::vector<int64_t> idx(count);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
+      return std::min(window, split.length(a)) < std::min(window, split.length(b));
+    });
+    rows = crop_rows(split, idx, window, nullptr);
+  }
+  Generator mask_gen(mask_seed);
+  std::vector<Batch> out;
+  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(batch)) {
+    std::vector<std::vector<int64_t>> part(rows.begin() + start,
+                                           rows.begin() + std::min(rows.size(), start + static_cast<size_t>(batch)));
+    if (causal && part.back().size() < 2) part.pop_back();  // a final 1-token window predicts nothing
+    if (part.empty()) continue;
+    out.push_back(causal ? causal_batch(part, false) : masked_batch(part, mask_gen));
+  }
+  return out;
+}
+
+double Scores::perplexity() const { return std::exp(loss()); }
+double Scores::unigram_perplexity() const { return std::exp(unigram_nll / count); }
+
+Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const Unigram& unigram) {
+  NoGradGuard no_grad;
+  const bool was_training = model.training();
+  model.eval();
+  Scores s;
+  for (const Batch& b : batches) {
+    const std::vector<float> logits = model.forward(b.inputs, b.padding).to_vector();
+    const std::vector<float> targets = b.targets.to_vector();
+    for (size_t p = 0; p < targets.size(); ++p) {
+      if (targets[p] == static_cast<float>(kIgnore)) continue;
+      const int64_t t = static_cast<int64_t>(targets[p]);
+      const float* z = logits.data() + p * kVocab;
+      double m = z[0];
+      for (int64_t c = 1; c < kVocab; ++c) m = std::max<double>(m, z[c]);
+      double sum = 0;
+      for (int64_t c = 0; c < kVocab; ++c) sum += std::exp(z[c] - m);
+      s.nll += m + std::log(sum) - z[t];
+      int64_t best = kFirstResidue;
+      for (int64_t c = kFirstResidue + 1; c < kVocab; ++c)
+        if (z[c] > z[best]) best = c;
+      s.correct += best == t;
+      s.unigram_nll -= unigram.log_prob(t);
+      s.unigram_correct += unigram.best == t;
+      s.count += 1;
+    }
+  }
+  model.train(was_training);
+  TA_CHECK(s.count > 0, "evaluate: no scored positions (empty split?)");
+  return s;
+}
+
+// ---- generation ------------------------------------------------------------------
+
+std::vector<std::string> generate(TransformerLM& model, const std::string& prompt, int64_t count,
+                                  const SamplingOptions& o, Generator& gen) {
+  TA_CHECK(model.config.causal, "generate: sampling needs a causal model (this one was trained with the masked ",
+           "objective)");
+  TA_CHECK(o.temperature > 0, "--temperature must be positive, got ", o.temperature);
+  TA_CHECK(o.top_k >= 0, "--top-k must be >= 0, got ", o.top_k);
+  TA_CHECK(count > 0, "generate: count must be positive");
+  const std::vector<int64_t> prompt_tokens = encode(prompt);
+  const int64_t limit = o.max_length > 0 ? std::min(o.max_length, model.config.max_len - 1) : model.config.max_len - 1;
+  TA_CHECK(static_cast<int64_t>(prompt_tokens.size()) <= limit, "generate: the prompt has ", prompt_tokens.size(),
+           " residues, more than the ", limit, " a sequence may have here");
+  NoGradGuard no_grad;
+  const bool was_training = model.training();
+  model.eval();
+  // Candidates: the residues and <eos>.
+  std::vector<int64_t> candidates = {kEos};
+  for (int64_t t = kFirstResidue; t < kVocab; ++t) candidates.push_back(t);
+
+  std::vector<std::string> out(count, prompt);
+  std::vector<bool> done(count, false);
+  auto states = model.start_decoding(count);
+  std::vector<float> next(count, static_cast<float>(kBos));
+  for (int64_t pos = 0; pos <= limit; ++pos) {  // input pos: <bos> then residue pos-1
+    const std::vector<float> z = model.step(Tensor::from_vector(next, Shape{count}), states).to_vector();
+    if (pos == limit) break;
+    bool all_done = true;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t token;
+      if (pos < static_cast<int64_t>(prompt_tokens.size())) {
+        token = prompt_tokens[pos];
+      } else if (done[i]) {
+        token = kEos;
+      } else {
+        std::vector<std::pair<double, int64_t>> scored;
+        for (int64_t c : candidates) scored.emplace_back(z[i * kVocab + c] / o.temperature, c);
+        std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        if (o.top_k > 0 && o.top_k < static_cast<int64_t>(scored.size())) scored.resize(o.top_k);
+        const double top = scored[0].first;
+        double total = 0;
+        for (auto& [logit, c] : scored) total += (logit = std::exp(logit - top));
+        double u = gen.next_uniform() * total;
+        token = scored.back().second;
+        for (const auto& [p, c] : scored)
+          if ((u -= p) <= 0) {
+            token = c;
+            break;
+          }
+        if (token == kEos)
+          done[i] = true;
+        else
+          out[i] += token_name(token);
+      }
+      all_done = all_done && done[i];
+      next[i] = static_cast<float>(token);
+    }
+    if (all_done) break;
+  }
+  model.train(was_training);
+  return out;
+}
+
+// ---- weights from another model ---------------------------------------------------
+
+std::vector<std::string> load_parameters_by_name(Module& model, const std::map<std::string, Tensor>& tensors,
+                                                 const std::string& prefix, const std::string& source) {
+  std::map<std::string, Tensor> state;
+  std::string problems;
+  std::map<std::string, bool> used;
+  for (const auto& [name, param] : model.named_parameters()) {
+    auto it = tensors.find(prefix + name);
+    if (it == tensors.end()) {
+      problems += cat("\n  missing parameter ", name, " ", param.shape());
+    } else if (it->second.shape() != param.shape()) {
+      problems += cat("\n  ", name, ": the file has shape ", it->second.shape(), ", the model ", param.shape());
+    } else {
+      state[name] = it->second;
+      used[it->first] = true;
+    }
+  }
+  TA_CHECK(problems.empty(), "init-from '", source, "': the parameters do not fit this model (same --layers, ",
+           "--d-model, --heads, --d-ff and --max-len needed):", problems);
+  for (const auto& [name, buffer] : model.named_buffers()) state[name] = buffer.clone();  // keep our own
+  model.load_state_dict(state);
+  std::vector<std::string> unused;
+  for (const auto& [name, t] : tensors)
+    if (name.rfind(prefix, 0) == 0 && !used.count(name)) unused.push_back(name.substr(prefix.size()));
+  return unused;
+}
+
+}  // namespace ta::protein
