@@ -15,6 +15,8 @@
 //   - a small FLASH language model learns, and decodes as it computes.
 #include <doctest/doctest.h>
 
+#include "tests/attention/core_testing.h"
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -34,16 +36,7 @@ using namespace ta;
 namespace {
 
 // max |a - b| / max |b|, the scale floored at 1e-3.
-float relative_error(const Tensor& a, const Tensor& b) {
-  std::vector<float> x = a.to_vector(), y = b.to_vector();
-  REQUIRE(x.size() == y.size());
-  float diff = 0.0f, scale = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    diff = std::max(diff, std::fabs(x[i] - y[i]));
-    scale = std::max(scale, std::fabs(y[i]));
-  }
-  return diff / std::max(scale, 1e-3f);
-}
+float relative_error(const Tensor& a, const Tensor& b) { return testing::relative_error(a, b, 1e-3f); }
 
 struct Inputs {
   Tensor qk, v, bias, grad_out;

@@ -15,6 +15,8 @@
 //   - a softmax model switched to FAVOR+ keeps its loss (backward compatibility).
 #include <doctest/doctest.h>
 
+#include "tests/attention/core_testing.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -34,20 +36,10 @@
 #include "optim/adam.h"
 
 using namespace ta;
+using namespace ta::testing;
 
 namespace {
 
-// max |a - b| / max |b| (max |b| floored at 1e-2).
-float relative_error(const Tensor& a, const Tensor& b) {
-  std::vector<float> x = a.to_vector(), y = b.to_vector();
-  REQUIRE(x.size() == y.size());
-  float diff = 0.0f, scale = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    diff = std::max(diff, std::fabs(x[i] - y[i]));
-    scale = std::max(scale, std::fabs(y[i]));
-  }
-  return diff / std::max(scale, 1e-2f);
-}
 
 double mean_squared_error(const Tensor& a, const Tensor& b) {
   std::vector<float> x = a.to_vector(), y = b.to_vector();
@@ -71,28 +63,6 @@ PerformerCore::Options core_options(FeatureMap map, bool fused, int64_t m = 64, 
   return o;
 }
 
-struct Qkv {
-  Tensor q, k, v, grad_out;
-};
-
-Qkv make_qkv(int64_t batch, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, uint64_t seed, float std = 1.0f) {
-  Generator g(seed);
-  return {Tensor::normal(Shape{batch, heads, n_q, d}, 0, std, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, std, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g)};
-}
-
-struct Result {
-  Tensor out, dq, dk, dv;
-};
-
-Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {
-  for (Tensor t : {in.q, in.k, in.v}) t.zero_grad();
-  Tensor out = core.forward(in.q, in.k, in.v, causal, mask);
-  backward(out, in.grad_out);
-  return {out, in.q.grad(), in.k.grad(), in.v.grad()};
-}
 
 // x with row `pos` of sample b, head h replaced by `scale` times fresh values.
 Tensor perturb(const Tensor& x, int64_t b, int64_t h, int64_t pos, float scale, uint64_t seed) {

@@ -11,49 +11,11 @@
 #include "autograd/engine.h"
 #include "core/error.h"
 #include "autograd/ops.h"
+#include "tests/attention/core_testing.h"
 
 using namespace ta;
+using namespace ta::testing;
 
-namespace {
-
-// max |a - b| / max |b|, with max |b| floored at 1e-2: a gradient that is exactly
-// zero in the reference (one key: softmax has no gradient) comes out of the fused
-// kernel as a difference of O(1) terms (dO.v - dO.o), i.e. at rounding-error size.
-float relative_error(const Tensor& a, const Tensor& b) {
-  std::vector<float> x = a.to_vector(), y = b.to_vector();
-  REQUIRE(x.size() == y.size());
-  float diff = 0.0f, scale = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    diff = std::max(diff, std::fabs(x[i] - y[i]));
-    scale = std::max(scale, std::fabs(y[i]));
-  }
-  return diff / std::max(scale, 1e-2f);
-}
-
-struct Qkv {
-  Tensor q, k, v, grad_out;
-};
-
-Qkv make_qkv(int64_t batch, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, uint64_t seed) {
-  Generator g(seed);
-  return {Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g)};
-}
-
-struct Result {
-  Tensor out, dq, dk, dv;
-};
-
-Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {
-  for (Tensor t : {in.q, in.k, in.v}) t.zero_grad();
-  Tensor out = core.forward(in.q, in.k, in.v, causal, mask);
-  backward(out, in.grad_out);
-  return {out, in.q.grad(), in.k.grad(), in.v.grad()};
-}
-
-}  // namespace
 
 TEST_CASE("fused softmax attention equals the reference core, forward and gradients") {
   struct Case {

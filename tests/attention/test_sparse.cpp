@@ -14,6 +14,8 @@
 // The conformance suite (test_conformance.cpp) checks the registered variants too.
 #include <doctest/doctest.h>
 
+#include "tests/attention/core_testing.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +35,7 @@
 #include "layers/transformer.h"
 
 using namespace ta;
+using namespace ta::testing;
 
 namespace {
 
@@ -68,39 +71,7 @@ Sets layout_sets(const BlockSparseLayout& layout, int64_t pattern) {
   return s;
 }
 
-float relative_error(const Tensor& a, const Tensor& b) {
-  std::vector<float> x = a.to_vector(), y = b.to_vector();
-  REQUIRE(x.size() == y.size());
-  float diff = 0.0f, scale = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    diff = std::max(diff, std::fabs(x[i] - y[i]));
-    scale = std::max(scale, std::fabs(y[i]));
-  }
-  return diff / std::max(scale, 1e-2f);
-}
 
-struct Qkv {
-  Tensor q, k, v, grad_out;
-};
-
-Qkv make_qkv(int64_t batch, int64_t heads, int64_t n_q, int64_t n_k, int64_t d, uint64_t seed) {
-  Generator g(seed);
-  return {Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_k, d}, 0, 1, g).set_requires_grad(),
-          Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g)};
-}
-
-struct Result {
-  Tensor out, dq, dk, dv;
-};
-
-Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {
-  for (Tensor t : {in.q, in.k, in.v}) t.zero_grad();
-  Tensor out = core.forward(in.q, in.k, in.v, causal, mask);
-  backward(out, in.grad_out);
-  return {out, in.q.grad(), in.k.grad(), in.v.grad()};
-}
 
 SparseCoreOptions core_options(std::vector<SparsePattern> patterns, bool causal, float scale) {
   return {std::move(patterns), causal, AttentionScale{scale}, "sparse-test"};
