@@ -47,17 +47,17 @@ void declare_flags(Flags& f) {
   f.add("max-len", "1024", "tokens the model reads at once; longer sequences are cropped (random crop in training)");
   f.add_bool("pack", "concatenate sequences with <eos> separators into --max-len windows (long-context setting)");
   f.add("batch", "8", "sequences (or windows) per step");
-  f.add("steps", "600", "training steps");
+  f.add("steps", "1000", "training steps");
   f.add("lr", "0.001", "peak learning rate (AdamW)");
   f.add("weight-decay", "0.01", "AdamW decoupled weight decay (not on norms, biases, embeddings)");
   f.add("warmup", "50", "linear warmup steps, then cosine decay to lr/10");
   f.add("clip", "1.0", "gradient clipping by global norm (0: none)");
   f.add("seed", "1", "seed of initialization, data order, masking and sampling");
-  f.add("eval-every", "200", "steps between evaluations on the first --eval-seqs validation sequences");
+  f.add("eval-every", "250", "steps between evaluations on the first --eval-seqs validation sequences");
   f.add("eval-seqs", "200", "validation sequences for the periodic evaluation");
   f.add("final-eval-seqs", "0", "sequences of valid and test for the final evaluation (0: all)");
   f.add("eval-batch", "16", "sequences per evaluation batch");
-  f.add("checkpoint-every", "200", "steps between checkpoints (also saved at the end and on Ctrl-C)");
+  f.add("checkpoint-every", "250", "steps between checkpoints (also saved at the end and on Ctrl-C)");
   f.add_bool("resume", "continue from OUT/checkpoint.safetensors (the architecture comes from the checkpoint)");
   f.add("init-from", "", "start from the weights of this checkpoint (e.g. softmax-trained) in a model with --attention; "
         "reports the loss before and after fine-tuning for --steps");
@@ -124,7 +124,6 @@ void write_curve(const std::string& out, double unigram_ppl) {
   o.title = "protein LM perplexity";
   o.x_label = "step";
   o.y_label = "perplexity";
-  o.log_y = true;
   viz::write_plot(out + "/curve.png", {train, valid, uni}, o);
 }
 
@@ -240,6 +239,9 @@ int run(int argc, char** argv) {
               "elapsed_s"},
              resume);
   const int64_t first_step = optimizer.step_count();
+  if (first_step >= steps)
+    std::printf("the checkpoint is at step %lld of %lld: nothing to train, evaluating it\n",
+                static_cast<long long>(first_step), static_cast<long long>(steps));
   Progress progress(steps, first_step);
   int64_t tokens_seen = 0;
   auto save = [&] { save_training_checkpoint(ckpt, *model, optimizer, generators, meta); };
@@ -301,8 +303,16 @@ int run(int argc, char** argv) {
     std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "unigram baseline", 100 * s.unigram_accuracy(),
                 s.unigram_perplexity());
   }
+  if (!causal) {  // the positions whose input is <mask>: no copy of the answer in sight
+    for (const auto& [name, s] : {std::pair<const char*, const Scores&>{"valid", valid}, {"test", test}}) {
+      std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "  <mask> inputs only", 100 * s.mask_accuracy(),
+                  s.mask_perplexity());
+      std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "  unigram, same", 100 * s.mask_unigram_accuracy(),
+                  s.mask_unigram_perplexity());
+    }
+  }
   std::printf("  (%s objective; %.0f %s scored in test; %.0f training tokens/s)\n", objective_name(mo.objective),
-              test.count, causal ? "residues" : "masked residues", tokens_per_s);
+              test.count, causal ? "residues" : "chosen residues", tokens_per_s);
   if (!std::isnan(before_loss))
     std::printf("init-from: valid loss (first %lld sequences) source %s %s, %s before fine-tuning %s, after %lld "
                 "steps %s (perplexity %s -> %s -> %s)\n",
@@ -327,6 +337,12 @@ int run(int argc, char** argv) {
   summary.set("valid_unigram_acc", valid.unigram_accuracy());
   summary.set("valid_unigram_ppl", valid.unigram_perplexity());
   summary.set("test_scored", test.count);
+  if (!causal) {
+    summary.set("test_mask_only_acc", test.mask_accuracy());
+    summary.set("test_mask_only_ppl", test.mask_perplexity());
+    summary.set("unigram_mask_only_acc", test.mask_unigram_accuracy());
+    summary.set("unigram_mask_only_ppl", test.mask_unigram_perplexity());
+  }
   summary.set("params", static_cast<double>(model->parameter_count()));
   summary.set("layers", static_cast<double>(mo.layers));
   summary.set("d_model", static_cast<double>(mo.d_model));

@@ -132,6 +132,8 @@ std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_
 
 double Scores::perplexity() const { return std::exp(loss()); }
 double Scores::unigram_perplexity() const { return std::exp(unigram_nll / count); }
+double Scores::mask_perplexity() const { return std::exp(mask_nll / mask_count); }
+double Scores::mask_unigram_perplexity() const { return std::exp(mask_unigram_nll / mask_count); }
 
 Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const Unigram& unigram) {
   NoGradGuard no_grad;
@@ -140,7 +142,7 @@ Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const U
   Scores s;
   for (const Batch& b : batches) {
     const std::vector<float> logits = model.forward(b.inputs, b.padding).to_vector();
-    const std::vector<float> targets = b.targets.to_vector();
+    const std::vector<float> targets = b.targets.to_vector(), inputs = b.inputs.to_vector();
     for (size_t p = 0; p < targets.size(); ++p) {
       if (targets[p] == static_cast<float>(kIgnore)) continue;
       const int64_t t = static_cast<int64_t>(targets[p]);
@@ -149,14 +151,22 @@ Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const U
       for (int64_t c = 1; c < kVocab; ++c) m = std::max<double>(m, z[c]);
       double sum = 0;
       for (int64_t c = 0; c < kVocab; ++c) sum += std::exp(z[c] - m);
-      s.nll += m + std::log(sum) - z[t];
+      const double nll = m + std::log(sum) - z[t];
       int64_t best = kFirstResidue;
       for (int64_t c = kFirstResidue + 1; c < kVocab; ++c)
         if (z[c] > z[best]) best = c;
+      s.nll += nll;
       s.correct += best == t;
       s.unigram_nll -= unigram.log_prob(t);
       s.unigram_correct += unigram.best == t;
       s.count += 1;
+      if (inputs[p] == static_cast<float>(kMask)) {
+        s.mask_nll += nll;
+        s.mask_correct += best == t;
+        s.mask_unigram_nll -= unigram.log_prob(t);
+        s.mask_unigram_correct += unigram.best == t;
+        s.mask_count += 1;
+      }
     }
   }
   model.train(was_training);

@@ -67,11 +67,19 @@ std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_
 struct Scores {
   double nll = 0, correct = 0, count = 0;                  // the model: sums over scored targets
   double unigram_nll = 0, unigram_correct = 0;              // the baseline on the same targets
+  // Masked objective: the same sums over the scored positions whose input is <mask>
+  // (80% of them). The other 20% show a residue, in half of the cases the right one,
+  // which the model learns to copy; the baseline cannot see it.
+  double mask_nll = 0, mask_correct = 0, mask_count = 0, mask_unigram_nll = 0, mask_unigram_correct = 0;
   double loss() const { return nll / count; }               // nats per residue
   double perplexity() const;                                // exp(loss)
   double accuracy() const { return correct / count; }       // argmax = target
   double unigram_perplexity() const;
   double unigram_accuracy() const { return unigram_correct / count; }
+  double mask_perplexity() const;
+  double mask_accuracy() const { return mask_correct / mask_count; }
+  double mask_unigram_perplexity() const;
+  double mask_unigram_accuracy() const { return mask_unigram_correct / mask_count; }
 };
 // Scores the model (eval mode, no gradients) and the unigram baseline on the same
 // targets. The model's prediction is the argmax over residues.

@@ -405,6 +405,19 @@ TEST_CASE("masked-LM loss counts only the masked positions") {
   CHECK(count < static_cast<int64_t>(t.size()) / 4);
   CHECK(loss == doctest::Approx(sum / count).epsilon(1e-5));
   CHECK(std::abs(loss - all / t.size()) > 1e-4);  // not the mean over every position
+
+  // evaluate() scores the same positions, and separately those whose input is <mask>.
+  model->train();  // evaluate() switches to eval mode and back
+  const protein::Scores sc = protein::evaluate(*model, {b}, protein::unigram_of(c));
+  const std::vector<float> in = b.inputs.to_vector();
+  double masked_inputs = 0;
+  for (size_t p = 0; p < t.size(); ++p) masked_inputs += t[p] != -100.0f && in[p] == protein::kMask;
+  CHECK(sc.count == count);
+  CHECK(sc.loss() == doctest::Approx(loss).epsilon(1e-4));
+  CHECK(sc.mask_count == masked_inputs);
+  CHECK(sc.mask_count > 0);
+  CHECK(sc.mask_count < sc.count);
+  CHECK(model->training());
 }
 
 // ---- training --------------------------------------------------------------------
