@@ -39,8 +39,10 @@ DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
 LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
 TEST_SRCS := $(shell find tests -name '*.cpp')
-# The protein example's library parts (all but its main.cpp) are tested in tests/examples/.
-TEST_SRCS += $(filter-out examples/protein_lm/main.cpp,$(wildcard examples/protein_lm/*.cpp))
+# The library parts of the CIFAR-10 and protein examples (all but their main.cpp)
+# are tested in tests/examples/.
+TESTED_EXAMPLES := cifar_gen protein_lm
+TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
 # (flags, progress bar, run logs) is linked into each of them.
 EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
