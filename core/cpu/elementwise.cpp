@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/fast_erf.h"
 #include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
 
@@ -39,7 +40,7 @@ inline float apply(UnaryOp op, float x, float p) {
     // gelu(x) ~ 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     case UnaryOp::GeluTanh: return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + kGeluCoeff * x * x * x)));
     // gelu(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2));
+    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + fast_erf(x * kInvSqrt2));
     case UnaryOp::Silu: return x * sigmoid(x);
     // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
     case UnaryOp::Softplus: return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
@@ -69,7 +70,7 @@ inline float derivative(UnaryOp op, float x, float y, float p) {
       return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCoeff * x * x);
     }
     case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
-      return 0.5f * (1.0f + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
+      return 0.5f * (1.0f + fast_erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * fast_exp(-0.5f * x * x);
     case UnaryOp::Silu: {  // s(x) (1 + x (1 - s(x)))
       float s = sigmoid(x);
       return s * (1.0f + x * (1.0f - s));

@@ -89,15 +89,6 @@ int64_t stride_for(int64_t n) {
   return int64_t{1} << static_cast<int>(std::lround(std::log2(std::sqrt(static_cast<double>(n)))));
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 // ---------------------------------------------------------------- one case
 
 struct Case {
@@ -199,10 +190,7 @@ int attention_child(const bench::Options& opt) {
     say("START");
     const double t_w = one(true).second;
     say("ITER " + std::to_string(t_w));
-    const int reps = t_w < 0.1   ? std::min(30, std::max(10, static_cast<int>(2.0 / t_w)))
-                     : t_w < 0.5 ? 10
-                     : t_w < 10  ? std::min(10, std::max(3, static_cast<int>(10.0 / t_w)))
-                                 : 1;
+    const int reps = bench::timed_repetitions(t_w);
     std::vector<double> fwd, total;
     for (int r = 0; r < reps; ++r) {
       auto [f, t] = one(false);
@@ -360,8 +348,8 @@ void draw_plots(bench::Report& report, const std::string& prefix, int threads) {
 // filters them, names need not be registered: e.g. PyTorch rows converted by
 // torch_csv.py), printed as a table and drawn, without measuring.
 void replot(const bench::Options& opt, bench::Report& report, const std::string& plot) {
-  std::vector<std::string> keep = split_commas(opt.value("variant"));
-  for (const std::string& path : split_commas(opt.value("replot"))) {
+  std::vector<std::string> keep = bench::split_commas(opt.value("variant"));
+  for (const std::string& path : bench::split_commas(opt.value("replot"))) {
     FILE* f = std::fopen(path.c_str(), "r");
     if (!f) throw bench::UsageError("--replot: cannot read '" + path + "'");
     char buf[512];
@@ -400,7 +388,7 @@ void run_attention(const bench::Options& opt, bench::Report& report) {
   const std::vector<ta::AttentionVariant>& registered = ta::attention_variants();
   std::vector<std::string> variants;
   if (opt.has("variant")) {
-    for (const std::string& v : split_commas(opt.value("variant"))) {
+    for (const std::string& v : bench::split_commas(opt.value("variant"))) {
       bool known = false;
       for (const auto& r : registered) known = known || r.name == v;
       if (!known) {
@@ -415,7 +403,7 @@ void run_attention(const bench::Options& opt, bench::Report& report) {
   }
   std::vector<int64_t> ns;
   if (opt.has("n")) {
-    for (const std::string& s : split_commas(opt.value("n"))) {
+    for (const std::string& s : bench::split_commas(opt.value("n"))) {
       char* end = nullptr;
       const long long v = std::strtoll(s.c_str(), &end, 10);
       if (*end != '\0' || v < 1) throw bench::UsageError("--n needs whole numbers >= 1, got '" + s + "'");

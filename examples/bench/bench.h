@@ -114,6 +114,9 @@ struct Workload {
 
 std::vector<Workload>& workloads();
 
+// "a,b,,c" -> {"a", "b", "c"}: the values of a list option.
+std::vector<std::string> split_commas(const std::string& s);
+
 struct RegisterWorkload {
   explicit RegisterWorkload(const Workload& w) { workloads().push_back(w); }
 };

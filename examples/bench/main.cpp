@@ -71,6 +71,15 @@ std::vector<Workload>& workloads() {
   return list;
 }
 
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 }  // namespace bench
 
 namespace {
@@ -123,14 +132,6 @@ int parse_threads(const std::string& s) {
   return static_cast<int>(v);
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
@@ -346,7 +347,7 @@ int main(int argc, char** argv) {
       csv_path = next_value();
       if (csv_path.empty()) fail_usage("--csv needs a file name");
     } else if (a == "--only") {
-      opt.only = split_commas(next_value());
+      opt.only = bench::split_commas(next_value());
     } else if (a.rfind("--", 0) == 0 && declared_by_any(a.substr(2))) {
       workload_values.emplace_back(a.substr(2), next_value());
     } else if (!a.empty() && a[0] == '-') {

@@ -72,4 +72,14 @@ inline double steal_seconds() {
   return v[7] / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// How many timed iterations follow a warm-up iteration of t_w seconds (the spec's
+// attention.py rule): about 2 s of short iterations (10 to 30), 10 up to 0.5 s,
+// then about 10 s worth (3 to 10), and a single one past 10 s.
+inline int timed_repetitions(double t_w) {
+  if (t_w < 0.1) return std::min(30, std::max(10, static_cast<int>(2.0 / t_w)));
+  if (t_w < 0.5) return 10;
+  if (t_w < 10) return std::min(10, std::max(3, static_cast<int>(10.0 / t_w)));
+  return 1;
+}
+
 }  // namespace bench

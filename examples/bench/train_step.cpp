@@ -37,24 +37,16 @@
 #include "attention/gau.h"
 #include "attention/registry.h"
 #include "examples/bench/bench.h"
+#include "examples/bench/spec_model.h"
 #include "examples/bench/timing.h"
 #include "tinyattn.h"
 
 namespace {
 
-constexpr int64_t kVocab = 256, kModel = 256, kHeads = 4, kHeadDim = 64, kFfn = 1024;
+constexpr int64_t kVocab = 256, kModel = bench::kSpecModel, kHeads = bench::kSpecHeads, kHeadDim = 64, kFfn = bench::kSpecFfn;
 constexpr int64_t kBatch = 4, kSeq = 1024, kBlocks = 4, kGauLayers = 8;
 constexpr int64_t kFeatures = 256, kChunk = 256, kGauS = 128, kGauE = 512;
 constexpr float kLr = 3e-4f, kWeightDecay = 0.01f;
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 double vm_hwm_bytes() {
   FILE* f = std::fopen("/proc/self/status", "r");
@@ -65,17 +57,6 @@ double vm_hwm_bytes() {
     if (std::strncmp(line, "VmHWM:", 6) == 0) v = std::atof(line + 6) * 1024.0;
   std::fclose(f);
   return v;
-}
-
-ta::AttentionConfig attention_config(const std::string& name) {
-  ta::AttentionConfig a;
-  a.name = name;
-  a.d_model = kModel;
-  a.heads = kHeads;
-  a.causal = true;
-  a.flash_scaling = ta::FlashScaling::Length;  // the spec's FLASH model
-  a.flash_relative_bias = false;               // its positions are the learned embeddings
-  return a;
 }
 
 // Attention FLOP per token, fwd + bwd, all layers, by the spec's model for the
@@ -97,7 +78,7 @@ void run_model(const std::string& name, bench::Report& report, const std::string
   // Multi-head attention or a GAU? Ask the registry for one mixer.
   ta::Generator probe_gen(0);
   const bool gau =
-      std::dynamic_pointer_cast<ta::GatedAttentionUnit>(ta::make_attention(attention_config(name), probe_gen)) != nullptr;
+      std::dynamic_pointer_cast<ta::GatedAttentionUnit>(ta::make_attention(bench::spec_attention_config(name), probe_gen)) != nullptr;
 
   ta::TransformerConfig c;
   c.vocab_size = kVocab;
@@ -114,7 +95,7 @@ void run_model(const std::string& name, bench::Report& report, const std::string
   c.tie_embeddings = false;
   c.seed = 0;
   ta::Generator attention_gen(7);
-  const ta::AttentionConfig a = attention_config(name);
+  const ta::AttentionConfig a = bench::spec_attention_config(name);
   auto model = std::make_shared<ta::TransformerLM>(c, [&](int64_t index) {
     ta::AttentionConfig al = a;
     al.layer = index;
@@ -218,7 +199,7 @@ void run_model(const std::string& name, bench::Report& report, const std::string
 
 void run_train_step(const bench::Options& opt, bench::Report& report) {
   report.set_layout(bench::Report::Layout::ByVariantAndN);
-  const std::vector<std::string> names = split_commas(opt.value("attention", "softmax"));
+  const std::vector<std::string> names = bench::split_commas(opt.value("attention", "softmax"));
   const auto& registered = ta::attention_variants();
   for (const std::string& name : names) {  // all known before minutes of measuring
     bool ok = false;
