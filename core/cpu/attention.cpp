@@ -9,6 +9,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/online_softmax.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -75,24 +76,7 @@ void CpuBackend::attention_forward(const float* q, const float* k, const float* 
         for (int64_t r = 0; r < t.rows; ++r) {
           float* row = s.data() + r * cols;
           mask_row(row, t.i0 + r, j0, cols, shift, causal, pad);
-          float mx = kNegInf;
-          for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, row[c]);
-          const float m_new = std::max(m[r], mx);
-          if (m_new == kNegInf) {  // nothing visible yet: contribute nothing
-            std::fill(row, row + cols, 0.0f);
-            continue;
-          }
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int64_t c = 0; c < cols; ++c) {
-            row[c] = fast_exp(row[c] - m_new);
-            sum += row[c];
-          }
-          const float rescale = fast_exp(m[r] - m_new);
-          l[r] = l[r] * rescale + sum;
-          m[r] = m_new;
-          if (rescale != 1.0f)
-            for (int64_t c = 0; c < d; ++c) acc[r * d + c] *= rescale;
+          online_softmax_step(row, cols, m[r], l[r], acc.data() + r * d, d);
         }
         gemm_tile(Transpose::No, Transpose::No, t.rows, d, cols, 1.0f, s.data(), cols, V + j0 * d, d, 1.0f,
                   acc.data(), d);

@@ -24,6 +24,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/online_softmax.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -183,27 +184,8 @@ void CpuBackend::block_sparse_attention_forward(const float* q, const float* k, 
             float* s = t.s.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, s, cols);
             mask_scores(s, rows, st, part, b, pad);
-            for (int64_t r = 0; r < rows; ++r) {
-              float* row = s + r * cols;
-              float mx = kNegInf;
-              for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, row[c]);
-              const float m_new = std::max(t.m[r], mx);
-              if (m_new == kNegInf) {  // nothing visible yet: contribute nothing
-                std::fill(row, row + cols, 0.0f);
-                continue;
-              }
-              float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-              for (int64_t c = 0; c < cols; ++c) {
-                row[c] = fast_exp(row[c] - m_new);
-                sum += row[c];
-              }
-              const float rescale = fast_exp(t.m[r] - m_new);
-              t.l[r] = t.l[r] * rescale + sum;
-              t.m[r] = m_new;
-              if (rescale != 1.0f)
-                for (int64_t c = 0; c < d; ++c) t.acc[r * d + c] *= rescale;
-            }
+            for (int64_t r = 0; r < rows; ++r)
+              online_softmax_step(s + r * cols, cols, t.m[r], t.l[r], t.acc.data() + r * d, d);
             gemm_tile(Transpose::No, Transpose::No, rows, d, cols, 1.0f, s, cols, Vs, d, 1.0f, t.acc.data(), d);
           });
           for (int64_t r = 0; r < rows; ++r) {
