@@ -73,11 +73,13 @@ __device__ inline FavorChunk favor_chunk(const FavorInputs& in, int64_t index) {
   return {i0 + shift, min_of(kFavorChunk, in.n_q - i0), i0};
 }
 
-// The scratch of one block: projections and features [C, m], C x C tiles, [C, d+1]
-// rows, the [m, d+1] state, and one value per chunk row.
+// The scratch of one block: projections pq, pk and features qf, kf, kfh (= h o kf),
+// dqf, dkf [C, m]; the C x C tiles a (A = QF KF^T) and g (dW = G_ext V_ext^T); the
+// [C, d+1] rows V_ext, G_ext and t; the [m, d+1] state (S, or R in the reverse sweep);
+// and one value per chunk row.
 struct FavorWork {
   float *pq, *qf, *pk, *kf, *kfh, *dqf, *dkf, *a, *g, *vext, *gext, *t, *state, *row;
-  static int64_t floats(int64_t m, int64_t d) {
+  __host__ __device__ static int64_t floats(int64_t m, int64_t d) {
     const int64_t C = kFavorChunk, d1 = d + 1;
     return 7 * C * m + 2 * C * C + 3 * C * d1 + m * d1 + C;
   }
