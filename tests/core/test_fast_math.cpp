@@ -25,14 +25,14 @@ TEST_CASE("fast_exp: relative error below 3e-7 from -87 to 88, exact limits, NaN
   CHECK(std::isnan(fast_exp(std::numeric_limits<float>::quiet_NaN())));
 }
 
-TEST_CASE("fast_erf: absolute error below 5e-7, odd, saturates at +-1, NaN kept") {
+TEST_CASE("fast_erf: absolute error below 6e-7, odd, saturates at +-1, NaN kept") {
   double worst = 0;
   for (float x = -8.0f; x < 8.0f; x += 0.0003f) {
     const double ref = std::erf(static_cast<double>(x));
     worst = std::max(worst, std::abs(fast_erf(x) - ref));
     REQUIRE(fast_erf(-x) == -fast_erf(x));
   }
-  CHECK(worst < 5e-7);
+  CHECK(worst < 6e-7);
   CHECK(worst > 0);  // it is an approximation: the bound above is what it promises
   CHECK(fast_erf(0.0f) == 0.0f);
   CHECK(fast_erf(30.0f) == 1.0f);
