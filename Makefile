@@ -40,8 +40,8 @@ LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
 TEST_SRCS := $(shell find tests -name '*.cpp')
 # The library parts of the CIFAR-10 and protein examples (all but their main.cpp)
-# are tested in tests/examples/.
-TESTED_EXAMPLES := cifar_gen protein_lm
+# and the code they share (common/) are tested in tests/examples/.
+TESTED_EXAMPLES := cifar_gen protein_lm common
 TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
 # (flags, progress bar, run logs) is linked into each of them.

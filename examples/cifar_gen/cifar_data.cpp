@@ -1,5 +1,7 @@
 #include "examples/cifar_gen/cifar_data.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -26,12 +28,15 @@ std::vector<uint8_t> tokens_to_planes(const uint8_t* tokens) {
   return planes;
 }
 
-Dataset load_file(const std::string& path) {
+Dataset load_file(const std::string& path, int64_t records) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   TA_CHECK(in.good(), "cifar: cannot open '", path, "' (expected a CIFAR-10 binary file of 3073-byte records)");
   const int64_t bytes = static_cast<int64_t>(in.tellg());
   TA_CHECK(bytes > 0 && bytes % kRecordBytes == 0, "cifar: '", path, "' has ", bytes,
            " bytes, not a whole number of 3073-byte records (label + 3 x 32 x 32 pixels); truncated or not CIFAR-10?");
+  TA_CHECK(records <= 0 || bytes == records * kRecordBytes, "cifar: '", path, "' has ", bytes / kRecordBytes,
+           " records (", bytes, " bytes), expected ", records, " (", records * kRecordBytes,
+           " bytes) as in the official CIFAR-10 binaries; truncated?");
   in.seekg(0);
   std::vector<uint8_t> raw(bytes);
   in.read(reinterpret_cast<char*>(raw.data()), bytes);
@@ -53,19 +58,23 @@ Dataset load_file(const std::string& path) {
 static bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
 Dataset load_split(const std::string& dir, bool train) {
+  struct stat st;
+  TA_CHECK(stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), "cifar: data folder '", dir,
+           "' not found (expected a folder with train.bin and test.bin, or the official data_batch_1.bin ... ",
+           "data_batch_5.bin and test_batch.bin)");
   const std::string bundled = dir + (train ? "/train.bin" : "/test.bin");
   if (exists(bundled)) return load_file(bundled);
   if (!train) {
     TA_CHECK(exists(dir + "/test_batch.bin"), "cifar: no test data in '", dir,
              "' (expected test.bin or the official test_batch.bin)");
-    return load_file(dir + "/test_batch.bin");
+    return load_file(dir + "/test_batch.bin", kOfficialRecords);
   }
   Dataset d;
   for (int b = 1; b <= 5; ++b) {
     const std::string path = dir + "/data_batch_" + std::to_string(b) + ".bin";
     TA_CHECK(exists(path), "cifar: no training data in '", dir, "' (expected train.bin, or the official ",
              "data_batch_1.bin ... data_batch_5.bin; missing ", path, ")");
-    d.append(load_file(path));
+    d.append(load_file(path, kOfficialRecords));
   }
   return d;
 }

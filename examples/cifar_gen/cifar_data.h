@@ -26,12 +26,17 @@ struct Dataset {
   void append(const Dataset& other);
 };
 
-// One file of records. Errors name the file: missing, empty, a size that is not a
-// whole number of 3073-byte records, or a label outside 0..9.
-Dataset load_file(const std::string& path);
+// One file of records. Errors name the file and what was expected: missing, empty,
+// a size that is not a whole number of 3073-byte records (or, with `records` > 0,
+// not exactly that many records), or a label outside 0..9.
+Dataset load_file(const std::string& path, int64_t records = 0);
 
-// The training or test split of a folder: the bundled train.bin / test.bin, or the
-// official data_batch_1..5.bin / test_batch.bin (whichever the folder holds).
+// Records in each official file (data_batch_1..5.bin, test_batch.bin).
+constexpr int64_t kOfficialRecords = 10000;
+
+// The training or test split of a folder: the bundled train.bin / test.bin (any
+// number of records), or the official data_batch_1..5.bin / test_batch.bin
+// (10,000 records each), whichever the folder holds.
 Dataset load_split(const std::string& dir, bool train);
 
 // Record layout (label, R plane, G plane, B plane) <-> token order.

@@ -21,43 +21,6 @@ viz::Image token_image(const uint8_t* tokens, int scale) {
   return img;
 }
 
-// Draws token ~ softmax(logits / T) with one uniform number: walk the cumulative
-// distribution. The start token (256) is never drawn.
-static uint8_t sample_token(const float* logits, float temperature, Generator& gen) {
-  float m = -1e30f;
-  for (int c = 0; c < 256; ++c) m = std::max(m, logits[c]);
-  double total = 0, p[256];
-  for (int c = 0; c < 256; ++c) total += (p[c] = std::exp((logits[c] - m) / temperature));
-  double u = gen.next_uniform() * total;
-  for (int c = 0; c < 256; ++c) {
-    u -= p[c];
-    if (u <= 0) return static_cast<uint8_t>(c);
-  }
-  return 255;
-}
-
-std::vector<std::vector<uint8_t>> generate(TransformerLM& model, int64_t count, const std::vector<uint8_t>& prefixes,
-                                           int64_t prefix, float temperature, Generator& gen) {
-  TA_CHECK(temperature > 0, "generate: temperature must be positive, got ", temperature);
-  TA_CHECK(prefix >= 0 && prefix < kTokens && static_cast<int64_t>(prefixes.size()) >= count * prefix,
-           "generate: bad prefix length ", prefix);
-  NoGradGuard no_grad;
-  model.eval();
-  std::vector<std::vector<uint8_t>> images(count, std::vector<uint8_t>(kTokens));
-  auto states = model.start_decoding(count);
-  std::vector<float> next(count, static_cast<float>(kStartToken));
-  for (int64_t t = 0; t < kTokens; ++t) {
-    Tensor logits = model.step(Tensor::from_vector(next, Shape{count}), states);
-    std::vector<float> z = logits.to_vector();
-    for (int64_t i = 0; i < count; ++i) {
-      const uint8_t token = t < prefix ? prefixes[i * prefix + t] : sample_token(&z[i * kVocab], temperature, gen);
-      images[i][t] = token;
-      next[i] = token;
-    }
-  }
-  return images;
-}
-
 viz::Image grid(const std::vector<std::vector<uint8_t>>& images, int columns, int scale) {
   const int n = static_cast<int>(images.size()), rows = (n + columns - 1) / columns, cell = kSide * scale + 2;
   viz::Image out(columns * cell + 2, rows * cell + 2);

@@ -1,11 +1,10 @@
-// examples/cifar_gen/pictures.h — what the CIFAR-10 model shows: sampled images,
-// completions of half images, and maps of where its attention looks.
+// examples/cifar_gen/pictures.h — drawing what the CIFAR-10 model shows: images
+// (samples, completions) in grids, and maps of where its attention looks.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "core/random.h"
 #include "layers/transformer.h"
 #include "viz/png.h"
 
@@ -13,12 +12,6 @@ namespace ta::cifar {
 
 // An image of 3072 tokens drawn at `scale` pixels per pixel.
 viz::Image token_image(const uint8_t* tokens, int scale = 1);
-
-// Generates `count` images token by token with incremental decoding; the first
-// `prefix` tokens of each are taken from `prefixes` (count x 3072 tokens; may be
-// empty when prefix = 0). Sampling from softmax(logits / temperature).
-std::vector<std::vector<uint8_t>> generate(TransformerLM& model, int64_t count, const std::vector<uint8_t>& prefixes,
-                                           int64_t prefix, float temperature, Generator& gen);
 
 // A grid of images, `columns` per row, with a 2-pixel white gap.
 viz::Image grid(const std::vector<std::vector<uint8_t>>& images, int columns, int scale);

@@ -85,6 +85,22 @@ bool Flags::boolean(const std::string& name) const {
 
 bool Flags::given(const std::string& name) const { return given_.count(name) > 0; }
 
+void Flags::adopt(const std::map<std::string, std::string>& saved, const std::vector<std::string>& names,
+                  const std::string& source) {
+  std::vector<std::string> args = {program_};
+  for (const std::string& name : names) {
+    const auto it = saved.find("flag." + name);
+    if (it == saved.end()) continue;
+    if (given(name) && str(name) != it->second)
+      std::fprintf(stderr, "note: --%s %s ignored; %s has %s\n", name.c_str(), str(name).c_str(), source.c_str(),
+                   it->second.c_str());
+    args.push_back("--" + name + "=" + it->second);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  parse(static_cast<int>(argv.size()), argv.data());
+}
+
 std::string Flags::help() const {
   std::ostringstream os;
   os << program_ << ": " << summary_ << "\n\nflags:\n";

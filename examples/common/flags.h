@@ -26,6 +26,11 @@ class Flags {
   bool boolean(const std::string& name) const;
   bool given(const std::string& name) const;  // set on the command line
   std::string help() const;
+  // Re-parses with the values stored under "flag.<name>" in `saved` (a checkpoint's
+  // metadata, say) for each of `names`, noting on stderr every flag given on the
+  // command line that they override; `source` says where the values came from.
+  void adopt(const std::map<std::string, std::string>& saved, const std::vector<std::string>& names,
+             const std::string& source);
   // "--name value" pairs of every flag, for logs and summaries.
   std::map<std::string, std::string> values() const { return values_; }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ta::examples {
@@ -38,7 +39,8 @@ void Progress::update(int64_t step, const std::string& metrics, int64_t tokens) 
   ++updates_;
   const double elapsed = elapsed_seconds();
   const int64_t done = step - first_;
-  const double left = done > 0 ? elapsed / done * (total_ - step) : 0.0;
+  double left = done > 0 ? elapsed / done * (total_ - step) : 0.0;
+  if (time_limit_ > 0) left = std::max(0.0, std::min(left, time_limit_ - elapsed));
   const int width = 24, filled = total_ > 0 ? static_cast<int>(width * step / total_) : width;
   std::string bar(filled, '#');
   bar.resize(width, '.');

@@ -17,6 +17,9 @@ class Progress {
   // Shows step/total, a bar, the caller's metrics text, the rate in tokens per
   // second, the elapsed time and an estimate of the time left.
   void update(int64_t step, const std::string& metrics, int64_t tokens_this_step);
+  // A run that also stops after `seconds` (from this object's start): the time
+  // left shown is then at most what remains of it.
+  void set_time_limit(double seconds) { time_limit_ = seconds; }
   // Ends the in-place line so that other output can follow.
   void finish_line();
   double elapsed_seconds() const;
@@ -26,6 +29,7 @@ class Progress {
   bool tty_;
   bool line_open_ = false;
   double tokens_per_second_ = 0.0;
+  double time_limit_ = 0.0;  // 0: none
   std::chrono::steady_clock::time_point start_, last_;
 };
 

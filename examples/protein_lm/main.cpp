@@ -74,23 +74,6 @@ void declare_flags(Flags& f) {
 const char* kArchitectureFlags[] = {"objective", "attention", "layers", "d-model", "heads", "d-ff",
                                     "dropout",   "max-len",   "pack",   "seed"};
 
-// Re-parses the command line with the checkpoint's values of `names` put in, noting
-// any flag given that the checkpoint overrides.
-void adopt_flags(Flags& flags, const Metadata& meta, const std::vector<std::string>& names, const std::string& why) {
-  std::vector<std::string> args = {"protein_lm"};
-  for (const std::string& name : names) {
-    const auto it = meta.find("flag." + name);
-    if (it == meta.end()) continue;
-    if (flags.given(name) && flags.str(name) != it->second)
-      std::fprintf(stderr, "note: --%s %s ignored; %s has %s\n", name.c_str(), flags.str(name).c_str(), why.c_str(),
-                   it->second.c_str());
-    args.push_back("--" + name + "=" + it->second);
-  }
-  std::vector<char*> argv2;
-  for (auto& a : args) argv2.push_back(a.data());
-  flags.parse(static_cast<int>(argv2.size()), argv2.data());
-}
-
 ModelOptions model_options(const Flags& f) {
   ModelOptions o;
   o.attention = f.str("attention");
@@ -145,8 +128,7 @@ int run(int argc, char** argv) {
   if (resume) {  // the architecture comes from the checkpoint, so the model matches it
     TA_CHECK(file_exists(ckpt), "--resume: no checkpoint at '", ckpt, "'");
     resumed_meta = read_safetensors_metadata(ckpt);
-    adopt_flags(flags, resumed_meta, {std::begin(kArchitectureFlags), std::end(kArchitectureFlags)},
-                "the checkpoint");
+    flags.adopt(resumed_meta, {std::begin(kArchitectureFlags), std::end(kArchitectureFlags)}, "the checkpoint");
     if (!flags.str("init-from").empty())
       std::fprintf(stderr, "note: --init-from ignored when resuming; the checkpoint holds the weights\n");
   }
@@ -154,7 +136,7 @@ int run(int argc, char** argv) {
   if (!init_from.empty()) {  // the same shape and objective; the attention is ours
     TA_CHECK(file_exists(init_from), "--init-from: no checkpoint at '", init_from, "'");
     source_meta = read_safetensors_metadata(init_from);
-    adopt_flags(flags, source_meta, {"objective", "layers", "d-model", "heads", "d-ff", "max-len", "pack"},
+    flags.adopt(source_meta, {"objective", "layers", "d-model", "heads", "d-ff", "max-len", "pack"},
                 "--init-from " + init_from);
   }
 

@@ -9,6 +9,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "examples/common/language_model.h"
 #include "optim/clip.h"
 
 namespace ta::protein {
@@ -43,24 +44,18 @@ void check_attention_fits(const std::string& attention, Objective objective) {
 std::shared_ptr<TransformerLM> build_model(const ModelOptions& o) {
   check_attention_fits(o.attention, o.objective);
   TA_CHECK(o.max_len >= 2, "--max-len must be at least 2, got ", o.max_len);
-  TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ",
-           o.heads);
-  TransformerConfig c;
-  c.vocab_size = kVocab;
-  c.d_model = o.d_model;
-  c.n_layers = o.layers;
-  c.d_ff = o.d_ff;
-  c.max_len = o.max_len;
-  c.causal = o.objective == Objective::Causal;
-  c.dropout = o.dropout;
-  c.seed = o.seed;
-  Generator attention_gen(o.seed + 7);
-  AttentionConfig a;
-  a.name = o.attention;
-  a.d_model = o.d_model;
-  a.heads = o.heads;
-  a.causal = c.causal;
-  return std::make_shared<TransformerLM>(c, [&](int64_t) { return make_attention(a, attention_gen); });
+  examples::LanguageModelOptions lm;
+  lm.attention = o.attention;
+  lm.vocab = kVocab;
+  lm.max_len = o.max_len;
+  lm.causal = o.objective == Objective::Causal;
+  lm.layers = o.layers;
+  lm.d_model = o.d_model;
+  lm.heads = o.heads;
+  lm.d_ff = o.d_ff;
+  lm.dropout = o.dropout;
+  lm.seed = o.seed;
+  return examples::build_language_model(lm);
 }
 
 // ---- training --------------------------------------------------------------------

@@ -14,10 +14,8 @@
 //     attention keeps the new model's own buffers; attention/objective mismatches
 //     are clear errors; sampling respects prompt, alphabet and length.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -36,42 +34,20 @@
 #include "optim/adam.h"
 #include "optim/schedule.h"
 #include "optim/training_checkpoint.h"
+#include "tests/examples/example_testing.h"
 
 namespace {
 
 using ta::Shape;
 using ta::Tensor;
-namespace fs = std::filesystem;
 namespace protein = ta::protein;
-
-// The error message of f(), or "" when it does not throw.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ta::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ta::testing::error_of;
+using ta::testing::TempDir;
 
 std::vector<protein::FastaRecord> parse(const std::string& text) {
   std::istringstream in(text);
   return protein::parse_fasta(in, "mem.fasta");
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("tinyattn_protein_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // Real-looking sequences (fragments of UniProt entries in the bundled data).
 const std::vector<std::string> kSequences = {
@@ -158,7 +134,7 @@ TEST_CASE("fasta: malformed input is an error naming the file and the line") {
 }
 
 TEST_CASE("fasta: written records read back; one file splits by sequence hash") {
-  TempDir dir;
+  TempDir dir("protein");
   std::vector<protein::FastaRecord> records;
   for (int i = 0; i < 300; ++i) {
     protein::FastaRecord r;
@@ -448,7 +424,7 @@ TEST_CASE("a tiny model's loss falls on a handful of sequences (causal and maske
 }
 
 TEST_CASE("resuming from a training checkpoint equals training straight through, bit for bit") {
-  TempDir dir;
+  TempDir dir("protein");
   const protein::Corpus c = small_corpus();
   for (const bool pack : {false, true}) {
     for (const auto objective : {protein::Objective::Causal, protein::Objective::Masked}) {
@@ -561,7 +537,7 @@ struct WithBuffer : ta::Module {
 }  // namespace
 
 TEST_CASE("init-from: parameters load by name into another attention, the model's own buffers stay") {
-  TempDir dir;
+  TempDir dir("protein");
   const std::string path = dir.file("source.safetensors");
 
   // Softmax-trained weights into a softmax-reference model: the same function.

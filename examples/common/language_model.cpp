@@ -1,0 +1,34 @@
+#include "examples/common/language_model.h"
+
+#include "attention/registry.h"
+#include "core/error.h"
+
+namespace ta::examples {
+
+std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& o) {
+  TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ",
+           o.heads);
+  TransformerConfig c;
+  c.vocab_size = o.vocab;
+  c.d_model = o.d_model;
+  c.n_layers = o.layers;
+  c.d_ff = o.d_ff;
+  c.max_len = o.max_len;
+  c.causal = o.causal;
+  c.dropout = o.dropout;
+  c.seed = o.seed;
+  c.tie_embeddings = o.tie_embeddings;
+  Generator attention_gen(o.seed + 7);
+  AttentionConfig a;
+  a.name = o.attention;
+  a.d_model = o.d_model;
+  a.heads = o.heads;
+  a.causal = o.causal;
+  a.sparse_stride = o.sparse_stride;
+  return std::make_shared<TransformerLM>(c, [&](int64_t layer) {
+    a.layer = layer;
+    return make_attention(a, attention_gen);
+  });
+}
+
+}  // namespace ta::examples

@@ -1,0 +1,29 @@
+// examples/common/language_model.h — the Transformer language model of the
+// example programs: layers/transformer.h with the token mixer of every layer built
+// by name from the attention registry.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "layers/transformer.h"
+
+namespace ta::examples {
+
+struct LanguageModelOptions {
+  std::string attention = "softmax";  // a registry name (attention/registry.h)
+  int64_t vocab = 256, max_len = 1024;
+  bool causal = true;
+  int64_t layers = 2, d_model = 64, heads = 2, d_ff = 0;  // d_ff 0: 4 d_model
+  float dropout = 0.0f;
+  uint64_t seed = 1;           // initialization and dropout; the attention's draws use seed + 7
+  int64_t sparse_stride = 64;  // l of the sparse patterns
+  bool tie_embeddings = false;  // the output head is the token embedding matrix
+};
+
+// Learned positions, pre-norm blocks; throws a clear error when d_model is not a
+// multiple of heads, or the variant is unknown or lacks the causal/bidirectional mode.
+std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& options);
+
+}  // namespace ta::examples
