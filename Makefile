@@ -9,8 +9,10 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
 #   make deps       installs missing Debian packages (as root) or prints the command
 #
-# The CUDA backend is built when nvcc is on PATH; otherwise core/cuda/cuda_stub.cpp
-# makes every CUDA entry point throw a clear error.
+# The CUDA backend is built when nvcc is found (on PATH, or in /usr/local/cuda/bin);
+# otherwise core/cuda/cuda_stub.cpp makes every CUDA entry point throw a clear error.
+# Its kernels are also tested without nvcc or GPU, under the SIMT emulation of
+# tests/cuda/simt.h; with a GPU present the tests compare the device with the CPU too.
 
 CXX      ?= g++
 NPROC    := $(shell nproc)
@@ -36,8 +38,28 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(L
 # OpenBLAS: matrix products share OpenMP's threads with our own loops.
 DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev
 
+# CUDA: device code for sm_80 (A100) and sm_90 (H100), plus compute_90 PTX that the
+# driver compiles for newer GPUs. Host-only CUDA files (core/cuda/*.cpp) need just
+# the toolkit's headers. Kernels defined in headers are `inline` for the host
+# compiler (tests include them in several files); nvcc warns that it ignores that
+# (warning 20050) while emitting them as weak symbols, as it does template kernels.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifneq ($(NVCC),)
+  CUDA_HOME := $(realpath $(dir $(realpath $(NVCC)))..)
+  CUDA_SRCS := $(wildcard core/cuda/*.cu)
+  CUDA_CPPS := $(filter-out core/cuda/cuda_stub.cpp,$(wildcard core/cuda/*.cpp))
+  NVCCFLAGS := -std=c++20 -O3 -I. --expt-relaxed-constexpr -diag-suppress 20050 -Xcompiler -Wall,-Wextra -MMD -MP \
+               -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+  CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+else
+  CUDA_SRCS :=
+  CUDA_CPPS := core/cuda/cuda_stub.cpp
+  CUDA_LIBS :=
+endif
+LDLIBS += $(CUDA_LIBS)
+
 LIB_DIRS  := core autograd layers attention optim viz
-LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') core/cuda/cuda_stub.cpp
+LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') $(CUDA_CPPS)
 TEST_SRCS := $(shell find tests -name '*.cpp')
 # The library parts of the CIFAR-10 and protein examples (all but their main.cpp)
 # and the code they share (common/) are tested in tests/examples/.
@@ -48,12 +70,12 @@ TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard e
 EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
 
 LIB      := $(BUILD)/libtinyattn.a
-LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/%)
 
-.PHONY: all test demo protein bench deps clean
-all: deps $(LIB) $(BUILD)/tests $(EXAMPLE_BINS)
+.PHONY: all test demo protein bench deps cuda-info clean
+all: deps cuda-info $(LIB) $(BUILD)/tests $(EXAMPLE_BINS)
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -64,9 +86,18 @@ deps:
 	    echo "deps: run: sudo apt-get install -y$$missing"; exit 1; fi; \
 	fi
 
+cuda-info:
+	@echo "cuda: $(if $(NVCC),building the CUDA backend with $(NVCC),nvcc not found: CPU-only build (CUDA entry points throw a clear error))"
+
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(CUDA_CPPS:%.cpp=$(BUILD)/obj/%.o): CXXFLAGS += -I$(CUDA_HOME)/include
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -84,9 +115,11 @@ $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
 
 # Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
 # stays fast on a machine whose cores are busy with other work.
-test: deps
+# Under AddressSanitizer the CUDA driver needs the shadow gap unprotected to map GPU memory.
+TEST_ENV := OMP_WAIT_POLICY=passive $(if $(NVCC),$(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=protect_shadow_gap=0))
+test: deps cuda-info
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests
-	cd $(CURDIR) && OMP_WAIT_POLICY=passive $(BUILD)/tests
+	cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests
 
 demo: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/cifar_gen

@@ -11,13 +11,15 @@
 #include <array>
 #include <cstdint>
 
+#include "core/philox.h"
+
 namespace ta {
 
-// The four words of Philox4x32-10 for (key, counter). Host and device code.
-std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter);
-
-// Uniform in [0, 1) from one 32-bit word (24 bits of mantissa, never 1.0).
-inline float uint_to_unit_float(uint32_t w) { return static_cast<float>(w >> 8) * (1.0f / 16777216.0f); }
+// The four words of Philox4x32-10 for (key, counter) (core/philox.h, shared with the GPU).
+inline std::array<uint32_t, 4> philox4x32(uint64_t key, uint64_t counter) {
+  PhiloxWords r = philox4x32_10(key, counter);
+  return {r.w[0], r.w[1], r.w[2], r.w[3]};
+}
 
 struct Generator {
   uint64_t seed = 0;

@@ -225,10 +225,15 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+// One copy across: the CPU side's memory is the host memory the device copies use.
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
-  std::vector<float> host = to_vector();
-  return from_vector(host, shape(), d);
+  Tensor t = make(shape(), d);
+  if (d == Device::CPU)
+    backend(device()).copy_to_host(data(), t.data(), numel());
+  else
+    backend(d).copy_from_host(data(), t.data(), numel());
+  return t;
 }
 
 }  // namespace ta

@@ -6,7 +6,7 @@
 
 #include "core/allocator.h"
 #include "core/cpu/parallel.h"
-#include "core/random.h"
+#include "core/philox.h"
 
 namespace ta::cpu {
 
@@ -34,20 +34,14 @@ void CpuBackend::arange(float* out, int64_t n, float start, float step) {
 
 void CpuBackend::random_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float lo, float hi) {
   parallel_for(n, 40, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) out[i] = lo + (hi - lo) * uint_to_unit_float(philox4x32(seed, offset + i)[0]);
+    for (int64_t i = b; i < e; ++i) out[i] = philox_uniform(seed, offset + i, lo, hi);
   });
 }
 
-// Box-Muller: with u1 in (0, 1] and u2 in [0, 1), sqrt(-2 ln u1) cos(2 pi u2) is
-// standard normal. Both come from the same counter, so element i needs no neighbour.
+// Box-Muller from the counter of each element: core/philox.h.
 void CpuBackend::random_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) {
   parallel_for(n, 60, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      auto w = philox4x32(seed, offset + i);
-      float u1 = static_cast<float>((w[0] >> 8) + 1) * (1.0f / 16777216.0f);
-      float u2 = uint_to_unit_float(w[1]);
-      out[i] = mean + std * std::sqrt(-2.0f * std::log(u1)) * std::cos(6.283185307179586f * u2);
-    }
+    for (int64_t i = b; i < e; ++i) out[i] = philox_normal(seed, offset + i, mean, std);
   });
 }
 

@@ -15,9 +15,13 @@
 // All work goes to the default stream, in order; copies to the host wait for it.
 #pragma once
 
+#include "core/allocator.h"
 #include "core/backend.h"
 
 namespace ta::cuda {
+
+// The device memory cache behind CudaBackend::allocate (blocks reused by size).
+CachingAllocator& device_allocator();
 
 class CudaBackend final : public Backend {
  public:

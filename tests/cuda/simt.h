@@ -28,7 +28,8 @@
 // - Threads that have returned count as arrived at every later barrier, as on the
 //   GPU. Lanes of a warp are threads with the same linear index / 32; a shuffle is a
 //   barrier over the warp's live lanes, and reading from a lane that does not exist
-//   or has returned stops the program with a message (undefined on the GPU).
+//   or did not take part in the shuffle (it had returned) stops the program with a
+//   message (undefined on the GPU).
 //
 // What it does not model: timing and occupancy, memory coalescing, bank conflicts,
 // the limits on shared memory and registers, races between threads that a barrier
@@ -110,7 +111,7 @@ class Launch {
         order_(order),
         state_(threads_, ThreadState::Running),
         warp_arrivals_((threads_ + kWarpSize - 1) / kWarpSize, 0),
-        exchange_{std::vector<uint64_t>(threads_), std::vector<uint64_t>(threads_)},
+        exchange_{std::vector<Slot>(threads_), std::vector<Slot>(threads_)},
         smem_((smem_bytes + 15) / 16 + 1) {
     for (unsigned t = 0; t < threads_; ++t) turn_.push_back(std::make_unique<std::binary_semaphore>(0));
   }
@@ -141,9 +142,13 @@ class Launch {
     pass_turn(t);
   }
 
-  // Lane `src` of thread t's warp must exist and be live for a shuffle to read it.
-  uint64_t* exchange_slot(unsigned parity, unsigned t) { return &exchange_[parity][t]; }
-  bool lane_is_live(unsigned t) const { return t < threads_ && state_[t] != ThreadState::Done; }
+  // What thread t published in its latest shuffle of this parity, and which
+  // shuffle of the block that was (1, 2, ...; 0 for none yet).
+  struct Slot {
+    uint64_t value = 0;
+    unsigned serial = 0;
+  };
+  Slot* exchange_slot(unsigned parity, unsigned t) { return t < threads_ ? &exchange_[parity][t] : nullptr; }
   void* dynamic_shared() { return smem_.data(); }
 
  private:
@@ -160,6 +165,7 @@ class Launch {
     block_index_ = dim3(static_cast<unsigned>(b % grid_.x), static_cast<unsigned>(b / grid_.x % grid_.y),
                         static_cast<unsigned>(b / grid_.x / grid_.y));
     std::fill(state_.begin(), state_.end(), ThreadState::Running);
+    for (auto& buffer : exchange_) std::fill(buffer.begin(), buffer.end(), Slot{});
     std::memset(static_cast<void*>(smem_.data()), 0xff, smem_.size() * sizeof(smem_[0]));
   }
 
@@ -218,7 +224,7 @@ class Launch {
   std::vector<std::unique_ptr<std::binary_semaphore>> turn_;
   unsigned block_arrivals_ = 0;
   std::vector<unsigned> warp_arrivals_;
-  std::vector<uint64_t> exchange_[2];  // one slot per thread; shuffles alternate between the two
+  std::vector<Slot> exchange_[2];  // one slot per thread; shuffles alternate between the two
   std::vector<std::max_align_t> smem_;
   uint64_t block_linear_ = 0;
   dim3 block_index_;
@@ -238,7 +244,6 @@ inline Launch& launch_of_caller(const char* what) {
 inline void Launch::work(unsigned t, const std::function<void()>& body) {
   current = this;
   current_thread = t;
-  shuffles_done = 0;
   threadIdx = dim3(t % block_.x, t / block_.x % block_.y, t / block_.x / block_.y);
   blockDim = block_;
   gridDim = grid_;
@@ -246,6 +251,7 @@ inline void Launch::work(unsigned t, const std::function<void()>& body) {
     turn_[t]->acquire();
     if (finished_) break;
     blockIdx = block_index_;
+    shuffles_done = 0;
     body();
     state_[t] = ThreadState::Done;
     release_completed_barriers();
@@ -257,20 +263,24 @@ inline void Launch::work(unsigned t, const std::function<void()>& body) {
 // A shuffle: every lane publishes v, waits for the warp, and reads lane src_of(lane)
 // (or keeps v where src_of says so by returning -1). The two exchange buffers
 // alternate, so a lane that races ahead into the next shuffle never overwrites a
-// value another lane has yet to read.
+// value another lane has yet to read; the serial number tells whether the source
+// lane took part in this very shuffle.
 template <class T, class SourceLane>
 T shuffle(T v, SourceLane src_of) {
   static_assert(sizeof(T) <= sizeof(uint64_t) && std::is_trivially_copyable_v<T>, "shuffle: 4- or 8-byte values");
   Launch& l = launch_of_caller("a warp shuffle outside simt::launch");
   const unsigned t = current_thread, lane = t % kWarpSize, warp_base = t - lane;
-  const unsigned parity = shuffles_done++ & 1;
-  std::memcpy(l.exchange_slot(parity, t), &v, sizeof(T));
+  const unsigned serial = ++shuffles_done, parity = serial & 1;
+  Launch::Slot* mine = l.exchange_slot(parity, t);
+  std::memcpy(&mine->value, &v, sizeof(T));
+  mine->serial = serial;
   l.warp_barrier(t);
   int src = src_of(static_cast<int>(lane));
   if (src < 0) return v;
-  if (!l.lane_is_live(warp_base + static_cast<unsigned>(src))) fail("shuffle reads a lane that does not exist or has returned");
+  const Launch::Slot* theirs = l.exchange_slot(parity, warp_base + static_cast<unsigned>(src));
+  if (!theirs || theirs->serial != serial) fail("a shuffle reads a lane that does not exist or did not take part in it");
   T out;
-  std::memcpy(&out, l.exchange_slot(parity, warp_base + static_cast<unsigned>(src)), sizeof(T));
+  std::memcpy(&out, &theirs->value, sizeof(T));
   return out;
 }
 

@@ -1,0 +1,77 @@
+// tests/cuda/kernel_testing.h — what the tests of the CUDA backend's own kernels
+// share: inputs, the CPU backend to compare with, an element-wise comparison, and
+// running a check under both turn orders of the SIMT emulation.
+#pragma once
+
+#include "tests/cuda/simt.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/backend.h"
+#include "core/error.h"
+
+namespace ta::testing {
+
+inline Backend& cpu_backend() { return backend(Device::CPU); }
+
+// n values uniform in [lo, hi) from `seed`.
+inline std::vector<float> uniform_values(int64_t n, uint64_t seed, float lo = -2.0f, float hi = 2.0f) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = u(gen);
+  return v;
+}
+
+// n whole numbers in [0, bound), stored as floats like every index.
+inline std::vector<float> index_values(int64_t n, int64_t bound, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_int_distribution<int64_t> u(0, bound - 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = static_cast<float>(u(gen));
+  return v;
+}
+
+// A buffer a kernel must overwrite: NaN everywhere, so a missed element shows.
+inline std::vector<float> nan_buffer(int64_t n) {
+  return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+}
+
+// "" when got[i] is within atol + rtol |want[i]| of want[i] everywhere (NaN only
+// where want has NaN, infinities equal), else a description of the first miss.
+inline std::string mismatch(const std::vector<float>& got, const std::vector<float>& want, float rtol = 1e-5f,
+                            float atol = 1e-6f) {
+  if (got.size() != want.size()) return cat("sizes differ: ", got.size(), " vs ", want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    const float g = got[i], w = want[i];
+    const bool same = std::isnan(w) ? std::isnan(g) : (std::isinf(w) ? g == w : std::fabs(g - w) <= atol + rtol * std::fabs(w));
+    if (!same) return cat("element ", i, " of ", got.size(), ": got ", g, ", expected ", w);
+  }
+  return "";
+}
+
+#define CHECK_CLOSE(got, want, ...)                                      \
+  do {                                                                   \
+    const std::string ta_miss_ = ::ta::testing::mismatch(got, want __VA_OPT__(, ) __VA_ARGS__); \
+    CHECK_MESSAGE(ta_miss_.empty(), ta_miss_);                           \
+  } while (0)
+
+// Runs check(launcher) with the threads of each block taking turns forward, then
+// in reverse: a kernel that is right only in one order has a race.
+template <class Check>
+void in_both_orders(Check&& check) {
+  for (simt::Order order : {simt::Order::Forward, simt::Order::Reverse}) {
+    const char* turn_order = order == simt::Order::Forward ? "forward" : "reverse";
+    CAPTURE(turn_order);
+    check(simt::Launcher{order});
+  }
+}
+
+}  // namespace ta::testing
