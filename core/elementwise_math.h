@@ -1,10 +1,10 @@
 // core/elementwise_math.h — the value of each element-wise op on one element, and
-// the derivative of each unary op, as host and device functions: the formulas of
-// the CUDA element-wise kernels, the same as the CPU backend's loops
-// (core/cpu/elementwise.cpp).
+// the derivative of each unary op: written once for the CPU backend's loops
+// (core/cpu/elementwise.cpp) and the CUDA kernels (core/cuda/kernels/elementwise.cuh).
 //
-// `op` is uniform over a kernel launch, so the switch costs next to nothing per
-// element; with `op` a compile-time constant it folds away entirely.
+// The CPU backend makes `op` a compile-time constant, so the switch folds away and
+// its loops vectorize; in a kernel `op` is the same for every thread, so the switch
+// costs next to nothing per element.
 #pragma once
 
 #include <cmath>
@@ -23,8 +23,11 @@ constexpr float kInvSqrt2 = 0.7071067811865476f;
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
 }  // namespace elementwise_constants
 
-// e^x for the sigmoid family and the GELU: the CPU's vectorizable polynomial, the GPU's expf.
-TA_HOST_DEVICE inline float sigmoid_exp(float x) {
+// The e^x and erf(x) of the formulas below where plain float accuracy is enough:
+// on the CPU the vectorizable approximations of core/cpu/fast_exp.h and fast_erf.h
+// (std::exp and std::erf are scalar library calls; fast_erf's absolute error is
+// below 6e-7), on the GPU the device's own expf and erff.
+TA_HOST_DEVICE inline float formula_exp(float x) {
 #ifdef __CUDA_ARCH__
   return expf(x);
 #else
@@ -32,9 +35,7 @@ TA_HOST_DEVICE inline float sigmoid_exp(float x) {
 #endif
 }
 
-// erf(x) for the exact GELU: the CPU's vectorizable approximation (absolute error
-// below 6e-7, core/cpu/fast_erf.h), the GPU's erff.
-TA_HOST_DEVICE inline float gelu_erf(float x) {
+TA_HOST_DEVICE inline float formula_erf(float x) {
 #ifdef __CUDA_ARCH__
   return erff(x);
 #else
@@ -44,8 +45,8 @@ TA_HOST_DEVICE inline float gelu_erf(float x) {
 
 // 1 / (1 + e^-x), written so that the exponential never overflows.
 TA_HOST_DEVICE inline float sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + sigmoid_exp(-x));
-  float e = sigmoid_exp(x);
+  if (x >= 0) return 1.0f / (1.0f + formula_exp(-x));
+  float e = formula_exp(x);
   return e / (1.0f + e);
 }
 
@@ -66,7 +67,7 @@ TA_HOST_DEVICE inline float unary_value(UnaryOp op, float x, float p) {
     // gelu(x) ~ 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     case UnaryOp::GeluTanh: return 0.5f * x * (1.0f + tanhf(kSqrt2OverPi * (x + kGeluCoeff * x * x * x)));
     // gelu(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + gelu_erf(x * kInvSqrt2));
+    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + formula_erf(x * kInvSqrt2));
     case UnaryOp::Silu: return x * sigmoid(x);
     // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
     case UnaryOp::Softplus: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
@@ -97,7 +98,7 @@ TA_HOST_DEVICE inline float unary_derivative(UnaryOp op, float x, float y, float
       return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCoeff * x * x);
     }
     case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
-      return 0.5f * (1.0f + gelu_erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * sigmoid_exp(-0.5f * x * x);
+      return 0.5f * (1.0f + formula_erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * formula_exp(-0.5f * x * x);
     case UnaryOp::Silu: {  // s(x) (1 + x (1 - s(x)))
       float s = sigmoid(x);
       return s * (1.0f + x * (1.0f - s));

@@ -1,108 +1,18 @@
 // Element-wise kernels: unary functions and their derivatives, broadcasting binary
-// ops, where and broadcast_to.
-#include <cmath>
+// ops, where and broadcast_to. The per-element formulas are core/elementwise_math.h,
+// shared with the CUDA kernels.
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_erf.h"
-#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
+#include "core/elementwise_math.h"
 
 namespace ta::cpu {
 
 namespace {
 
-constexpr float kSqrt2OverPi = 0.7978845608028654f;  // sqrt(2 / pi)
-constexpr float kGeluCoeff = 0.044715f;
-constexpr float kInvSqrt2 = 0.7071067811865476f;
-constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
-
-// 1 / (1 + e^-x), written so that the exponential never overflows.
-inline float sigmoid(float x) {
-  if (x >= 0) return 1.0f / (1.0f + fast_exp(-x));
-  float e = fast_exp(x);
-  return e / (1.0f + e);
-}
-
-// f(x) for each unary op.
-inline float apply(UnaryOp op, float x, float p) {
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return std::exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Rsqrt: return 1.0f / std::sqrt(x);
-    case UnaryOp::Abs: return std::fabs(x);
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::Sigmoid: return sigmoid(x);
-    case UnaryOp::Relu: return x > 0 ? x : 0.0f;
-    case UnaryOp::ReluSquared: return x > 0 ? x * x : 0.0f;
-    // gelu(x) ~ 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    case UnaryOp::GeluTanh: return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + kGeluCoeff * x * x * x)));
-    // gelu(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt 2))
-    case UnaryOp::GeluErf: return 0.5f * x * (1.0f + fast_erf(x * kInvSqrt2));
-    case UnaryOp::Silu: return x * sigmoid(x);
-    // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
-    case UnaryOp::Softplus: return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
-    case UnaryOp::AddScalar: return x + p;
-    case UnaryOp::MulScalar: return x * p;
-    case UnaryOp::PowScalar: return std::pow(x, p);
-  }
-  return 0.0f;
-}
-
-// f'(x), given x and y = f(x).
-inline float derivative(UnaryOp op, float x, float y, float p) {
-  switch (op) {
-    case UnaryOp::Neg: return -1.0f;
-    case UnaryOp::Exp: return y;
-    case UnaryOp::Log: return 1.0f / x;
-    case UnaryOp::Sqrt: return 0.5f / y;
-    case UnaryOp::Rsqrt: return -0.5f * y * y * y;  // d/dx x^-1/2 = -1/2 x^-3/2
-    case UnaryOp::Abs: return x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f);
-    case UnaryOp::Tanh: return 1.0f - y * y;
-    case UnaryOp::Sigmoid: return y * (1.0f - y);
-    case UnaryOp::Relu: return x > 0 ? 1.0f : 0.0f;
-    case UnaryOp::ReluSquared: return x > 0 ? 2.0f * x : 0.0f;
-    case UnaryOp::GeluTanh: {
-      float u = kSqrt2OverPi * (x + kGeluCoeff * x * x * x);
-      float t = std::tanh(u);
-      return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCoeff * x * x);
-    }
-    case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
-      return 0.5f * (1.0f + fast_erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * fast_exp(-0.5f * x * x);
-    case UnaryOp::Silu: {  // s(x) (1 + x (1 - s(x)))
-      float s = sigmoid(x);
-      return s * (1.0f + x * (1.0f - s));
-    }
-    case UnaryOp::Softplus: return sigmoid(x);
-    case UnaryOp::AddScalar: return 1.0f;
-    case UnaryOp::MulScalar: return p;
-    case UnaryOp::PowScalar: return p == 0.0f ? 0.0f : p * std::pow(x, p - 1.0f);
-  }
-  return 0.0f;
-}
-
-inline float apply(BinaryOp op, float a, float b) {
-  switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-    case BinaryOp::Maximum: return (a != a || a > b) ? a : b;  // NaN propagates
-    case BinaryOp::Minimum: return (a != a || a < b) ? a : b;
-    case BinaryOp::Eq: return a == b ? 1.0f : 0.0f;
-    case BinaryOp::Ne: return a != b ? 1.0f : 0.0f;
-    case BinaryOp::Lt: return a < b ? 1.0f : 0.0f;
-    case BinaryOp::Le: return a <= b ? 1.0f : 0.0f;
-    case BinaryOp::Gt: return a > b ? 1.0f : 0.0f;
-    case BinaryOp::Ge: return a >= b ? 1.0f : 0.0f;
-  }
-  return 0.0f;
-}
-
 // Calls f(std::integral_constant<Enum, op>) so that `op` is a compile-time constant
-// inside f: apply() then folds to one expression and each loop is branch-free.
+// inside f: the formula then folds to one expression and each loop is branch-free.
 template <class F>
 void with_constant(UnaryOp op, F&& f) {
   using U = UnaryOp;
@@ -172,7 +82,7 @@ void for_each_row(const BroadcastPlan& plan, int64_t cost, RowFn&& row_fn) {
 void CpuBackend::unary(UnaryOp op, const float* x, float* y, int64_t n, float p) {
   with_constant(op, [&](auto OP) {
     parallel_for(n, 8, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] = apply(OP(), x[i], p);
+      for (int64_t i = b; i < e; ++i) y[i] = unary_value(OP(), x[i], p);
     });
   });
 }
@@ -181,7 +91,7 @@ void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, cons
                                 float p) {
   with_constant(op, [&](auto OP) {
     parallel_for(n, 10, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * derivative(OP(), x[i], y[i], p);
+      for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * unary_derivative(OP(), x[i], y[i], p);
     });
   });
 }
@@ -195,13 +105,13 @@ void CpuBackend::binary(BinaryOp op, const float* a, const float* b, float* out,
       const float* pb = b + off[1];
       float* po = out + o;
       if (sa == 1 && sb == 1)  // the common cases get loops the compiler can vectorize
-        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i], pb[i]);
+        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i], pb[i]);
       else if (sa == 1 && sb == 0)
-        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i], pb[0]);
+        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i], pb[0]);
       else if (sa == 0 && sb == 1)
-        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[0], pb[i]);
+        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[0], pb[i]);
       else
-        for (int64_t i = 0; i < len; ++i) po[i] = apply(OP(), pa[i * sa], pb[i * sb]);
+        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i * sa], pb[i * sb]);
     });
   });
 }
