@@ -26,6 +26,7 @@
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
 #include "examples/common/flags.h"
+#include "examples/common/language_model.h"
 #include "examples/common/progress.h"
 #include "examples/common/run_files.h"
 #include "tinyattn.h"
@@ -48,22 +49,22 @@ void declare_flags(Flags& f) {
   f.add("heads", "2", "attention heads");
   f.add("d-ff", "0", "feed-forward width (0: 4 x d-model)");
   f.add("dropout", "0", "dropout on residual branches and embeddings");
-  f.add_bool("tie-embeddings", "the output head shares the value embedding matrix");
-  f.add_bool("smooth-values", "value embeddings start smooth in the value (random Fourier features of v)");
-  f.add_bool("factorized-positions", "learned positions start as row + column + channel vectors");
-  f.add("lr", "0.003", "peak learning rate (AdamW)");
+  f.add("tie-embeddings", "true", "the output head is the value embedding matrix (true or false)");
+  f.add("smooth-values", "true", "value embeddings start smooth in the value: random Fourier features of v (true or false)");
+  f.add("factorized-positions", "true", "learned positions start as row + column + channel vectors (true or false)");
+  f.add("lr", "0.004", "peak learning rate (AdamW)");
   f.add("weight-decay", "0.01", "AdamW decoupled weight decay (not on norms, biases, embeddings)");
-  f.add("warmup", "40", "linear warmup steps, then cosine decay to lr/10");
-  f.add("batch", "4", "images per step");
-  f.add("steps", "300", "training steps");
+  f.add("warmup", "100", "linear warmup steps, then cosine decay to lr/10");
+  f.add("batch", "2", "images per step");
+  f.add("steps", "1400", "training steps");
   f.add("time-limit", "0", "minutes of training after which the run stops, evaluates and writes everything (0: none); "
         "the cosine then follows the clock when that is further along than --steps");
   f.add("clip", "1.0", "gradient clipping by global norm (0: none)");
   f.add("seed", "1", "seed of initialization, data order and sampling");
-  f.add("eval-every", "100", "steps between evaluations on the first --eval-images test images");
-  f.add("eval-images", "64", "test images for the periodic evaluation");
+  f.add("eval-every", "500", "steps between evaluations on the first --eval-images test images");
+  f.add("eval-images", "32", "test images for the periodic evaluation");
   f.add("final-eval-images", "1000", "test images for the final evaluation (at most the test set)");
-  f.add("checkpoint-every", "100", "steps between checkpoints (also saved at the end and on Ctrl-C)");
+  f.add("checkpoint-every", "500", "steps between checkpoints (also saved at the end and on Ctrl-C)");
   f.add_bool("resume", "continue from OUT/checkpoint.safetensors (the architecture comes from the checkpoint)");
   f.add("sample", "16", "images to generate at the end (0: none)");
   f.add("complete", "8", "test images whose bottom half the model completes at the end (0: none)");
@@ -81,22 +82,17 @@ void declare_flags(Flags& f) {
 const char* kModelFlags[] = {"attention", "sparse-stride", "layers",        "d-model",
                              "heads",     "d-ff",          "dropout",       "tie-embeddings",
                              "smooth-values", "factorized-positions", "seed"};
-const char* kRunFlags[] = {"data",  "extra-train", "lr",   "weight-decay", "warmup",      "batch",
-                           "steps", "time-limit",  "clip", "eval-every",   "eval-images", "checkpoint-every"};
+const char* kRunFlags[] = {"data",        "extra-train",       "lr",         "weight-decay", "warmup",
+                           "batch",       "steps",             "time-limit", "clip",         "eval-every",
+                           "eval-images", "final-eval-images", "checkpoint-every", "sample", "complete",
+                           "temperature", "show-attention"};
 
 ModelOptions model_options(const Flags& f) {
-  ModelOptions o;
-  o.attention = f.str("attention");
+  ModelOptions o{language_model_flags(f)};
   o.sparse_stride = f.integer("sparse-stride");
-  o.layers = f.integer("layers");
-  o.d_model = f.integer("d-model");
-  o.heads = f.integer("heads");
-  o.d_ff = f.integer("d-ff");
-  o.dropout = static_cast<float>(f.number("dropout"));
   o.tie_embeddings = f.boolean("tie-embeddings");
   o.smooth_values = f.boolean("smooth-values");
   o.factorized_positions = f.boolean("factorized-positions");
-  o.seed = static_cast<uint64_t>(f.integer("seed"));
   return o;
 }
 
@@ -201,6 +197,9 @@ int run(int argc, char** argv) {
     flags.adopt(saved, not_given, "the checkpoint");
   }
 
+  const ModelOptions model_opts = model_options(flags);  // bad values fail here, before the data loads
+  const TrainOptions train_opts = train_options(flags);
+  check_causal(model_opts.attention);
   Dataset train = load_split(flags.str("data"), true), test = load_split(flags.str("data"), false);
   if (!flags.str("extra-train").empty()) {
     train.append(load_file(flags.str("extra-train")));
@@ -210,7 +209,7 @@ int run(int argc, char** argv) {
   std::printf("CIFAR-10: %lld training images, %lld test images (%s)\n", static_cast<long long>(train.size()),
               static_cast<long long>(test.size()), flags.str("data").c_str());
 
-  Trainer trainer(model_options(flags), train_options(flags));
+  Trainer trainer(model_opts, train_opts);
   make_dirs(out);
   install_interrupt_handler();
   double elapsed_before = 0;  // training time of the earlier sessions of a resumed run
@@ -257,6 +256,7 @@ int run(int argc, char** argv) {
       progress.finish_line();
       std::printf("step %lld: test bits/dim %s (first %lld test images)\n", static_cast<long long>(step),
                   test_bpd.c_str(), static_cast<long long>(flags.integer("eval-images")));
+      std::fflush(stdout);
     }
     log.row({std::to_string(step), fmt(lr), fmt(loss), fmt(bpd), test_bpd,
              fmt(batch * kTokens * (step - first_step) / progress.elapsed_seconds()), fmt(elapsed())});

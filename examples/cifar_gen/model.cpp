@@ -54,16 +54,20 @@ static void factorized_positions(LearnedPositions& positions, uint64_t seed) {
   }
 }
 
-std::shared_ptr<TransformerLM> build_model(ModelOptions o) {
+void check_causal(const std::string& attention) {
   std::string causal;
   bool fits = false;
   for (const AttentionVariant& v : attention_variants())
     if (v.supports_causal) {
       causal += (causal.empty() ? "" : ", ") + v.name;
-      fits = fits || v.name == o.attention;
+      fits = fits || v.name == attention;
     }
-  TA_CHECK(fits, "--attention: '", o.attention, "' is not a causal variant of the registry; an image model ",
+  TA_CHECK(fits, "--attention: '", attention, "' is not a causal variant of the registry; an image model ",
            "predicts each sub-pixel from the ones before, so it needs one of: ", causal);
+}
+
+std::shared_ptr<TransformerLM> build_model(ModelOptions o) {
+  check_causal(o.attention);
   o.vocab = kVocab;  // the 256 values and the start token
   o.max_len = kTokens;
   o.causal = true;

@@ -24,7 +24,8 @@ struct ModelOptions : examples::LanguageModelOptions {
 };
 
 // Throws a clear error, listing the causal variants, for a variant without a
-// causal mode.
+// causal mode (build_model checks it too).
+void check_causal(const std::string& attention);
 std::shared_ptr<TransformerLM> build_model(ModelOptions options);
 
 // Mean negative log-likelihood in nats per sub-pixel:

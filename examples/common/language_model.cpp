@@ -5,6 +5,18 @@
 
 namespace ta::examples {
 
+LanguageModelOptions language_model_flags(const Flags& f) {
+  LanguageModelOptions o;
+  o.attention = f.str("attention");
+  o.layers = f.integer("layers");
+  o.d_model = f.integer("d-model");
+  o.heads = f.integer("heads");
+  o.d_ff = f.integer("d-ff");
+  o.dropout = static_cast<float>(f.number("dropout"));
+  o.seed = static_cast<uint64_t>(f.integer("seed"));
+  return o;
+}
+
 std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& o) {
   TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ",
            o.heads);

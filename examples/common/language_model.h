@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "examples/common/flags.h"
 #include "layers/transformer.h"
 
 namespace ta::examples {
@@ -21,6 +22,10 @@ struct LanguageModelOptions {
   int64_t sparse_stride = 64;  // l of the sparse patterns
   bool tie_embeddings = false;  // the output head is the token embedding matrix
 };
+
+// The options that the example programs' flags of the same names set: --attention,
+// --layers, --d-model, --heads, --d-ff, --dropout, --seed (the rest keep their defaults).
+LanguageModelOptions language_model_flags(const Flags& flags);
 
 // Learned positions, pre-norm blocks; throws a clear error when d_model is not a
 // multiple of heads, or the variant is unknown or lacks the causal/bidirectional mode.

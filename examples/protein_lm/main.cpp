@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "examples/common/flags.h"
+#include "examples/common/language_model.h"
 #include "examples/common/progress.h"
 #include "examples/common/run_files.h"
 #include "examples/protein_lm/data.h"
@@ -75,16 +76,9 @@ const char* kArchitectureFlags[] = {"objective", "attention", "layers", "d-model
                                     "dropout",   "max-len",   "pack",   "seed"};
 
 ModelOptions model_options(const Flags& f) {
-  ModelOptions o;
-  o.attention = f.str("attention");
+  ModelOptions o{language_model_flags(f)};
   o.objective = parse_objective(f.str("objective"));
-  o.layers = f.integer("layers");
-  o.d_model = f.integer("d-model");
-  o.heads = f.integer("heads");
-  o.d_ff = f.integer("d-ff");
   o.max_len = f.integer("max-len");
-  o.dropout = static_cast<float>(f.number("dropout"));
-  o.seed = static_cast<uint64_t>(f.integer("seed"));
   return o;
 }
 

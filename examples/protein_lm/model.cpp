@@ -44,17 +44,9 @@ void check_attention_fits(const std::string& attention, Objective objective) {
 std::shared_ptr<TransformerLM> build_model(const ModelOptions& o) {
   check_attention_fits(o.attention, o.objective);
   TA_CHECK(o.max_len >= 2, "--max-len must be at least 2, got ", o.max_len);
-  examples::LanguageModelOptions lm;
-  lm.attention = o.attention;
+  examples::LanguageModelOptions lm = o;
   lm.vocab = kVocab;
-  lm.max_len = o.max_len;
   lm.causal = o.objective == Objective::Causal;
-  lm.layers = o.layers;
-  lm.d_model = o.d_model;
-  lm.heads = o.heads;
-  lm.d_ff = o.d_ff;
-  lm.dropout = o.dropout;
-  lm.seed = o.seed;
   return examples::build_language_model(lm);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "examples/common/language_model.h"
 #include "examples/protein_lm/data.h"
 #include "layers/transformer.h"
 #include "optim/optimizer.h"
@@ -19,13 +20,10 @@ enum class Objective { Causal, Masked };
 Objective parse_objective(const std::string& name);  // "causal" or "masked"
 const char* objective_name(Objective objective);
 
-struct ModelOptions {
-  std::string attention = "softmax";
+// The shape, attention, max_len (tokens read at once, learned positions), dropout
+// and seed; build_model sets the vocabulary and the attention's mode from the objective.
+struct ModelOptions : examples::LanguageModelOptions {
   Objective objective = Objective::Causal;
-  int64_t layers = 2, d_model = 64, heads = 2, d_ff = 0;
-  int64_t max_len = 1024;  // tokens the model reads at once (learned positions)
-  float dropout = 0.0f;
-  uint64_t seed = 1;
 };
 
 // Throws a clear error when the variant is unknown or lacks the objective's mode
