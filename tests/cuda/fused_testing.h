@@ -1,9 +1,11 @@
-// tests/cuda/fused_testing.h — helpers shared by the tests of the fused attention
-// kernels of the CUDA backend (core/cuda/kernels/): a launcher that runs a kernel
-// under the SIMT emulation, random inputs, the CPU backend to compare with, and a
-// relative error that NaN cannot slip through.
+// tests/cuda/fused_testing.h — what the tests of the CUDA backend's fused attention
+// kernels (core/cuda/kernels/) add to tests/cuda/kernel_testing.h: a launcher that can
+// also shrink the blocks, and an error relative to the largest reference value. An
+// attention gradient is a sum of many terms that may cancel to near zero, so entries
+// are compared against the scale of the whole tensor rather than one by one.
 #pragma once
 
+#include "tests/cuda/kernel_testing.h"
 #include "tests/cuda/simt.h"
 
 #include <doctest/doctest.h>
@@ -12,7 +14,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -33,22 +34,6 @@ struct EmulatedLaunch {
                           std::forward<Args>(args)...);
   }
 };
-
-inline Backend& cpu() { return backend(Device::CPU); }
-
-// n normal numbers (mean 0, standard deviation `stddev`) from `seed`.
-inline std::vector<float> random_vector(int64_t n, uint64_t seed, float stddev = 1.0f) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> normal(0.0f, stddev);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (float& v : x) v = normal(gen);
-  return x;
-}
-
-// An output buffer full of NaN, so that an entry a kernel forgets to write shows.
-inline std::vector<float> unwritten(int64_t n) {
-  return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
-}
 
 // max |a - b| / max |b|, with max |b| floored at `floor`. Equal infinities (the +inf
 // log-sum-exp of a row without keys) agree; a NaN or any other mismatch of

@@ -31,8 +31,8 @@ void check_dense(const DenseCase& c) {
   CAPTURE(c.pad_every);
   const int64_t bh = c.batch * c.heads, nq = bh * c.n_q * c.d, nk = bh * c.n_k * c.d;
   const uint64_t seed = 100 * c.n_q + 10 * c.n_k + c.d;
-  const std::vector<float> q = random_vector(nq, seed), k = random_vector(nk, seed + 1),
-                           v = random_vector(nk, seed + 2), d_o = random_vector(nq, seed + 3);
+  const std::vector<float> q = uniform_values(nq, seed), k = uniform_values(nk, seed + 1),
+                           v = uniform_values(nk, seed + 2), d_o = uniform_values(nq, seed + 3);
   std::vector<float> pad(c.batch * c.n_k, 0.0f);
   for (int64_t j = 0; j < c.n_k && c.pad_every > 0; ++j) pad[j] = j % c.pad_every == 1 ? 1.0f : 0.0f;
   if (c.last_batch_all_pad) std::fill(pad.end() - c.n_k, pad.end(), 1.0f);
@@ -41,15 +41,15 @@ void check_dense(const DenseCase& c) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.d));
 
   std::vector<float> o_ref(nq), lse_ref(bh * c.n_q), dq_ref(nq), dk_ref(nk), dv_ref(nk);
-  cpu().attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d,
+  cpu_backend().attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d,
                           scale, c.causal, key_pad);
-  cpu().attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(), dq_ref.data(),
+  cpu_backend().attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(), dq_ref.data(),
                            dk_ref.data(), dv_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d, scale, c.causal, key_pad);
 
   const cuda_kernels::AttentionInputs in{q.data(), k.data(), v.data(), key_pad, bh, c.heads,
                                          c.n_q,    c.n_k,    c.d,      scale,   c.causal};
-  std::vector<float> o = unwritten(nq), lse = unwritten(bh * c.n_q), dq = unwritten(nq), dk = unwritten(nk),
-                     dv = unwritten(nk);
+  std::vector<float> o = nan_buffer(nq), lse = nan_buffer(bh * c.n_q), dq = nan_buffer(nq), dk = nan_buffer(nk),
+                     dv = nan_buffer(nk);
   const EmulatedLaunch launch{c.threads};
   cuda_kernels::attention_forward(launch, in, o.data(), lse.data());
   // The backward reads the CPU's forward results, so each half is checked on its own.

@@ -34,8 +34,8 @@ void check_sparse(const SparseCase& c) {
   const auto layout = build_block_layout(c.patterns, c.n_q, c.n_k, c.block);
   const int64_t bh = c.batch * c.heads, nq = bh * c.n_q * c.d, nk = bh * c.n_k * c.d;
   const uint64_t seed = 1000 * c.n_q + c.n_k + c.block;
-  const std::vector<float> q = random_vector(nq, seed), k = random_vector(nk, seed + 1),
-                           v = random_vector(nk, seed + 2), d_o = random_vector(nq, seed + 3);
+  const std::vector<float> q = uniform_values(nq, seed), k = uniform_values(nk, seed + 1),
+                           v = uniform_values(nk, seed + 2), d_o = uniform_values(nq, seed + 3);
   std::vector<float> pad(c.batch * c.n_k, 0.0f);
   for (int64_t j = 0; j < c.n_k; j += 5) pad[j] = 1.0f;
   std::fill(pad.end() - c.n_k, pad.end(), 1.0f);
@@ -43,18 +43,18 @@ void check_sparse(const SparseCase& c) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.d));
 
   std::vector<float> o_ref(nq), lse_ref(bh * c.n_q), dq_ref(nq), dk_ref(nk), dv_ref(nk);
-  cpu().block_sparse_attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q,
+  cpu_backend().block_sparse_attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q,
                                        c.n_k, c.d, scale, *layout, key_pad);
-  cpu().block_sparse_attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(),
+  cpu_backend().block_sparse_attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(),
                                         dq_ref.data(), dk_ref.data(), dv_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d,
                                         scale, *layout, key_pad);
 
   const cuda_kernels::AttentionInputs in{q.data(), k.data(), v.data(), key_pad, bh, c.heads,
                                          c.n_q,    c.n_k,    c.d,      scale,   false};
-  std::vector<float> o = unwritten(nq), lse = unwritten(bh * c.n_q), dq = unwritten(nq), dk = unwritten(nk),
-                     dv = unwritten(nk);
-  cuda_kernels::block_sparse_attention_forward(c.launch, cpu(), in, *layout, o.data(), lse.data());
-  cuda_kernels::block_sparse_attention_backward(c.launch, cpu(), in, *layout, o_ref.data(), lse_ref.data(),
+  std::vector<float> o = nan_buffer(nq), lse = nan_buffer(bh * c.n_q), dq = nan_buffer(nq), dk = nan_buffer(nk),
+                     dv = nan_buffer(nk);
+  cuda_kernels::block_sparse_attention_forward(c.launch, cpu_backend(), in, *layout, o.data(), lse.data());
+  cuda_kernels::block_sparse_attention_backward(c.launch, cpu_backend(), in, *layout, o_ref.data(), lse_ref.data(),
                                                 d_o.data(), dq.data(), dk.data(), dv.data());
   CHECK(relative_error(o, o_ref) < 1e-5f);
   CHECK(relative_error(lse, lse_ref) < 1e-5f);

@@ -31,9 +31,9 @@ void check_flash(const FlashCase& c) {
   const int64_t chunks = (d.n + c.options.chunk_length(d.n) - 1) / c.options.chunk_length(d.n);
   const int64_t state_size = d.batch * (c.options.causal ? chunks : 1) * d.s * d.e, bias_size = 2 * d.bias_len - 1;
   const uint64_t seed = 10 * d.n + d.s;
-  const std::vector<float> qk = random_vector(qk_size, seed, 0.7f), v = random_vector(v_size, seed + 1),
-                           d_out = random_vector(v_size, seed + 2),
-                           bias = random_vector(d.bias_len > 0 ? bias_size : 0, seed + 3, 0.5f);
+  const std::vector<float> qk = uniform_values(qk_size, seed, -0.7f, 0.7f), v = uniform_values(v_size, seed + 1),
+                           d_out = uniform_values(v_size, seed + 2),
+                           bias = uniform_values(d.bias_len > 0 ? bias_size : 0, seed + 3, -0.5f, 0.5f);
   std::vector<float> pad(d.batch * d.n, 0.0f);
   for (int64_t j = 0; j < d.n; j += 4) pad[j] = 1.0f;
   for (int64_t j = std::max<int64_t>(0, d.n - 3); j < d.n && d.batch > 1; ++j) pad[d.n + j] = 1.0f;
@@ -41,15 +41,15 @@ void check_flash(const FlashCase& c) {
   const float* rel_bias = d.bias_len > 0 ? bias.data() : nullptr;
 
   std::vector<float> out_ref(v_size), state_ref(state_size), dqk_ref(qk_size), dv_ref(v_size), dbias_ref(bias.size());
-  cpu().flash_forward(d, c.options, qk.data(), v.data(), rel_bias, key_pad, out_ref.data(), state_ref.data());
-  cpu().flash_backward(d, c.options, qk.data(), v.data(), rel_bias, key_pad, state_ref.data(), d_out.data(),
+  cpu_backend().flash_forward(d, c.options, qk.data(), v.data(), rel_bias, key_pad, out_ref.data(), state_ref.data());
+  cpu_backend().flash_backward(d, c.options, qk.data(), v.data(), rel_bias, key_pad, state_ref.data(), d_out.data(),
                        dqk_ref.data(), dv_ref.data(), rel_bias ? dbias_ref.data() : nullptr);
 
-  std::vector<float> out = unwritten(v_size), state = unwritten(state_size), dqk = unwritten(qk_size),
-                     dv = unwritten(v_size), dbias = unwritten(bias.size());
-  cuda_kernels::flash_forward(c.launch, cpu(), d, c.options, qk.data(), v.data(), rel_bias, key_pad, out.data(),
+  std::vector<float> out = nan_buffer(v_size), state = nan_buffer(state_size), dqk = nan_buffer(qk_size),
+                     dv = nan_buffer(v_size), dbias = nan_buffer(bias.size());
+  cuda_kernels::flash_forward(c.launch, cpu_backend(), d, c.options, qk.data(), v.data(), rel_bias, key_pad, out.data(),
                               state.data());
-  cuda_kernels::flash_backward(c.launch, cpu(), d, c.options, qk.data(), v.data(), rel_bias, key_pad,
+  cuda_kernels::flash_backward(c.launch, cpu_backend(), d, c.options, qk.data(), v.data(), rel_bias, key_pad,
                                state_ref.data(), d_out.data(), dqk.data(), dv.data(),
                                rel_bias ? dbias.data() : nullptr);
   CHECK(relative_error(out, out_ref) < 1e-5f);
@@ -96,14 +96,14 @@ TEST_CASE("cuda flash kernels (emulated): forward and backward equal the CPU bac
 
 TEST_CASE("cuda flash kernels (emulated): scale-offset and its backward equal the CPU backend") {
   const int64_t rows = 37, planes = 4, s = 13;
-  const std::vector<float> z = random_vector(rows * s, 1), gamma = random_vector(planes * s, 2),
-                           beta = random_vector(planes * s, 3), dy = random_vector(planes * rows * s, 4);
+  const std::vector<float> z = uniform_values(rows * s, 1), gamma = uniform_values(planes * s, 2),
+                           beta = uniform_values(planes * s, 3), dy = uniform_values(planes * rows * s, 4);
   std::vector<float> y_ref(planes * rows * s), dz_ref(rows * s), dgamma_ref(planes * s), dbeta_ref(planes * s);
-  cpu().scale_offset(z.data(), gamma.data(), beta.data(), y_ref.data(), rows, planes, s);
-  cpu().scale_offset_backward(z.data(), gamma.data(), dy.data(), dz_ref.data(), dgamma_ref.data(), dbeta_ref.data(),
+  cpu_backend().scale_offset(z.data(), gamma.data(), beta.data(), y_ref.data(), rows, planes, s);
+  cpu_backend().scale_offset_backward(z.data(), gamma.data(), dy.data(), dz_ref.data(), dgamma_ref.data(), dbeta_ref.data(),
                               rows, planes, s);
-  std::vector<float> y = unwritten(y_ref.size()), dz = unwritten(dz_ref.size()), dgamma = unwritten(planes * s),
-                     dbeta = unwritten(planes * s);
+  std::vector<float> y = nan_buffer(y_ref.size()), dz = nan_buffer(dz_ref.size()), dgamma = nan_buffer(planes * s),
+                     dbeta = nan_buffer(planes * s);
   const EmulatedLaunch launch{32};
   cuda_kernels::scale_offset(launch, z.data(), gamma.data(), beta.data(), y.data(), rows, planes, s);
   cuda_kernels::scale_offset_backward(launch, z.data(), gamma.data(), dy.data(), dz.data(), dgamma.data(),

@@ -28,9 +28,9 @@ void check_favor(const FavorCase& c) {
   CAPTURE(c.name);
   const int64_t bh = c.batch * c.heads, nq = bh * c.n_q * c.d, nk = bh * c.n_k * c.d;
   const uint64_t seed = 100 * c.n_q + c.n_k + c.m;
-  const std::vector<float> q = random_vector(nq, seed), k = random_vector(nk, seed + 1),
-                           v = random_vector(nk, seed + 2), d_o = random_vector(nq, seed + 3),
-                           w = random_vector(c.m * c.d, seed + 4);
+  const std::vector<float> q = uniform_values(nq, seed, -1.0f, 1.0f), k = uniform_values(nk, seed + 1, -1.0f, 1.0f),
+                           v = uniform_values(nk, seed + 2), d_o = uniform_values(nq, seed + 3),
+                           w = uniform_values(c.m * c.d, seed + 4, -1.5f, 1.5f);
   std::vector<float> pad(c.batch * c.n_k, 0.0f);
   for (int64_t j = 0; j < c.n_k; j += 3) pad[j] = 1.0f;
   if (c.batch > 1) std::fill(pad.end() - c.n_k, pad.end(), 1.0f);
@@ -38,18 +38,18 @@ void check_favor(const FavorCase& c) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.d));
 
   std::vector<float> o_ref(nq), den_ref(bh * c.n_q), kmax_ref(bh * c.n_k), dq_ref(nq), dk_ref(nk), dv_ref(nk);
-  cpu().favor_causal_forward(q.data(), k.data(), v.data(), w.data(), o_ref.data(), den_ref.data(), kmax_ref.data(),
+  cpu_backend().favor_causal_forward(q.data(), k.data(), v.data(), w.data(), o_ref.data(), den_ref.data(), kmax_ref.data(),
                              bh, c.heads, c.n_q, c.n_k, c.d, c.m, scale, c.kernel, key_pad);
-  cpu().favor_causal_backward(q.data(), k.data(), v.data(), w.data(), o_ref.data(), den_ref.data(), kmax_ref.data(),
+  cpu_backend().favor_causal_backward(q.data(), k.data(), v.data(), w.data(), o_ref.data(), den_ref.data(), kmax_ref.data(),
                               d_o.data(), dq_ref.data(), dk_ref.data(), dv_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d,
                               c.m, scale, c.kernel, key_pad);
 
   const cuda_kernels::FavorInputs in{q.data(), k.data(), v.data(), w.data(), key_pad, bh, c.heads, c.n_q,
                                      c.n_k,    c.d,      c.m,      scale,    c.kernel == FavorKernel::Relu};
-  std::vector<float> o = unwritten(nq), den = unwritten(bh * c.n_q), kmax = unwritten(bh * c.n_k),
-                     dq = unwritten(nq), dk = unwritten(nk), dv = unwritten(nk);
-  cuda_kernels::favor_causal_forward(c.launch, cpu(), in, o.data(), den.data(), kmax.data());
-  cuda_kernels::favor_causal_backward(c.launch, cpu(), in, o_ref.data(), den_ref.data(), kmax_ref.data(), d_o.data(),
+  std::vector<float> o = nan_buffer(nq), den = nan_buffer(bh * c.n_q), kmax = nan_buffer(bh * c.n_k),
+                     dq = nan_buffer(nq), dk = nan_buffer(nk), dv = nan_buffer(nk);
+  cuda_kernels::favor_causal_forward(c.launch, cpu_backend(), in, o.data(), den.data(), kmax.data());
+  cuda_kernels::favor_causal_backward(c.launch, cpu_backend(), in, o_ref.data(), den_ref.data(), kmax_ref.data(), d_o.data(),
                                       dq.data(), dk.data(), dv.data());
   CHECK(relative_error(o, o_ref) < 1e-5f);
   CHECK(relative_error(den, den_ref) < 1e-5f);
