@@ -11,9 +11,13 @@
 // - by one thread, when lines are strided (inner > 1): neighbouring threads take
 //   neighbouring lines, so their reads of x[o, i, k], x[o, i, k + 1], ... coalesce.
 //
-// A line operation is a struct with
-//   template <class Walk> __device__ void operator()(const Walk& walk, int64_t line, const float* ... )
-// see reduce.cuh for examples; it reads value i of its line at base + i * stride.
+// A line operation is a struct holding its buffers, with
+//   template <class Walk>
+//   __device__ void operator()(const Walk& walk, int64_t line, int64_t base, int64_t stride) const;
+// value i of the line sits at base + i * stride (see reduce.cuh for examples). In
+// block mode every thread of the block makes the call, so the operation may use
+// walk.combine (a block-wide reduction, with barriers) but must call it the same
+// number of times on every thread.
 #pragma once
 
 #include <cstdint>
