@@ -51,10 +51,12 @@ ifneq ($(NVCC),)
   NVCCFLAGS := -std=c++20 -O3 -I. --expt-relaxed-constexpr -diag-suppress 20050 -Xcompiler -Wall,-Wextra -MMD -MP \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
   CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+  CUDA_INCLUDE := -I$(CUDA_HOME)/include
 else
   CUDA_SRCS :=
   CUDA_CPPS := core/cuda/cuda_stub.cpp
   CUDA_LIBS :=
+  CUDA_INCLUDE :=
 endif
 LDLIBS += $(CUDA_LIBS)
 
@@ -97,7 +99,7 @@ $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
-$(CUDA_CPPS:%.cpp=$(BUILD)/obj/%.o): CXXFLAGS += -I$(CUDA_HOME)/include
+$(CUDA_CPPS:%.cpp=$(BUILD)/obj/%.o): CXXFLAGS += $(CUDA_INCLUDE)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
