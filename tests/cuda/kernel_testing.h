@@ -1,6 +1,6 @@
 // tests/cuda/kernel_testing.h — what the tests of the CUDA backend's own kernels
 // share: inputs, the CPU backend to compare with, an element-wise comparison, and
-// running a check under both turn orders of the SIMT emulation.
+// the ways each check launches the kernels under the SIMT emulation.
 #pragma once
 
 #include "tests/cuda/simt.h"
@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/backend.h"
@@ -51,7 +52,9 @@ inline std::string mismatch(const std::vector<float>& got, const std::vector<flo
   if (got.size() != want.size()) return cat("sizes differ: ", got.size(), " vs ", want.size());
   for (size_t i = 0; i < got.size(); ++i) {
     const float g = got[i], w = want[i];
-    const bool same = std::isnan(w) ? std::isnan(g) : (std::isinf(w) ? g == w : std::fabs(g - w) <= atol + rtol * std::fabs(w));
+    const bool same = std::isnan(w)   ? std::isnan(g)
+                      : std::isinf(w) ? g == w
+                                      : std::fabs(g - w) <= atol + rtol * std::fabs(w);
     if (!same) return cat("element ", i, " of ", got.size(), ": got ", g, ", expected ", w);
   }
   return "";
@@ -63,15 +66,24 @@ inline std::string mismatch(const std::vector<float>& got, const std::vector<flo
     CHECK_MESSAGE(ta_miss_.empty(), ta_miss_);                           \
   } while (0)
 
-// Runs check(launcher) with the threads of each block taking turns forward, then
-// in reverse: a kernel that is right only in one order has a race.
-template <class Check>
-void in_both_orders(Check&& check) {
-  for (simt::Order order : {simt::Order::Forward, simt::Order::Reverse}) {
-    const char* turn_order = order == simt::Order::Forward ? "forward" : "reverse";
-    CAPTURE(turn_order);
-    check(simt::Launcher{order});
+// How a test launches a plan: the threads of each block taking turns in `order`,
+// and at most `max_blocks` blocks (0: the grid the plan asks for).
+struct TestLaunch {
+  simt::Order order;
+  unsigned max_blocks;
+  const char* name;
+  template <class... Params, class... Args>
+  void operator()(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, Args&&... args) const {
+    if (max_blocks > 0 && grid.x > max_blocks) grid.x = max_blocks;
+    simt::launch_in_order(order, kernel, grid, block, smem, std::forward<Args>(args)...);
   }
-}
+};
+
+// Each check runs three ways: turns forward, turns in reverse (a kernel right in
+// only one order has a race), and on a grid cut to two blocks (every grid-stride
+// loop must still cover all its items).
+inline constexpr TestLaunch kLaunchVariants[] = {{simt::Order::Forward, 0, "forward turns"},
+                                                 {simt::Order::Reverse, 0, "reverse turns"},
+                                                 {simt::Order::Forward, 2, "two blocks"}};
 
 }  // namespace ta::testing

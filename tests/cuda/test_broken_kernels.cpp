@@ -59,7 +59,7 @@ std::string index_select_mismatch() {
 }
 
 // The comparison with the CPU's row sums, in each turn order; a failure in either
-// is a failure, as in in_both_orders.
+// is a failure, as in kLaunchVariants (kernel_testing.h).
 template <bool barrier_after_store>
 std::vector<std::string> tree_sum_mismatches() {
   const int64_t rows = 3, n = 1000;

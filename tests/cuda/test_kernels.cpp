@@ -1,8 +1,8 @@
 // The CUDA backend's own kernels (all but the fused attention cores), run under the
 // SIMT emulation through the same launch plans the GPU runs, on random inputs of
 // awkward sizes (not multiples of the block size, one element, empty), against the
-// CPU backend. Every check runs with the threads of a block taking turns forward
-// and in reverse (kernel_testing.h).
+// CPU backend. Every check runs with the threads of a block taking turns forward,
+// in reverse, and on a grid cut to two blocks (kernel_testing.h).
 #include "tests/cuda/kernel_testing.h"
 
 #include <cmath>
@@ -39,7 +39,8 @@ const Layout kLayouts[] = {{1, 1, 1}, {3, 5, 1}, {2, 33, 1}, {2, 300, 1}, {1, 10
 }  // namespace
 
 TEST_CASE("cuda kernels (emulated): fill and arange") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (int64_t n : kSizes) {
       CAPTURE(n);
       std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
@@ -50,20 +51,22 @@ TEST_CASE("cuda kernels (emulated): fill and arange") {
       cpu_backend().arange(want.data(), n, -3.0f, 0.7f);
       CHECK_CLOSE(got, want, 1e-7f, 0.0f);  // equal but for a fused multiply-add the compiler may choose
     }
-  });
+  }
 }
 
 TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the same seed and offset") {
-  simt::Launcher launch;
-  for (int64_t n : kSizes) {
-    CAPTURE(n);
-    std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
-    k::random_uniform(launch, got.data(), n, 42, 1000, -1.0f, 3.0f);
-    cpu_backend().random_uniform(want.data(), n, 42, 1000, -1.0f, 3.0f);
-    CHECK(got == want);  // bit for bit
-    k::random_normal(launch, got.data(), n, 7, 123456789, 0.5f, 2.0f);
-    cpu_backend().random_normal(want.data(), n, 7, 123456789, 0.5f, 2.0f);
-    CHECK_CLOSE(got, want, 1e-6f, 1e-6f);
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (int64_t n : kSizes) {
+      CAPTURE(n);
+      std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
+      k::random_uniform(launch, got.data(), n, 42, 1000, -1.0f, 3.0f);
+      cpu_backend().random_uniform(want.data(), n, 42, 1000, -1.0f, 3.0f);
+      CHECK(got == want);  // bit for bit
+      k::random_normal(launch, got.data(), n, 7, 123456789, 0.5f, 2.0f);
+      cpu_backend().random_normal(want.data(), n, 7, 123456789, 0.5f, 2.0f);
+      CHECK_CLOSE(got, want, 1e-6f, 1e-6f);
+    }
   }
 }
 
@@ -72,21 +75,23 @@ TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
                          UnaryOp::Abs,  UnaryOp::Tanh,        UnaryOp::Sigmoid,  UnaryOp::Relu,    UnaryOp::ReluSquared,
                          UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::AddScalar,
                          UnaryOp::MulScalar, UnaryOp::PowScalar};
-  simt::Launcher launch;
-  const int64_t n = 300;
-  for (UnaryOp op : ops) {
-    CAPTURE(static_cast<int>(op));
-    const bool positive_only = op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
-                               op == UnaryOp::PowScalar;
-    const std::vector<float> x = uniform_values(n, 1, positive_only ? 0.1f : -4.0f, 4.0f);
-    const std::vector<float> dy = uniform_values(n, 2);
-    std::vector<float> y = nan_buffer(n), y_cpu = nan_buffer(n), dx = nan_buffer(n), dx_cpu = nan_buffer(n);
-    k::unary(launch, op, x.data(), y.data(), n, 1.7f);
-    cpu_backend().unary(op, x.data(), y_cpu.data(), n, 1.7f);
-    CHECK_CLOSE(y, y_cpu, 2e-6f, 1e-6f);
-    k::unary_backward(launch, op, x.data(), y_cpu.data(), dy.data(), dx.data(), n, 1.7f);
-    cpu_backend().unary_backward(op, x.data(), y_cpu.data(), dy.data(), dx_cpu.data(), n, 1.7f);
-    CHECK_CLOSE(dx, dx_cpu, 2e-6f, 1e-6f);
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    const int64_t n = 300;
+    for (UnaryOp op : ops) {
+      CAPTURE(static_cast<int>(op));
+      const bool positive_only = op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
+                                 op == UnaryOp::PowScalar;
+      const std::vector<float> x = uniform_values(n, 1, positive_only ? 0.1f : -4.0f, 4.0f);
+      const std::vector<float> dy = uniform_values(n, 2);
+      std::vector<float> y = nan_buffer(n), y_cpu = nan_buffer(n), dx = nan_buffer(n), dx_cpu = nan_buffer(n);
+      k::unary(launch, op, x.data(), y.data(), n, 1.7f);
+      cpu_backend().unary(op, x.data(), y_cpu.data(), n, 1.7f);
+      CHECK_CLOSE(y, y_cpu, 2e-6f, 1e-6f);
+      k::unary_backward(launch, op, x.data(), y_cpu.data(), dy.data(), dx.data(), n, 1.7f);
+      cpu_backend().unary_backward(op, x.data(), y_cpu.data(), dy.data(), dx_cpu.data(), n, 1.7f);
+      CHECK_CLOSE(dx, dx_cpu, 2e-6f, 1e-6f);
+    }
   }
 }
 
@@ -104,37 +109,40 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum,
                           BinaryOp::Minimum, BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le,
                           BinaryOp::Gt, BinaryOp::Ge};
-  simt::Launcher launch;
-  for (const Case& c : cases) {
-    CAPTURE(c.out);
-    const int64_t n = c.out.numel();
-    // Few distinct values, so that the comparisons see equal pairs too.
-    std::vector<float> a = uniform_values(c.a.numel(), 3), b = uniform_values(c.b.numel(), 4);
-    std::vector<float> mask = index_values(c.c.numel(), 2, 5);
-    for (float& v : a) v = std::round(v);
-    for (float& v : b) v = std::round(v) + 0.5f * (v > 0);
-    Shape two[2] = {c.a, c.b}, three[3] = {c.c, c.a, c.b}, one[1] = {c.b};
-    const BroadcastPlan plan2 = make_broadcast_plan(c.out, two, 2), plan3 = make_broadcast_plan(c.out, three, 3),
-                        plan1 = make_broadcast_plan(c.out, one, 1);
-    for (BinaryOp op : ops) {
-      CAPTURE(static_cast<int>(op));
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (const Case& c : cases) {
+      CAPTURE(c.out);
+      const int64_t n = c.out.numel();
+      // Few distinct values, so that the comparisons see equal pairs too.
+      std::vector<float> a = uniform_values(c.a.numel(), 3), b = uniform_values(c.b.numel(), 4);
+      std::vector<float> mask = index_values(c.c.numel(), 2, 5);
+      for (float& v : a) v = std::round(v);
+      for (float& v : b) v = std::round(v) + 0.5f * (v > 0);
+      Shape two[2] = {c.a, c.b}, three[3] = {c.c, c.a, c.b}, one[1] = {c.b};
+      const BroadcastPlan plan2 = make_broadcast_plan(c.out, two, 2), plan3 = make_broadcast_plan(c.out, three, 3),
+                          plan1 = make_broadcast_plan(c.out, one, 1);
+      for (BinaryOp op : ops) {
+        CAPTURE(static_cast<int>(op));
+        std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
+        k::binary(launch, op, a.data(), b.data(), got.data(), plan2);
+        cpu_backend().binary(op, a.data(), b.data(), want.data(), plan2);
+        CHECK_CLOSE(got, want, 0.0f, 0.0f);
+      }
       std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
-      k::binary(launch, op, a.data(), b.data(), got.data(), plan2);
-      cpu_backend().binary(op, a.data(), b.data(), want.data(), plan2);
-      CHECK_CLOSE(got, want, 0.0f, 0.0f);
+      k::where(launch, mask.data(), a.data(), b.data(), got.data(), plan3);
+      cpu_backend().where(mask.data(), a.data(), b.data(), want.data(), plan3);
+      CHECK(got == want);
+      k::broadcast_to(launch, b.data(), got.data(), plan1);
+      cpu_backend().broadcast_to(b.data(), want.data(), plan1);
+      CHECK(got == want);
     }
-    std::vector<float> got = nan_buffer(n), want = nan_buffer(n);
-    k::where(launch, mask.data(), a.data(), b.data(), got.data(), plan3);
-    cpu_backend().where(mask.data(), a.data(), b.data(), want.data(), plan3);
-    CHECK(got == want);
-    k::broadcast_to(launch, b.data(), got.data(), plan1);
-    cpu_backend().broadcast_to(b.data(), want.data(), plan1);
-    CHECK(got == want);
   }
 }
 
 TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (const Layout& l : kLayouts) {
       CAPTURE(l.outer);
       CAPTURE(l.n);
@@ -149,7 +157,7 @@ TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
         CHECK_CLOSE(got, want, 1e-5f, 1e-5f);
       }
     }
-  });
+  }
 }
 
 TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite lines as the CPU does") {
@@ -174,7 +182,8 @@ TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite
 }
 
 TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (const Layout& l : kLayouts) {
       CAPTURE(l.outer);
       CAPTURE(l.n);
@@ -193,54 +202,58 @@ TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backwar
         CHECK_CLOSE(dx, dx_cpu, 1e-5f, 1e-5f);
       }
     }
-  });
+  }
 }
 
 TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
-  simt::Launcher launch;
-  for (const Layout& l : kLayouts) {
-    CAPTURE(l.outer);
-    CAPTURE(l.n);
-    CAPTURE(l.inner);
-    const int64_t total = l.outer * l.n * l.inner;
-    const std::vector<float> x = uniform_values(total, 14);
-    for (bool reverse : {false, true}) {
-      std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
-      k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
-      cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
-      CHECK(got == want);  // one thread per line, adding in the CPU's order
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (const Layout& l : kLayouts) {
+      CAPTURE(l.outer);
+      CAPTURE(l.n);
+      CAPTURE(l.inner);
+      const int64_t total = l.outer * l.n * l.inner;
+      const std::vector<float> x = uniform_values(total, 14);
+      for (bool reverse : {false, true}) {
+        std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
+        k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
+        cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
+        CHECK(got == want);  // one thread per line, adding in the CPU's order
+      }
     }
   }
 }
 
 TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add") {
-  simt::Launcher launch;
-  for (const Layout& l : kLayouts) {
-    if (l.n == 0) continue;  // nothing to index into
-    CAPTURE(l.outer);
-    CAPTURE(l.n);
-    CAPTURE(l.inner);
-    const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
-    const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 15);
-    const std::vector<float> dy = uniform_values(l.outer * n_index * l.inner, 16);
-    const std::vector<float> index = index_values(n_index, l.n, 17);
-    const std::vector<float> index_full = index_values(l.outer * n_index * l.inner, l.n, 18);
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (const Layout& l : kLayouts) {
+      if (l.n == 0) continue;  // nothing to index into
+      CAPTURE(l.outer);
+      CAPTURE(l.n);
+      CAPTURE(l.inner);
+      const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
+      const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 15);
+      const std::vector<float> dy = uniform_values(l.outer * n_index * l.inner, 16);
+      const std::vector<float> index = index_values(n_index, l.n, 17);
+      const std::vector<float> index_full = index_values(l.outer * n_index * l.inner, l.n, 18);
 
-    std::vector<float> got = nan_buffer(l.outer * n_index * l.inner), want = got;
-    k::index_select(launch, x.data(), index.data(), got.data(), l.outer, l.n, n_index, l.inner);
-    cpu_backend().index_select(x.data(), index.data(), want.data(), l.outer, l.n, n_index, l.inner);
-    CHECK(got == want);
-    k::gather(launch, x.data(), index_full.data(), got.data(), l.outer, l.n, n_index, l.inner);
-    cpu_backend().gather(x.data(), index_full.data(), want.data(), l.outer, l.n, n_index, l.inner);
-    CHECK(got == want);
+      std::vector<float> got = nan_buffer(l.outer * n_index * l.inner), want = got;
+      k::index_select(launch, x.data(), index.data(), got.data(), l.outer, l.n, n_index, l.inner);
+      cpu_backend().index_select(x.data(), index.data(), want.data(), l.outer, l.n, n_index, l.inner);
+      CHECK(got == want);
+      k::gather(launch, x.data(), index_full.data(), got.data(), l.outer, l.n, n_index, l.inner);
+      cpu_backend().gather(x.data(), index_full.data(), want.data(), l.outer, l.n, n_index, l.inner);
+      CHECK(got == want);
 
-    std::vector<float> acc = uniform_values(l.outer * l.n * l.inner, 19), acc_cpu = acc;  // added into
-    k::index_add(launch, dy.data(), index.data(), acc.data(), l.outer, l.n, n_index, l.inner);
-    cpu_backend().index_add(dy.data(), index.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
-    CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
-    k::scatter_add(launch, dy.data(), index_full.data(), acc.data(), l.outer, l.n, n_index, l.inner);
-    cpu_backend().scatter_add(dy.data(), index_full.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
-    CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
+      std::vector<float> acc = uniform_values(l.outer * l.n * l.inner, 19), acc_cpu = acc;  // added into
+      k::index_add(launch, dy.data(), index.data(), acc.data(), l.outer, l.n, n_index, l.inner);
+      cpu_backend().index_add(dy.data(), index.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
+      CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
+      k::scatter_add(launch, dy.data(), index_full.data(), acc.data(), l.outer, l.n, n_index, l.inner);
+      cpu_backend().scatter_add(dy.data(), index_full.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
+      CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
+    }
   }
 }
 
@@ -250,19 +263,22 @@ TEST_CASE("cuda kernels (emulated): permute") {
     std::vector<int> perm;
   };
   const Case cases[] = {{{5, 37}, {1, 0}}, {{2, 3, 4, 5}, {2, 0, 3, 1}}, {{7}, {0}}, {{}, {}}, {{3, 0, 2}, {2, 1, 0}}};
-  simt::Launcher launch;
-  for (const Case& c : cases) {
-    CAPTURE(c.shape);
-    const std::vector<float> x = uniform_values(c.shape.numel(), 20);
-    std::vector<float> got = nan_buffer(c.shape.numel()), want = got;
-    k::permute(launch, x.data(), got.data(), c.shape, c.perm.data());
-    cpu_backend().permute(x.data(), want.data(), c.shape, c.perm.data());
-    CHECK(got == want);
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (const Case& c : cases) {
+      CAPTURE(c.shape);
+      const std::vector<float> x = uniform_values(c.shape.numel(), 20);
+      std::vector<float> got = nan_buffer(c.shape.numel()), want = got;
+      k::permute(launch, x.data(), got.data(), c.shape, c.perm.data());
+      cpu_backend().permute(x.data(), want.data(), c.shape, c.perm.data());
+      CHECK(got == want);
+    }
   }
 }
 
 TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (auto [rows, classes] : {std::pair<int64_t, int64_t>{1, 1}, {5, 10}, {3, 300}, {0, 4}}) {
       CAPTURE(rows);
       CAPTURE(classes);
@@ -282,11 +298,12 @@ TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored
                                            classes, -100);
       CHECK_CLOSE(d, d_cpu, 1e-5f, 1e-7f);
     }
-  });
+  }
 }
 
 TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
       for (bool layer : {true, false}) {
         for (bool affine : {true, false}) {
@@ -321,11 +338,12 @@ TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backwar
         }
       }
     }
-  });
+  }
 }
 
 TEST_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares") {
-  in_both_orders([](const simt::Launcher& launch) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
     for (int64_t n : kSizes) {
       CAPTURE(n);
       const std::vector<float> g = uniform_values(n, 27);
@@ -348,11 +366,12 @@ TEST_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares
         CHECK_CLOSE(m, m_cpu, 1e-6f, 1e-7f);
         CHECK_CLOSE(v, v_cpu, 1e-6f, 1e-7f);
       }
+      // one partial sum per block of the plan's own grid
       std::vector<double> partial(static_cast<size_t>(k::sum_of_squares_blocks(n)), -1.0);
-      k::sum_of_squares_partials(launch, g.data(), n, partial.data());
+      k::sum_of_squares_partials(simt::Launcher{launch.order}, g.data(), n, partial.data());
       double total = 0.0;
       for (double s : partial) total += s;
       CHECK(total == doctest::Approx(cpu_backend().sum_of_squares(g.data(), n)).epsilon(1e-12));
     }
-  });
+  }
 }
