@@ -1,8 +1,9 @@
 // tests/cuda/test_attention_kernels.cpp — the CUDA backend's fused exact softmax
 // attention (core/cuda/kernels/attention.cuh), run under the SIMT emulation, equals
 // the CPU backend's kernels of the same name: outputs, log-sum-exps and all three
-// input gradients, on sizes that do not fill the tiles, one token, more queries than
-// keys (rows that see nothing), and key padding (a batch element padded throughout).
+// input gradients, on sizes that do not fill the tiles, one token, no queries, more
+// queries than keys (rows that see nothing), and key padding (a batch element padded
+// throughout).
 #include "tests/cuda/fused_testing.h"
 
 #include <cmath>
@@ -87,7 +88,7 @@ TEST_CASE("cuda attention kernels (emulated): forward and backward equal the CPU
       {2, 2, 70, 70, 64, false, 0, false, 32},  {2, 2, 70, 70, 64, true, 0, false, 32},
       {1, 1, 1, 1, 16, true, 0, false, 0},      {2, 1, 5, 70, 8, true, 3, false, 32},
       {2, 2, 70, 3, 8, true, 0, false, 32},     {2, 1, 33, 40, 33, false, 4, true, 37},
-      {1, 2, 67, 67, 8, true, 5, false, 0},
+      {1, 2, 67, 67, 8, true, 5, false, 0},     {1, 1, 0, 5, 8, true, 0, false, 32},
   };
   for (const DenseCase& c : cases) check_dense(c);
 }

@@ -3,7 +3,7 @@
 // CPU backend's kernels of the same name: output and linear state, then the gradients
 // of all four qk planes, v and the relative-position bias; causal and bidirectional,
 // both row scalings, quadratic only and mixed chunks, a last chunk shorter than the
-// others, chunks longer than the kernel's tiles, one token, and key padding.
+// others, chunks longer than the kernel's tiles, one token, an empty sequence, and key padding.
 #include "tests/cuda/fused_testing.h"
 
 #include <cmath>
@@ -90,6 +90,7 @@ TEST_CASE("cuda flash kernels (emulated): forward and backward equal the CPU bac
       {"chunks longer than tiles, bidirectional", {2, 50, 128, 16, true, 0}, options(40, false, rows, 0.1f, 1.0f),
        true, full},
       {"one token", {1, 1, 8, 4, true, 1}, options(16, true, rows, 1.0f, 1.0f), false, quick},
+      {"empty sequence", {1, 0, 8, 4, true, 4}, options(4, true, rows, 1.0f, 1.0f), false, quick},
   };
   for (const FlashCase& c : cases) check_flash(c);
 }

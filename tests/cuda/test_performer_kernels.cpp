@@ -3,7 +3,7 @@
 // CPU backend's kernels of the same name: outputs, the saved denominators and running
 // key maxima, and all three input gradients; softmax and ReLU features, a last chunk
 // shorter than the others, keys before the first query (a continued sequence), one
-// token, and key padding (a batch element padded throughout).
+// token, keys without queries, and key padding (a batch element padded throughout).
 #include "tests/cuda/fused_testing.h"
 
 #include <cmath>
@@ -73,6 +73,7 @@ TEST_CASE("cuda performer kernels (emulated): forward and backward equal the CPU
       {"softmax features, keys before the queries", 1, 2, 5, 140, 16, 8, softmax, true, quick},
       {"relu features, keys before the queries", 1, 1, 5, 140, 16, 8, relu, false, full},
       {"one token", 1, 1, 1, 1, 4, 8, softmax, false, quick},
+      {"keys only, no queries", 1, 2, 0, 70, 4, 8, softmax, true, quick},
   };
   for (const FavorCase& c : cases) check_favor(c);
 }

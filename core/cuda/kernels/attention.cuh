@@ -13,7 +13,6 @@
 
 #include "core/cuda/device_compat.h"
 #include "core/cuda/kernels/grid.cuh"
-#include "core/cuda/kernels/scratch.h"
 #include "core/cuda/kernels/softmax_tiles.cuh"
 #include "core/cuda/kernels/tile_math.cuh"
 
