@@ -282,6 +282,12 @@ class Backend {
 
 // The backend of a device; asking for CUDA in a build or on a machine without it throws.
 Backend& backend(Device d);
+// Tests only: makes backend(d) return `b` until called again with nullptr. The
+// device-plumbing tests put the CPU kernels behind Device::CUDA this way, so that
+// every layer can be run "on another device" (and every stray CPU tensor caught by
+// the mixed-device check) on machines without a GPU. Every tensor made while the
+// override is in place must be gone before it is lifted.
+void override_backend_for_testing(Device d, Backend* b);
 bool cuda_available();
 
 }  // namespace ta

@@ -226,6 +226,15 @@ Tensor Tensor::clone() const {
 }
 
 // One copy across: the CPU side's memory is the host memory the device copies use.
+void Tensor::move_to_(Device d) {
+  if (d == device()) return;
+  Tensor moved = to(d);
+  TensorImpl& impl = impl_of(*this);
+  impl.storage = moved.impl()->storage;
+  impl.offset = 0;
+  impl.grad = Tensor();
+}
+
 Tensor Tensor::to(Device d) const {
   if (d == device()) return *this;
   Tensor t = make(shape(), d);

@@ -88,6 +88,10 @@ class Tensor {
   // A deep copy (new storage), without autograd history.
   Tensor clone() const;
   Tensor to(Device device) const;
+  // Moves this tensor's values to `device` in place: every handle to it sees the new
+  // storage; its gradient is dropped. For parameters and buffers (Module::to); a
+  // view of it made earlier keeps the old storage.
+  void move_to_(Device device);
 
   // --- raw access, for core/ and the backends only ------------------------
   float* data() const;

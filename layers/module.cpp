@@ -74,6 +74,11 @@ std::string Module::state_dict_mismatches(const std::map<std::string, Tensor>& s
   return problems;
 }
 
+void Module::to(Device device) {
+  for (auto& [name, t] : named_parameters()) t.move_to_(device);
+  for (auto& [name, t] : named_buffers()) t.move_to_(device);
+}
+
 void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
   const std::string problems = state_dict_mismatches(state);
   TA_CHECK(problems.empty(), "load_state_dict: the state does not match the model; nothing was loaded:", problems);
@@ -109,7 +114,7 @@ void Module::set_buffer(const std::string& name, Tensor value) {
   for (auto& [n, t] : buffers_)
     if (n == name) {
       TA_CHECK(value.shape() == t.shape(), "set_buffer: '", name, "' has shape ", t.shape(), ", got ", value.shape());
-      kernels::assign(t, value);
+      kernels::assign(t, value.to(t.device()));  // the buffer stays where the module is
       return;
     }
   throw Error(cat("set_buffer: no buffer named '", name, "'"));

@@ -36,6 +36,10 @@ class Module {
   void eval() { train(false); }
   bool training() const { return training_; }
   void zero_grad();
+  // Moves every parameter and buffer to `device`, in place (handles held by layers and
+  // by the caller stay valid). Build optimizers after the move: their state is made
+  // on the parameters' device.
+  void to(Device device);
 
   // Parameters and buffers by name (tensors shared, not copied).
   std::map<std::string, Tensor> state_dict() const;
