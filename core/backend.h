@@ -92,6 +92,10 @@ class Backend {
   virtual void deallocate(float* p, int64_t n) = 0;
   virtual void copy_from_host(const float* host, float* dst, int64_t n) = 0;
   virtual void copy_to_host(const float* src, float* host, int64_t n) = 0;
+  // Waits until every kernel launched so far has finished (GPU launches are
+  // asynchronous; the CPU's are done on return). For timing, not for correctness:
+  // copies to the host wait by themselves.
+  virtual void synchronize() {}
 
   // --- creation -----------------------------------------------------------
   virtual void fill(float* out, int64_t n, float value) = 0;

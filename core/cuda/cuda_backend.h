@@ -35,6 +35,7 @@ class CudaBackend final : public Backend {
   void deallocate(float* p, int64_t n) override;
   void copy_from_host(const float* host, float* dst, int64_t n) override;
   void copy_to_host(const float* src, float* host, int64_t n) override;
+  void synchronize() override;
 
   void fill(float* out, int64_t n, float value) override;
   void copy(const float* src, float* dst, int64_t n) override;

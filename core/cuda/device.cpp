@@ -84,6 +84,8 @@ void CudaBackend::copy_to_host(const float* src, float* host, int64_t n) {
   if (n > 0) TA_CUDA_CHECK(cudaMemcpy(host, src, bytes_of(n), cudaMemcpyDeviceToHost));
 }
 
+void CudaBackend::synchronize() { TA_CUDA_CHECK(cudaDeviceSynchronize()); }
+
 void CudaBackend::copy(const float* src, float* dst, int64_t n) {
   if (n > 0 && src != dst) TA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes_of(n), cudaMemcpyDeviceToDevice));
 }

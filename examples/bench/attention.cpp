@@ -100,7 +100,7 @@ struct Case {
 
 // Builds the variant as the registry does and the inputs of the spec; throws when
 // the variant has neither an AttentionCore nor a GAU.
-Case build_case(const std::string& variant, int64_t n) {
+Case build_case(const std::string& variant, int64_t n, ta::Device device) {
   ta::AttentionConfig a;
   a.name = variant;
   a.d_model = kModel;
@@ -112,12 +112,13 @@ Case build_case(const std::string& variant, int64_t n) {
   ta::Generator model_gen(0), gen(1234);
   Case c;
   c.mixer = ta::make_attention(a, model_gen);
+  c.mixer->to(device);
   if (auto mha = std::dynamic_pointer_cast<ta::MultiHeadAttention>(c.mixer)) {
     const ta::Shape shape{1, kHeads, n, kHeadDim};
-    ta::Tensor q = ta::Tensor::normal(shape, 0.0f, 1.0f, gen), k = ta::Tensor::normal(shape, 0.0f, 1.0f, gen),
-               v = ta::Tensor::normal(shape, 0.0f, 1.0f, gen);
+    ta::Tensor q = ta::Tensor::normal(shape, 0.0f, 1.0f, gen, device), k = ta::Tensor::normal(shape, 0.0f, 1.0f, gen, device),
+               v = ta::Tensor::normal(shape, 0.0f, 1.0f, gen, device);
     for (ta::Tensor* t : {&q, &k, &v}) t->set_requires_grad();
-    c.d_out = ta::Tensor::normal(shape, 0.0f, 1.0f, gen);
+    c.d_out = ta::Tensor::normal(shape, 0.0f, 1.0f, gen, device);
     c.leaves = {q, k, v};
     std::shared_ptr<ta::AttentionCore> core = mha->core;
     c.forward = [core, q, k, v] { return core->forward(q, k, v, true, ta::Tensor()); };
@@ -125,12 +126,12 @@ Case build_case(const std::string& variant, int64_t n) {
   }
   if (auto gau = std::dynamic_pointer_cast<ta::GatedAttentionUnit>(c.mixer)) {
     const int64_t planes = gau->planes(), e = gau->e;
-    ta::Tensor z = ta::Tensor::normal({1, n, kFlashS}, 0.0f, 1.0f, gen);
-    ta::Tensor v = ta::Tensor::normal({1, n, e}, 0.0f, 1.0f, gen);
-    ta::Tensor gamma = ta::Tensor::normal({planes, kFlashS}, 0.0f, 0.02f, gen);
-    ta::Tensor beta = ta::Tensor::zeros({planes, kFlashS});
+    ta::Tensor z = ta::Tensor::normal({1, n, kFlashS}, 0.0f, 1.0f, gen, device);
+    ta::Tensor v = ta::Tensor::normal({1, n, e}, 0.0f, 1.0f, gen, device);
+    ta::Tensor gamma = ta::Tensor::normal({planes, kFlashS}, 0.0f, 0.02f, gen, device);
+    ta::Tensor beta = ta::Tensor::zeros({planes, kFlashS}, device);
     for (ta::Tensor* t : {&z, &v, &gamma, &beta}) t->set_requires_grad();
-    c.d_out = ta::Tensor::normal({1, n, e}, 0.0f, 1.0f, gen);
+    c.d_out = ta::Tensor::normal({1, n, e}, 0.0f, 1.0f, gen, device);
     c.leaves = {z, v, gamma, beta};
     const ta::FlashOptions fo = gau->flash_options(n);
     const bool fused = gau->options.fused;
@@ -165,7 +166,7 @@ int attention_child(const bench::Options& opt) {
   };
   try {
     const double rss_start = status_bytes("/proc/self/status", "VmRSS:");
-    Case c = build_case(variant, n);
+    Case c = build_case(variant, n, opt.device);
     const double base = status_bytes("/proc/self/status", "VmRSS:");
     const double hwm_inputs = status_bytes("/proc/self/status", "VmHWM:");
 
@@ -174,8 +175,10 @@ int attention_child(const bench::Options& opt) {
       for (ta::Tensor& t : c.leaves) t.zero_grad();
       const double t0 = bench::now_s();
       ta::Tensor o = c.forward();
+      bench::synchronize(opt.device);
       const double t1 = bench::now_s();
       ta::backward(o, c.d_out);
+      bench::synchronize(opt.device);
       const double t2 = bench::now_s();
       if (verify) {
         check = check && all_finite(o);
@@ -230,12 +233,14 @@ struct Outcome {
   double seen_rss = 0;              // the largest RSS the parent saw
 };
 
-Outcome run_child(const std::string& variant, int64_t n, int threads, double time_limit, double mem_limit) {
+Outcome run_child(const std::string& variant, int64_t n, int threads, ta::Device device, double time_limit,
+                  double mem_limit) {
   Outcome out;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   const std::string th = std::to_string(threads), one = variant + ":" + std::to_string(n);
-  std::vector<const char*> argv = {"bench", "attention", "--threads", th.c_str(), "--one-case", one.c_str(), nullptr};
+  std::vector<const char*> argv = {"bench", "attention", "--threads", th.c_str(), "--device", ta::device_name(device),
+                                   "--one-case", one.c_str(), nullptr};
   std::fflush(stdout);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -436,7 +441,7 @@ void run_attention(const bench::Options& opt, bench::Report& report) {
       }
       std::printf("  %-20s n=%-6lld ", variant.c_str(), static_cast<long long>(n));
       std::fflush(stdout);
-      const Outcome o = run_child(variant, n, opt.threads, time_limit, mem_limit);
+      const Outcome o = run_child(variant, n, opt.threads, opt.device, time_limit, mem_limit);
       if (!o.skipped.empty()) {
         char seen[64];
         std::snprintf(seen, sizeof seen, " (RSS seen %.0f MiB)", o.seen_rss / 1048576.0);

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
+
 namespace bench {
 
 // Thrown by a workload for a bad value of one of its options: main.cpp prints it
@@ -34,6 +36,7 @@ struct UsageError : std::invalid_argument {
 
 struct Options {
   int threads = 1;                // already applied (OpenMP and OpenBLAS) before run() is called
+  ta::Device device = ta::Device::CPU;  // --device: where the workload puts its tensors (checked usable)
   std::vector<std::string> only;  // --only: if not empty, run just these n labels (cases, shapes)
   std::map<std::string, std::string> values;  // the workload's own options, by name ("n" for --n)
   // True when `n` was not filtered out by --only.
@@ -113,6 +116,10 @@ struct Workload {
 };
 
 std::vector<Workload>& workloads();
+
+// Waits for the device's queued kernels (GPU launches are asynchronous), so that a
+// clock read after it measures the work; nothing to wait for on the CPU.
+void synchronize(ta::Device device);
 
 // "a,b,,c" -> {"a", "b", "c"}: the values of a list option.
 std::vector<std::string> split_commas(const std::string& s);

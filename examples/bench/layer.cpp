@@ -2,7 +2,7 @@
 // it, forward + backward, for the FLASH issue's target ("at n = 8192, FLASH at least
 // 3x faster than our fused softmax Transformer layer pair of the same width").
 //
-//   build/bench layer [--variant NAME[,NAME...]] [--n N[,N...]] [--threads T] [--csv FILE]
+//   build/bench layer [--variant NAME[,NAME...]] [--n N[,N...]] [--threads T] [--device D] [--csv FILE]
 //
 // The units compared, at the spec's width (d_model 256), batch 1, causal:
 //   multi-head variants (softmax, ...): one pre-LayerNorm TransformerBlock, attention
@@ -82,17 +82,21 @@ void run_layer(const bench::Options& opt, bench::Report& report) {
     for (const std::string& name : names) {
       ta::Generator gen(1);
       Unit u = make_unit(name, gen);
+      for (auto& b : u.blocks) b->to(opt.device);
       ta::Generator data_gen(2);
-      ta::Tensor x = ta::Tensor::normal(ta::Shape{1, n, bench::kSpecModel}, 0.0f, 1.0f, data_gen).set_requires_grad();
-      const ta::Tensor dy = ta::Tensor::normal(ta::Shape{1, n, bench::kSpecModel}, 0.0f, 1.0f, data_gen);
+      ta::Tensor x =
+          ta::Tensor::normal(ta::Shape{1, n, bench::kSpecModel}, 0.0f, 1.0f, data_gen, opt.device).set_requires_grad();
+      const ta::Tensor dy = ta::Tensor::normal(ta::Shape{1, n, bench::kSpecModel}, 0.0f, 1.0f, data_gen, opt.device);
       auto iteration = [&] {
         for (auto& b : u.blocks) b->zero_grad();
         x.zero_grad();
         const double t0 = bench::now_s();
         ta::Tensor y = x;
         for (auto& b : u.blocks) y = b->forward(y);
+        bench::synchronize(opt.device);
         const double t1 = bench::now_s();
         ta::backward(y, dy);
+        bench::synchronize(opt.device);
         return std::pair<double, double>{t1 - t0, bench::now_s() - t0};
       };
       const double t_w = iteration().second;

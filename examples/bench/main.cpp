@@ -25,6 +25,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/backend.h"
+#include "core/tensor.h"
 #include "examples/bench/bench.h"
 #include "examples/bench/timing.h"
 
@@ -71,6 +73,8 @@ std::vector<Workload>& workloads() {
   return list;
 }
 
+void synchronize(ta::Device device) { ta::backend(device).synchronize(); }
+
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -91,7 +95,7 @@ const char* kCsvHeader = "workload,variant,n,threads,metric,value,unit";
 
 std::string usage() {
   std::ostringstream os;
-  os << "usage: bench WORKLOAD [--threads N] [--csv FILE] [--only LABEL[,LABEL...]] [workload options]\n"
+  os << "usage: bench WORKLOAD [--threads N] [--device cpu|cuda] [--csv FILE] [--only LABEL[,LABEL...]] [workload options]\n"
         "\n"
         "Runs one benchmark workload (specified in /work/shared/bench/README.md) and prints a table.\n"
         "\n"
@@ -111,6 +115,7 @@ std::string usage() {
   os << "\n"
         "options:\n"
         "  --threads N   threads for OpenMP and OpenBLAS (default: all cores, here " << omp_get_num_procs() << ")\n"
+        "  --device D    cpu (default) or cuda: where attention, train-step and layer put their tensors\n"
         "  --csv FILE    also write the results to FILE, long format, header\n"
         "                " << kCsvHeader << "\n"
         "  --only LIST   run only these n labels (comma-separated gemm case names, overhead shapes,\n"
@@ -343,6 +348,10 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--threads") {
       opt.threads = parse_threads(next_value());
+    } else if (a == "--device") {
+      const std::string d = next_value();
+      if (d != "cpu" && d != "cuda") fail_usage("--device must be cpu or cuda, got '" + d + "'");
+      opt.device = d == "cpu" ? ta::Device::CPU : ta::Device::CUDA;
     } else if (a == "--csv") {
       csv_path = next_value();
       if (csv_path.empty()) fail_usage("--csv needs a file name");
@@ -372,6 +381,17 @@ int main(int argc, char** argv) {
     for (const auto& o : w->options) ok = ok || o.name == name;
     if (!ok) fail_usage("option '--" + name + "' is not an option of workload '" + workload_name + "'");
     opt.values[name] = value;
+  }
+
+  if (opt.device == ta::Device::CUDA) {
+    if (std::string(w->name) != "attention" && std::string(w->name) != "train-step" && std::string(w->name) != "layer")
+      fail_usage(std::string("--device cuda: workload '") + w->name + "' runs on the CPU only");
+    try {  // a clear error now, not after the first case: no CUDA build, or no GPU
+      ta::Tensor::zeros(ta::Shape{1}, ta::Device::CUDA);
+    } catch (const std::exception& e) {
+      std::cerr << "bench: --device cuda: " << e.what() << "\n";
+      return 2;
+    }
   }
 
   // A fresh child process of a workload that measures each case alone: set the

@@ -74,7 +74,7 @@ struct StepTimes {
   double total, fwd, bwd, opt;
 };
 
-void run_model(const std::string& name, bench::Report& report, const std::string& label) {
+void run_model(const std::string& name, ta::Device device, bench::Report& report, const std::string& label) {
   // Multi-head attention or a GAU? Ask the registry for one mixer.
   ta::Generator probe_gen(0);
   const bool gau =
@@ -112,6 +112,7 @@ void run_model(const std::string& name, bench::Report& report, const std::string
     if (t.ndim() == 2 && !embedding && !scale_offset) matmul += t.numel();
   }
 
+  model->to(device);  // before the optimizer, whose state follows the parameters
   ta::AdamOptions ao;
   ao.beta1 = 0.9f;
   ao.beta2 = 0.999f;
@@ -128,17 +129,21 @@ void run_model(const std::string& name, bench::Report& report, const std::string
     in.insert(in.end(), row.begin(), row.end() - 1);
     out.insert(out.end(), row.begin() + 1, row.end());
   }
-  const ta::Tensor x = ta::Tensor::from_vector(in, {kBatch, kSeq}), y = ta::Tensor::from_vector(out, {kBatch, kSeq});
+  const ta::Tensor x = ta::Tensor::from_vector(in, {kBatch, kSeq}, device),
+                   y = ta::Tensor::from_vector(out, {kBatch, kSeq}, device);
 
   std::vector<double> losses;
   auto step = [&]() {
     const double t0 = bench::now_s();
     optimizer.zero_grad();
     ta::Tensor loss = ta::cross_entropy(model->forward(x), y);
+    bench::synchronize(device);
     const double t1 = bench::now_s();
     ta::backward(loss);
+    bench::synchronize(device);
     const double t2 = bench::now_s();
     optimizer.step(kLr);
+    bench::synchronize(device);
     const double t3 = bench::now_s();
     losses.push_back(loss.item());
     return StepTimes{t3 - t0, t1 - t0, t2 - t1, t3 - t2};
@@ -214,7 +219,7 @@ void run_train_step(const bench::Options& opt, bench::Report& report) {
   const std::string label = "4x1024";
   if (!opt.selected(label)) return;
   report.describe(label, "batch 4 x seq 1024");
-  for (const std::string& name : names) run_model(name, report, label);
+  for (const std::string& name : names) run_model(name, opt.device, report, label);
   report.note("Training step (fwd + loss, bwd, AdamW), batch 4 x seq 1024 = 4096 tokens, d_model 256, vocab 256: "
               "multi-head variants 4 blocks (4 heads x 64, FFN 1024), GAU variants 8 layers without FFN. "
               "3 warm-up + 10 timed steps (1 + 3 if a warm-up step takes > 8 s), median (min).");
