@@ -79,6 +79,11 @@ void Module::to(Device device) {
   for (auto& [name, t] : named_buffers()) t.move_to_(device);
 }
 
+Device Module::device() const {
+  const auto params = named_parameters();
+  return params.empty() ? Device::CPU : params.front().second.device();
+}
+
 void Module::load_state_dict(const std::map<std::string, Tensor>& state) {
   const std::string problems = state_dict_mismatches(state);
   TA_CHECK(problems.empty(), "load_state_dict: the state does not match the model; nothing was loaded:", problems);

@@ -40,6 +40,8 @@ class Module {
   // by the caller stay valid). Build optimizers after the move: their state is made
   // on the parameters' device.
   void to(Device device);
+  // Where its parameters are (the CPU for a module without any).
+  Device device() const;
 
   // Parameters and buffers by name (tensors shared, not copied).
   std::map<std::string, Tensor> state_dict() const;

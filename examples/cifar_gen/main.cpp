@@ -61,6 +61,7 @@ void declare_flags(Flags& f) {
         "the cosine then follows the clock when that is further along than --steps");
   f.add("clip", "1.0", "gradient clipping by global norm (0: none)");
   f.add("seed", "1", "seed of initialization, data order and sampling");
+  f.add("device", "cpu", "cpu, or cuda (a build with the CUDA toolkit, on a machine with a GPU)");
   f.add("eval-every", "500", "steps between evaluations on the first --eval-images test images");
   f.add("eval-images", "32", "test images for the periodic evaluation");
   f.add("final-eval-images", "1000", "test images for the final evaluation (at most the test set)");

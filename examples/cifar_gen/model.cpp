@@ -74,6 +74,7 @@ std::shared_ptr<TransformerLM> build_model(ModelOptions o) {
   auto model = examples::build_language_model(o);
   if (o.smooth_values) smooth_value_embeddings(*model->tokens, o.seed + 11);
   if (o.factorized_positions) factorized_positions(*model->learned_positions, o.seed + 12);
+  model->to(o.device);  // a clear error here without a CUDA build or GPU
   return model;
 }
 
@@ -95,7 +96,7 @@ double evaluate_bpd(TransformerLM& model, const Dataset& data, int64_t count, in
     for (int64_t i = start; i < std::min(count, start + batch); ++i) idx.push_back(i);
     Tensor inputs, targets;
     make_batch(data, idx, inputs, targets);
-    total += pixel_loss(model.forward(inputs), targets).item() * static_cast<double>(idx.size());
+    total += pixel_loss(model.forward(inputs.to(model.device())), targets.to(model.device())).item() * static_cast<double>(idx.size());
   }
   model.train(was_training);
   return bits_per_dim(total / static_cast<double>(count));

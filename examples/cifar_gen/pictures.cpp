@@ -47,7 +47,7 @@ viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, cons
   one.tokens.assign(image_tokens, image_tokens + kTokens);
   one.labels = {0};
   make_batch(one, {0}, inputs, targets);
-  model.forward(inputs);
+  model.forward(inputs.to(model.device()));
 
   const int cell = kSide * scale + 2;
   const int columns = static_cast<int>(layers.size() * heads.size()) + 1;

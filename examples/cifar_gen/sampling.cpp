@@ -34,7 +34,7 @@ std::vector<std::vector<uint8_t>> generate(TransformerLM& model, int64_t count, 
   auto states = model.start_decoding(count);
   std::vector<float> next(count, static_cast<float>(kStartToken));
   for (int64_t t = 0; t < kTokens; ++t) {
-    const std::vector<float> z = model.step(Tensor::from_vector(next, Shape{count}), states).to_vector();
+    const std::vector<float> z = model.step(Tensor::from_vector(next, Shape{count}, model.device()), states).to_vector();
     for (int64_t i = 0; i < count; ++i) {
       const uint8_t token = t < prefix ? prefixes[i * prefix + t] : sample_token(&z[i * kVocab], temperature, gen);
       images[i][t] = token;

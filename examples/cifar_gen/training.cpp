@@ -36,7 +36,7 @@ double Trainer::step(const Dataset& train, float lr) {
     i = std::min<int64_t>(train.size() - 1, static_cast<int64_t>(data_gen.next_uniform() * train.size()));
   Tensor inputs, targets;
   make_batch(train, idx, inputs, targets);
-  Tensor loss = pixel_loss(model->forward(inputs), targets);
+  Tensor loss = pixel_loss(model->forward(inputs.to(model->device())), targets.to(model->device()));
   optimizer.zero_grad();
   backward(loss);
   if (options.clip > 0) clip_grad_norm(optimizer.parameters(), options.clip);

@@ -14,6 +14,9 @@ LanguageModelOptions language_model_flags(const Flags& f) {
   o.d_ff = f.integer("d-ff");
   o.dropout = static_cast<float>(f.number("dropout"));
   o.seed = static_cast<uint64_t>(f.integer("seed"));
+  const std::string device = f.str("device");
+  TA_CHECK(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");
+  o.device = device == "cpu" ? Device::CPU : Device::CUDA;
   return o;
 }
 

@@ -21,10 +21,12 @@ struct LanguageModelOptions {
   uint64_t seed = 1;           // initialization and dropout; the attention's draws use seed + 7
   int64_t sparse_stride = 64;  // l of the sparse patterns
   bool tie_embeddings = false;  // the output head is the token embedding matrix
+  Device device = Device::CPU;  // where the example moves the model once built (--device)
 };
 
 // The options that the example programs' flags of the same names set: --attention,
-// --layers, --d-model, --heads, --d-ff, --dropout, --seed (the rest keep their defaults).
+// --layers, --d-model, --heads, --d-ff, --dropout, --seed, --device (the rest keep their
+// defaults).
 LanguageModelOptions language_model_flags(const Flags& flags);
 
 // Learned positions, pre-norm blocks; throws a clear error when d_model is not a

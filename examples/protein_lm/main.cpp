@@ -54,6 +54,7 @@ void declare_flags(Flags& f) {
   f.add("warmup", "50", "linear warmup steps, then cosine decay to lr/10");
   f.add("clip", "1.0", "gradient clipping by global norm (0: none)");
   f.add("seed", "1", "seed of initialization, data order, masking and sampling");
+  f.add("device", "cpu", "cpu, or cuda (a build with the CUDA toolkit, on a machine with a GPU)");
   f.add("eval-every", "250", "steps between evaluations on the first --eval-seqs validation sequences");
   f.add("eval-seqs", "200", "validation sequences for the periodic evaluation");
   f.add("final-eval-seqs", "0", "sequences of valid and test for the final evaluation (0: all)");

@@ -47,10 +47,25 @@ std::shared_ptr<TransformerLM> build_model(const ModelOptions& o) {
   examples::LanguageModelOptions lm = o;
   lm.vocab = kVocab;
   lm.causal = o.objective == Objective::Causal;
-  return examples::build_language_model(lm);
+  auto model = examples::build_language_model(lm);
+  model->to(o.device);  // a clear error here without a CUDA build or GPU
+  return model;
 }
 
 // ---- training --------------------------------------------------------------------
+
+namespace {
+
+// The batch's tensors on `device` (the padding mask may be absent).
+Batch on_device(const Batch& b, Device device) {
+  Batch out = b;
+  out.inputs = b.inputs.to(device);
+  out.targets = b.targets.to(device);
+  if (b.padding.defined()) out.padding = b.padding.to(device);
+  return out;
+}
+
+}  // namespace
 
 // A uniform whole number in [0, n), n < 2^24.
 static int64_t uniform_index(Generator& gen, int64_t n) {
@@ -77,7 +92,8 @@ Batch Sampler::next(Generator& gen) const {
   return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
 }
 
-double train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr, float clip) {
+double train_step(TransformerLM& model, Optimizer& optimizer, const Batch& host_batch, float lr, float clip) {
+  const Batch batch = on_device(host_batch, model.device());
   Tensor loss = cross_entropy(model.forward(batch.inputs, batch.padding), batch.targets, kIgnore);
   optimizer.zero_grad();
   backward(loss);
@@ -128,7 +144,8 @@ Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const U
   model.eval();
   Scores s;
   for (const Batch& b : batches) {
-    const std::vector<float> logits = model.forward(b.inputs, b.padding).to_vector();
+    const Batch on = on_device(b, model.device());
+    const std::vector<float> logits = model.forward(on.inputs, on.padding).to_vector();
     const std::vector<float> targets = b.targets.to_vector(), inputs = b.inputs.to_vector();
     for (size_t p = 0; p < targets.size(); ++p) {
       if (targets[p] == static_cast<float>(kIgnore)) continue;
@@ -186,7 +203,7 @@ std::vector<std::string> generate(TransformerLM& model, const std::string& promp
   auto states = model.start_decoding(count);
   std::vector<float> next(count, static_cast<float>(kBos));
   for (int64_t pos = 0; pos <= limit; ++pos) {  // input pos: <bos> then residue pos-1
-    const std::vector<float> z = model.step(Tensor::from_vector(next, Shape{count}), states).to_vector();
+    const std::vector<float> z = model.step(Tensor::from_vector(next, Shape{count}, model.device()), states).to_vector();
     if (pos == limit) break;
     bool all_done = true;
     for (int64_t i = 0; i < count; ++i) {

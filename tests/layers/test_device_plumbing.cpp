@@ -1,5 +1,5 @@
 // Device plumbing without a GPU: the CPU kernels are put behind Device::CUDA
-// (override_backend_for_testing), a model is moved there with Module::to, and every
+// (tests/fake_cuda.h), a model is moved there with Module::to, and every
 // registered attention variant is trained a step and decoded on that "device". Any
 // tensor a layer makes on the CPU by mistake meets the device tensors in some op and
 // fails the mixed-device check; the numbers must equal the same model's on the CPU
@@ -10,24 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu/cpu_backend.h"
+#include "tests/fake_cuda.h"
 #include "tinyattn.h"
 
 using namespace ta;
+using ta::testing::FakeCuda;
 
 namespace {
-
-// The CPU kernels, claiming to be the CUDA device.
-class HostAsCuda : public cpu::CpuBackend {
- public:
-  Device device() const override { return Device::CUDA; }
-};
-
-struct FakeCuda {
-  HostAsCuda backend;
-  FakeCuda() { override_backend_for_testing(Device::CUDA, &backend); }
-  ~FakeCuda() { override_backend_for_testing(Device::CUDA, nullptr); }
-};
 
 std::shared_ptr<TransformerLM> small_model(const std::string& attention, bool causal) {
   TransformerConfig c;
