@@ -24,7 +24,7 @@
 #include "examples/cifar_gen/model.h"
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
-#include "tests/examples/example_testing.h"
+#include "tests/testing.h"
 
 namespace {
 

@@ -34,7 +34,7 @@
 #include "optim/adam.h"
 #include "optim/schedule.h"
 #include "optim/training_checkpoint.h"
-#include "tests/examples/example_testing.h"
+#include "tests/testing.h"
 
 namespace {
 

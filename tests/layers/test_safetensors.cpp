@@ -6,7 +6,6 @@
 //
 // Not here: training checkpoints (tests/optim/test_resume.cpp).
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -22,26 +21,14 @@
 #include "layers/json.h"
 #include "layers/module.h"
 #include "layers/safetensors.h"
+#include "tests/testing.h"
 
 namespace {
 
 using ta::Tensor;
 namespace fs = std::filesystem;
 
-// A folder of its own under the system temp folder, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("tinyattn_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using ta::testing::TempDir;
 
 std::string read_raw(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -129,7 +116,7 @@ TEST_CASE("json: invalid text is an error saying where and what") {
 }
 
 TEST_CASE("safetensors: tensors and metadata round trip") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("round.safetensors");
   std::map<std::string, Tensor> tensors = {
       {"w", Tensor::from_vector({1.5f, -2.25f, 3e-30f, 4e30f, 0.0f, -0.0f}, {2, 3})},
@@ -156,7 +143,7 @@ TEST_CASE("safetensors: tensors and metadata round trip") {
 }
 
 TEST_CASE("safetensors: the bytes on disk follow the format") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("layout.safetensors");
   ta::write_safetensors(path,
                         {{"b", Tensor::from_vector({3.0f}, {1})}, {"a", Tensor::from_vector({1.0f, 2.0f}, {2, 1})}},
@@ -177,7 +164,7 @@ TEST_CASE("safetensors: the bytes on disk follow the format") {
 }
 
 TEST_CASE("safetensors: reads files laid out the way other tools write them") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("other.safetensors");
   SUBCASE("no metadata, data in another order than the header, spaces in the JSON, no padding") {
     const std::string header = R"({ "b" : {"shape": [1], "dtype": "F32", "data_offsets": [8, 12]},
@@ -206,7 +193,7 @@ TEST_CASE("safetensors: reads files laid out the way other tools write them") {
 }
 
 TEST_CASE("checkpoint: save_model and load_model round trip the weights and the config") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("model.safetensors");
   Small a;
   ta::save_model(path, a, {{"d_model", "3"}, {"step", "1000"}});
@@ -226,7 +213,7 @@ TEST_CASE("checkpoint: save_model and load_model round trip the weights and the 
 }
 
 TEST_CASE("checkpoint: every corrupt or mismatched file fails naming the file and the problem; the model is unchanged") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string good_path = dir.file("good.safetensors");
   ta::write_safetensors(good_path, small_state(), {{"k", "v"}});
   const std::string good = read_raw(good_path);
@@ -309,7 +296,7 @@ TEST_CASE("checkpoint: every corrupt or mismatched file fails naming the file an
 }
 
 TEST_CASE("checkpoint: saving is atomic; a failed or interrupted save leaves the previous file") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const std::string path = dir.file("ckpt.safetensors");
   Small a;
   ta::save_model(path, a, {{"version", "1"}});

@@ -8,7 +8,6 @@
 // resumed run shares no state with the first one except the file. "A new process"
 // is played by new objects built with other seeds, which the load must overwrite.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +27,7 @@
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "optim/training_checkpoint.h"
+#include "tests/testing.h"
 
 namespace {
 
@@ -92,19 +92,6 @@ struct Run {
   }
 };
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("tinyattn_resume_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
 std::map<std::string, std::vector<float>> snapshot(const ta::Module& m) {
   std::map<std::string, std::vector<float>> out;
   for (const auto& [name, t] : m.state_dict()) out[name] = t.to_vector();
@@ -114,7 +101,7 @@ std::map<std::string, std::vector<float>> snapshot(const ta::Module& m) {
 }  // namespace
 
 TEST_CASE("training checkpoint: 20 steps equal 10, save, load into new objects, 10 more, bit for bit") {
-  TempDir dir;
+  ta::testing::TempDir dir("resume");
   const std::string path = dir.file("train.safetensors");
 
   Run straight(1);
@@ -159,7 +146,7 @@ TEST_CASE("training checkpoint: 20 steps equal 10, save, load into new objects, 
 }
 
 TEST_CASE("training checkpoint: a checkpoint that does not fit is refused, naming the file, and nothing changes") {
-  TempDir dir;
+  ta::testing::TempDir dir("resume");
   const std::string path = dir.file("train.safetensors");
   Run saved(1);
   saved.train(3);

@@ -1,5 +1,5 @@
-// tests/examples/example_testing.h — helpers shared by the example programs' tests:
-// a temporary folder removed at the end of the test, and the message of an error.
+// tests/testing.h — helpers shared by the test files: a temporary folder removed at
+// the end of the test, and the message of an error.
 #pragma once
 
 #include <unistd.h>
