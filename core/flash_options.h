@@ -35,6 +35,8 @@
 
 #include <cstdint>
 
+#include "core/host_device.h"
+
 namespace ta {
 
 enum class FlashScaling { RowCount, Length };
@@ -60,5 +62,29 @@ struct FlashDims {
   bool linear = true;
   int64_t bias_len = 0;  // 0: no bias table
 };
+
+// The row weights above for batch element b: w[b n + i] and u[b n + i], walking its
+// sequence once. RowCount counts the unpadded keys each part of row i reads (causal:
+// up to i in its chunk, and the chunks before; bidirectional: its chunk, and
+// everything); Length gives w = 1 and u = lin_scale. `f` is the backend's view of
+// the call: n, G, causal, begin(g), end(g) and padded(b, j). Shared by the CPU
+// kernel and the CUDA one (one thread per batch element).
+template <class Call>
+TA_HOST_DEVICE inline void flash_row_weights(const Call& f, int64_t b, bool row_count, float lin_scale, float* w,
+                                             float* u) {
+  int64_t total = 0, before = 0;  // unpadded keys: in the sequence, in the chunks before g
+  for (int64_t j = 0; j < f.n; ++j) total += !f.padded(b, j);
+  for (int64_t g = 0; g < f.G; ++g) {
+    int64_t in_chunk = 0, seen = 0;
+    for (int64_t j = f.begin(g); j < f.end(g); ++j) in_chunk += !f.padded(b, j);
+    for (int64_t i = f.begin(g); i < f.end(g); ++i) {
+      seen += !f.padded(b, i);
+      const int64_t local = f.causal ? seen : in_chunk, global = f.causal ? before : total;
+      w[b * f.n + i] = !row_count ? 1.0f : (local > 0 ? 1.0f / static_cast<float>(local) : 0.0f);
+      u[b * f.n + i] = !row_count ? lin_scale : (global > 0 ? lin_scale / static_cast<float>(global) : 0.0f);
+    }
+    before += in_chunk;
+  }
+}
 
 }  // namespace ta

@@ -79,9 +79,18 @@ void Module::to(Device device) {
   for (auto& [name, t] : named_buffers()) t.move_to_(device);
 }
 
+// Depth first, like named_parameters(), but without building the list of names: the
+// examples ask for the device at every decoding step.
+const Tensor* Module::first_parameter() const {
+  if (!params_.empty()) return &params_.front().second;
+  for (const auto& [name, child] : children_)
+    if (const Tensor* t = child->first_parameter()) return t;
+  return nullptr;
+}
+
 Device Module::device() const {
-  const auto params = named_parameters();
-  return params.empty() ? Device::CPU : params.front().second.device();
+  const Tensor* t = first_parameter();
+  return t ? t->device() : Device::CPU;
 }
 
 void Module::load_state_dict(const std::map<std::string, Tensor>& state) {

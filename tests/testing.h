@@ -32,7 +32,7 @@ struct TempDir {
 
 // The message of the ta::Error that f() throws, or "" when it does not throw.
 template <class F>
-std::string error_of(F&& f) {
+std::string error_message(F&& f) {
   try {
     f();
   } catch (const ta::Error& e) {

@@ -92,28 +92,9 @@ struct Flash {
 };
 
 // w[b n + i] and u[b n + i], the weights of row i's quadratic and linear parts
-// (core/flash_options.h): counts of the keys each part reads, or fixed.
+// (core/flash_options.h).
 void row_weights(const Flash& f, const FlashOptions& o, float* w, float* u) {
-  for (int64_t b = 0; b < f.B; ++b) {
-    int64_t total = 0, before = 0;  // unpadded keys: in the sequence, in the chunks before g
-    for (int64_t j = 0; j < f.n; ++j) total += !f.padded(b, j);
-    for (int64_t g = 0; g < f.G; ++g) {
-      int64_t in_chunk = 0, seen = 0;
-      for (int64_t j = f.begin(g); j < f.end(g); ++j) in_chunk += !f.padded(b, j);
-      for (int64_t i = f.begin(g); i < f.end(g); ++i) {
-        seen += !f.padded(b, i);
-        const int64_t local = f.causal ? seen : in_chunk, global = f.causal ? before : total;
-        if (o.scaling == FlashScaling::RowCount) {
-          w[b * f.n + i] = local > 0 ? 1.0f / static_cast<float>(local) : 0.0f;
-          u[b * f.n + i] = global > 0 ? o.lin_scale / static_cast<float>(global) : 0.0f;
-        } else {
-          w[b * f.n + i] = 1.0f;
-          u[b * f.n + i] = o.lin_scale;
-        }
-      }
-      before += in_chunk;
-    }
-  }
+  for (int64_t b = 0; b < f.B; ++b) flash_row_weights(f, b, o.scaling == FlashScaling::RowCount, o.lin_scale, w, u);
 }
 
 // Rows j0 .. j0 + m - 1 of x [B, n, width] for batch b with the padded positions'

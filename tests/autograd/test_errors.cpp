@@ -16,6 +16,7 @@
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/tensor.h"
+#include "tests/testing.h"
 
 using ta::Shape;
 using ta::Tensor;
@@ -27,18 +28,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The message of the ta::Error that f throws, "" if it throws nothing or another type
-// (CHECK_THROWS_AS reports those).
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const ta::Error& e) {
-    return e.what();
-  } catch (...) {
-  }
-  return "";
-}
+using ta::testing::error_message;
 
 Tensor T(const std::vector<float>& values, const Shape& shape) { return Tensor::from_vector(values, shape); }
 

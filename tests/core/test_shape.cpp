@@ -9,21 +9,13 @@
 
 #include "core/error.h"
 #include "core/shape.h"
+#include "tests/testing.h"
 
 using ta::Shape;
 
 namespace {
 
-// The message of the ta::Error that f throws ("" if it throws nothing).
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const ta::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using ta::testing::error_message;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

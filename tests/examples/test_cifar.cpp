@@ -30,7 +30,7 @@ namespace {
 
 using ta::Shape;
 using ta::Tensor;
-using ta::testing::error_of;
+using ta::testing::error_message;
 using ta::testing::TempDir;
 namespace cifar = ta::cifar;
 
@@ -94,42 +94,42 @@ TEST_CASE("cifar loader: missing, empty, truncated, wrong-sized and mislabelled 
   CHECK(cifar::load_file(path).size() == 3);
 
   write_bytes(path, raw, 3 * 3073 - 100);  // cut inside a record
-  std::string e = error_of([&] { cifar::load_file(path); });
+  std::string e = error_message([&] { cifar::load_file(path); });
   CHECK(e.find(path) != std::string::npos);
   CHECK(e.find("9119 bytes, not a whole number of 3073-byte records") != std::string::npos);
 
   write_bytes(path, raw, 0);
-  e = error_of([&] { cifar::load_file(path); });
+  e = error_message([&] { cifar::load_file(path); });
   CHECK(e.find(path) != std::string::npos);
   CHECK(e.find("0 bytes") != std::string::npos);
 
   // An official file must hold 10,000 records; a copy with 2 is truncated.
   const std::string official = dir.file("test_batch.bin");
   write_bytes(official, raw, 2 * 3073);
-  e = error_of([&] { cifar::load_file(official, cifar::kOfficialRecords); });
+  e = error_message([&] { cifar::load_file(official, cifar::kOfficialRecords); });
   CHECK(e.find(official) != std::string::npos);
   CHECK(e.find("has 2 records (6146 bytes), expected 10000 (30730000 bytes)") != std::string::npos);
 
   std::vector<char> bad(raw.begin(), raw.begin() + 2 * 3073);
   bad[3073] = 10;  // the second record's label
   write_bytes(path, bad, bad.size());
-  e = error_of([&] { cifar::load_file(path); });
+  e = error_message([&] { cifar::load_file(path); });
   CHECK(e.find("record 1 has label 10 (expected 0..9)") != std::string::npos);
 
-  e = error_of([&] { cifar::load_file(dir.file("none.bin")); });
+  e = error_message([&] { cifar::load_file(dir.file("none.bin")); });
   CHECK(e.find(dir.file("none.bin")) != std::string::npos);
   CHECK(e.find("cannot open") != std::string::npos);
 
   // Folders: missing; holding neither layout; the official layout with a short batch.
-  e = error_of([&] { cifar::load_split(dir.file("nowhere"), true); });
+  e = error_message([&] { cifar::load_split(dir.file("nowhere"), true); });
   CHECK(e.find("data folder '" + dir.file("nowhere") + "' not found") != std::string::npos);
   TempDir empty("cifar");
-  e = error_of([&] { cifar::load_split(empty.path.string(), true); });
+  e = error_message([&] { cifar::load_split(empty.path.string(), true); });
   CHECK(e.find("missing " + empty.file("data_batch_1.bin")) != std::string::npos);
-  e = error_of([&] { cifar::load_split(empty.path.string(), false); });
+  e = error_message([&] { cifar::load_split(empty.path.string(), false); });
   CHECK(e.find("expected test.bin or the official test_batch.bin") != std::string::npos);
   std::filesystem::remove(path);
-  e = error_of([&] { cifar::load_split(dir.path.string(), false); });  // finds the short test_batch.bin
+  e = error_message([&] { cifar::load_split(dir.path.string(), false); });  // finds the short test_batch.bin
   CHECK(e.find("expected 10000") != std::string::npos);
 }
 
@@ -174,10 +174,10 @@ TEST_CASE("cifar bits/dim: a uniform model scores exactly 8; a hand-computed cas
 }
 
 TEST_CASE("cifar model: an attention variant without a causal mode is an error listing those with one") {
-  const std::string e = error_of([] { cifar::build_model(tiny("nystrom")); });
+  const std::string e = error_message([] { cifar::build_model(tiny("nystrom")); });
   CHECK(e.find("'nystrom' is not a causal variant") != std::string::npos);
   CHECK(e.find("sparse-strided") != std::string::npos);
-  CHECK(error_of([] { cifar::build_model(tiny("no-such")); }).find("performer") != std::string::npos);
+  CHECK(error_message([] { cifar::build_model(tiny("no-such")); }).find("performer") != std::string::npos);
 }
 
 // ---- training --------------------------------------------------------------------

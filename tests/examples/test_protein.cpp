@@ -41,7 +41,7 @@ namespace {
 using ta::Shape;
 using ta::Tensor;
 namespace protein = ta::protein;
-using ta::testing::error_of;
+using ta::testing::error_message;
 using ta::testing::TempDir;
 
 std::vector<protein::FastaRecord> parse(const std::string& text) {
@@ -124,12 +124,12 @@ TEST_CASE("fasta: malformed input is an error naming the file and the line") {
       {">a\nM\xc3\xa9K\n", "mem.fasta:2:2: byte 0xc3"},
   };
   for (const Bad& b : cases) {
-    const std::string msg = error_of([&] { parse(b.text); });
+    const std::string msg = error_message([&] { parse(b.text); });
     const std::string what = "input: " + std::string(b.text) + "\nmessage: " + msg;
     INFO(what);
     CHECK(msg.find(b.expected) != std::string::npos);
   }
-  CHECK(error_of([] { protein::read_fasta("/nonexistent/x.fasta"); }).find("cannot open '/nonexistent/x.fasta'") !=
+  CHECK(error_message([] { protein::read_fasta("/nonexistent/x.fasta"); }).find("cannot open '/nonexistent/x.fasta'") !=
         std::string::npos);
 }
 
@@ -164,7 +164,7 @@ TEST_CASE("fasta: written records read back; one file splits by sequence hash") 
     const std::string seq = protein::decode(std::vector<int64_t>(s.test.sequence(i), s.test.sequence(i) + s.test.length(i)));
     CHECK(protein::split_of(seq) == 2);
   }
-  CHECK(error_of([&] { protein::load_splits(dir.file("missing")); }).find("does not exist") != std::string::npos);
+  CHECK(error_message([&] { protein::load_splits(dir.file("missing")); }).find("does not exist") != std::string::npos);
 }
 
 // ---- vocabulary ------------------------------------------------------------------
@@ -181,8 +181,8 @@ TEST_CASE("vocab: every residue round-trips, specials have names, bad letters ar
   CHECK(protein::encode(lower) == tokens);
   CHECK(protein::decode({protein::kPad, protein::kBos, protein::kEos, protein::kMask}) == "<pad><bos><eos><mask>");
   for (int64_t t = 0; t < protein::kVocab; ++t) CHECK(protein::is_residue(t) == (t >= 4));
-  CHECK(error_of([] { protein::encode("MKJ"); }).find("'J' at position 2") != std::string::npos);
-  CHECK(error_of([] { protein::decode({29}); }).find("token 29 is outside 0..28") != std::string::npos);
+  CHECK(error_message([] { protein::encode("MKJ"); }).find("'J' at position 2") != std::string::npos);
+  CHECK(error_message([] { protein::decode({29}); }).find("token 29 is outside 0..28") != std::string::npos);
 }
 
 // ---- batches ---------------------------------------------------------------------
@@ -502,7 +502,7 @@ TEST_CASE("evaluation batches score each residue once; sampling keeps prompt, al
   CHECK(greedy[1] == greedy[2]);
 
   auto masked = protein::build_model(tiny("softmax", protein::Objective::Masked));
-  CHECK(error_of([&] { protein::generate(*masked, "M", 1, so, g1); }).find("needs a causal model") !=
+  CHECK(error_message([&] { protein::generate(*masked, "M", 1, so, g1); }).find("needs a causal model") !=
         std::string::npos);
 }
 
@@ -510,15 +510,15 @@ TEST_CASE("attention variants that do not fit the objective are clear errors") {
   for (const ta::AttentionVariant& v : ta::attention_variants()) {
     INFO(v.name);
     if (!v.supports_causal)
-      CHECK(error_of([&] { protein::check_attention_fits(v.name, protein::Objective::Causal); })
+      CHECK(error_message([&] { protein::check_attention_fits(v.name, protein::Objective::Causal); })
                 .find("is bidirectional only, but the causal objective needs a causal variant") != std::string::npos);
     if (!v.supports_bidirectional)
-      CHECK(error_of([&] { protein::check_attention_fits(v.name, protein::Objective::Masked); })
+      CHECK(error_message([&] { protein::check_attention_fits(v.name, protein::Objective::Masked); })
                 .find("is causal only") != std::string::npos);
   }
-  CHECK(error_of([] { protein::check_attention_fits("no-such", protein::Objective::Causal); })
+  CHECK(error_message([] { protein::check_attention_fits("no-such", protein::Objective::Causal); })
             .find("unknown variant 'no-such' (registered: softmax") != std::string::npos);
-  CHECK(error_of([] { protein::parse_objective("mlm"); }).find("expected 'causal'") != std::string::npos);
+  CHECK(error_message([] { protein::parse_objective("mlm"); }).find("expected 'causal'") != std::string::npos);
 }
 
 // ---- weights from another model ---------------------------------------------------
@@ -574,7 +574,7 @@ TEST_CASE("init-from: parameters load by name into another attention, the model'
       fits = fits && file.tensors.count("model." + name) && file.tensors.at("model." + name).shape() == t.shape();
     std::map<std::string, std::vector<float>> buffers;
     for (const auto& [name, t] : other->named_buffers()) buffers[name] = t.to_vector();
-    const std::string err = error_of([&] { protein::load_parameters_by_name(*other, file.tensors, "model.", path); });
+    const std::string err = error_message([&] { protein::load_parameters_by_name(*other, file.tensors, "model.", path); });
     if (!fits) {
       CHECK(err.find("the parameters do not fit this model") != std::string::npos);
       continue;
@@ -599,7 +599,7 @@ TEST_CASE("init-from: parameters load by name into another attention, the model'
   wide.d_model = 32;
   auto mismatch = protein::build_model(wide);
   const std::vector<float> before = mismatch->tokens->weight.to_vector();
-  const std::string msg = error_of([&] { protein::load_parameters_by_name(*mismatch, file.tensors, "model.", path); });
+  const std::string msg = error_message([&] { protein::load_parameters_by_name(*mismatch, file.tensors, "model.", path); });
   CHECK(msg.find(path) != std::string::npos);
   CHECK(msg.find("tokens.weight: the file has shape [29, 16], the model [29, 32]") != std::string::npos);
   CHECK(mismatch->tokens->weight.to_vector() == before);

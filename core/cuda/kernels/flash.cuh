@@ -98,26 +98,11 @@ inline FlashCall flash_call(const FlashDims& d, const FlashOptions& o, const flo
   return f;
 }
 
-// 0. Row weights w[b n + i] and u[b n + i] (core/flash_options.h), one thread per batch
-// element walking its sequence once: RowCount counts the unpadded keys each part of
-// row i reads (causal: up to i in its chunk, and the chunks before; bidirectional:
-// its chunk, and everything), Length uses w = 1 and u = lin_scale.
+// 0. Row weights w[b n + i] and u[b n + i]: flash_row_weights of core/flash_options.h
+// (shared with the CPU kernel), one thread per batch element.
 __global__ inline void flash_row_weights_kernel(FlashCall f, float* w, float* u) {
-  const int64_t b = blockIdx.x;
   if (threadIdx.x != 0) return;
-  int64_t total = 0, before = 0;  // unpadded keys: in the sequence, in the chunks before g
-  for (int64_t j = 0; j < f.n; ++j) total += !f.padded(b, j);
-  for (int64_t g = 0; g < f.G; ++g) {
-    int64_t in_chunk = 0, seen = 0;
-    for (int64_t j = f.begin(g); j < f.end(g); ++j) in_chunk += !f.padded(b, j);
-    for (int64_t i = f.begin(g); i < f.end(g); ++i) {
-      seen += !f.padded(b, i);
-      const int64_t local = f.causal ? seen : in_chunk, global = f.causal ? before : total;
-      w[b * f.n + i] = !f.row_count ? 1.0f : (local > 0 ? 1.0f / static_cast<float>(local) : 0.0f);
-      u[b * f.n + i] = !f.row_count ? f.lin_scale : (global > 0 ? f.lin_scale / static_cast<float>(global) : 0.0f);
-    }
-    before += in_chunk;
-  }
+  flash_row_weights(f, blockIdx.x, f.row_count, f.lin_scale, w, u);
 }
 
 // 1. KV_g = Kl_g^T V_g for chunk g of batch element b (block b G + g), padded keys left
