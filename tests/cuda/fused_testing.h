@@ -51,4 +51,17 @@ inline float relative_error(const std::vector<float>& a, const std::vector<float
   return diff / std::max(scale, floor);
 }
 
+// An exact attention core's emulated results against the CPU backend's: outputs and
+// log-sum-exp within 1e-5, the three gradients within 1e-4 (relative_error).
+struct AttentionResults {
+  const std::vector<float> &o, &lse, &dq, &dk, &dv;
+};
+inline void check_attention_results(const AttentionResults& got, const AttentionResults& ref) {
+  CHECK(relative_error(got.o, ref.o) < 1e-5f);
+  CHECK(relative_error(got.lse, ref.lse) < 1e-5f);
+  CHECK(relative_error(got.dq, ref.dq) < 1e-4f);
+  CHECK(relative_error(got.dk, ref.dk) < 1e-4f);
+  CHECK(relative_error(got.dv, ref.dv) < 1e-4f);
+}
+
 }  // namespace ta::testing
