@@ -1,5 +1,6 @@
 // The vectorizable exp and erf of the CPU backend (core/cpu/fast_exp.h,
-// core/cpu/fast_erf.h) against the C library, over the whole range they serve.
+// core/cpu/fast_erf.h) against the C library, over the whole range they serve, and
+// the branch-free sigmoid built on fast_exp (core/elementwise_math.h).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 
 #include "core/cpu/fast_erf.h"
 #include "core/cpu/fast_exp.h"
+#include "core/elementwise_math.h"
 
 using ta::cpu::fast_erf;
 using ta::cpu::fast_exp;
@@ -38,4 +40,18 @@ TEST_CASE("fast_erf: absolute error below 6e-7, odd, saturates at +-1, NaN kept"
   CHECK(fast_erf(30.0f) == 1.0f);
   CHECK(fast_erf(-std::numeric_limits<float>::infinity()) == -1.0f);
   CHECK(std::isnan(fast_erf(std::numeric_limits<float>::quiet_NaN())));
+}
+
+TEST_CASE("sigmoid: relative error below 1e-6 from -87 to 88, exact 0 and 1 at the ends, NaN kept") {
+  double worst = 0;
+  for (float x = -87.0f; x < 88.0f; x += 0.0013f * 7.3f) {
+    const double ref = 1.0 / (1.0 + std::exp(-static_cast<double>(x)));
+    worst = std::max(worst, std::abs(ta::sigmoid(x) - ref) / ref);
+  }
+  CHECK(worst < 1e-6);
+  CHECK(ta::sigmoid(0.0f) == 0.5f);
+  CHECK(ta::sigmoid(-100.0f) == 0.0f);  // e^100 overflows to +inf: 1 / (1 + inf)
+  CHECK(ta::sigmoid(-std::numeric_limits<float>::infinity()) == 0.0f);
+  CHECK(ta::sigmoid(100.0f) == 1.0f);
+  CHECK(std::isnan(ta::sigmoid(std::numeric_limits<float>::quiet_NaN())));
 }
