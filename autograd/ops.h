@@ -77,6 +77,9 @@ Tensor cumsum(const Tensor& x, int axis);
 // transpose_a, a is stored as [..., K, M] (likewise b as [..., N, K]) and read
 // transposed without a copy. 1-D operands are not promoted: use reshape.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// x [..., in] -> x W^T + b [..., out] for weight [out, in] and bias [out] (or an
+// undefined Tensor: no bias); the bias is added inside the product (core/kernels.h).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- shapes (autograd/shape.cpp) -----------------------------------------------
 // Free: shares storage. In the list forms one dimension may be -1, inferred from the

@@ -334,6 +334,30 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
   return out;
 }
 
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_defined(x, "linear", "x");
+  check_defined(weight, "linear", "weight");
+  const Device d = bias.defined() ? common_device({&x, &weight, &bias}, "linear") : common_device({&x, &weight}, "linear");
+  TA_CHECK(weight.ndim() == 2, "linear: weight must be [out, in], got ", weight.shape());
+  const int64_t out_features = weight.size(0), in_features = weight.size(1);
+  TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "linear: expected x [..., ", in_features, "] for weight ",
+           weight.shape(), ", got ", x.shape());
+  TA_CHECK(!bias.defined() || bias.shape() == Shape({out_features}), "linear: bias must be [", out_features, "], got ",
+           bias.shape());
+  std::vector<int64_t> dims = x.shape().vec();
+  dims.back() = out_features;
+  Tensor out = Tensor::empty(Shape(dims), d);
+  const int64_t rows = Shape(std::vector<int64_t>(dims.begin(), dims.end() - 1)).numel();  // 1 for x [in]
+  Backend& be = backend(d);
+  if (bias.defined()) {
+    Shape in[1] = {bias.shape()};
+    be.broadcast_to(bias.data(), out.data(), make_broadcast_plan(Shape({rows, out_features}), in, 1));
+  }
+  be.gemm(Transpose::No, Transpose::Yes, rows, out_features, in_features, 1.0f, x.data(), 0, weight.data(), 0,
+          bias.defined() ? 1.0f : 0.0f, out.data(), 0, 1);
+  return out;
+}
+
 std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
                                     const Tensor& key_pad) {
   check_defined(q, "attention", "q");

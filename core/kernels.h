@@ -52,6 +52,10 @@ Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape&
 
 // a [..., M, K] @ b [..., K, N] with transpose flags and broadcast batch dims.
 Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
+// A fully connected layer: x [..., in] -> x W^T + b [..., out] for weight [out, in] and
+// bias [out] (or undefined). The bias rows are written into the output first and the
+// GEMM adds onto them (beta = 1), so the bias costs no pass over the output of its own.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // Fused exact softmax attention (see Backend::attention_forward). q [B, H, n_q, d],
 // k and v [B, H, n_k, d], key_pad [B, n_k] (1 = padded) or undefined.

@@ -16,9 +16,7 @@ Tensor Linear::forward(const Tensor& x) const {
   check_defined(x, "Linear", "x");
   TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "Linear: expected input [..., ", in_features, "], got ",
            x.shape());
-  Tensor y = x.ndim() == 1 ? reshape(matmul(reshape(x, Shape{1, in_features}), weight, false, true), Shape{out_features})
-                           : matmul(x, weight, false, true);
-  return bias.defined() ? y + bias : y;
+  return linear(x, weight, bias);
 }
 
 }  // namespace ta

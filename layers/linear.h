@@ -11,7 +11,8 @@ class Linear : public Module {
   // way); b = 0. See layers/init.h for other initializations.
   Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true, float init_std = 0.02f);
 
-  // x [..., in] -> [..., out]; x @ W^T is one GEMM with a transpose flag, no copy.
+  // x [..., in] -> [..., out]: one GEMM (W read transposed, no copy) that adds onto
+  // the bias rows (ta::linear).
   Tensor forward(const Tensor& x) const;
 
   int64_t in_features, out_features;

@@ -83,6 +83,14 @@ TEST_CASE("errors: matmul shapes") {
   CHECK_ERROR(ta::matmul(Tensor::scalar(1), Tensor::scalar(1)), "matmul");
 }
 
+TEST_CASE("errors: linear shapes") {
+  CHECK_ERROR(ta::linear(Tensor::zeros({2, 3}), Tensor::zeros({5, 4})), "linear", "[2, 3]", "[5, 4]");
+  CHECK_ERROR(ta::linear(Tensor::zeros({2, 4}), Tensor::zeros({4})), "linear", "weight", "[4]");
+  CHECK_ERROR(ta::linear(Tensor::zeros({2, 4}), Tensor::zeros({5, 4}), Tensor::zeros({4})), "linear", "bias", "[4]");
+  CHECK_ERROR(ta::linear(Tensor::scalar(1), Tensor::zeros({5, 4})), "linear", "[]");
+  CHECK_ERROR(ta::linear(Tensor(), Tensor::zeros({5, 4})), "linear", "x");
+}
+
 TEST_CASE("errors: axes out of range") {
   Tensor x = Tensor::zeros({2, 3, 4});
   CHECK_ERROR(ta::sum(x, {3}), "sum", "3");

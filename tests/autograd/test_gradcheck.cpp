@@ -311,6 +311,13 @@ void add_matmul_cases(std::vector<GradCase>& t) {
       }
     }
   }
+  // linear: x [..., in] with weight [out, in] and bias [out], or without a bias.
+  auto with_bias = [](const Inputs& x) { return ta::linear(x[0], x[1], x[2]); };
+  auto no_bias = [](const Inputs& x) { return ta::linear(x[0], x[1]); };
+  t.push_back({"linear", "[2,3,4] W [5,4] b [5]", with_bias, {normal({2, 3, 4}), normal({5, 4}), normal({5})}});
+  t.push_back({"linear", "[4] W [3,4] b [3] (one vector)", with_bias, {normal({4}), normal({3, 4}), normal({3})}});
+  t.push_back({"linear", "[3,4] W [1,4] b [1]", with_bias, {normal({3, 4}), normal({1, 4}), normal({1})}});
+  t.push_back({"linear", "[2,3] W [4,3], no bias", no_bias, {normal({2, 3}), normal({4, 3})}});
 }
 
 void add_shape_cases(std::vector<GradCase>& t) {

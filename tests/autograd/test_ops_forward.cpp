@@ -638,6 +638,24 @@ TEST_CASE("matmul: batch dimensions broadcast") {
   check_close(ta::matmul(a, b, true, true), ref_matmul(host(a), host(b), true, true));
 }
 
+TEST_CASE("linear: x W^T + b with the bias added inside the GEMM, any leading dimensions") {
+  for (const Shape& xs : {Shape{4}, Shape{3, 4}, Shape{2, 3, 4}}) {
+    CAPTURE(xs.str());
+    Tensor x = rand(xs, 65), w = rand({5, 4}, 66), b = rand({5}, 67);
+    Host expected = host(ta::matmul(ta::reshape(x, {-1, 4}), w, false, true) + b);
+    std::vector<int64_t> dims = xs.vec();
+    dims.back() = 5;
+    expected.dims = dims;
+    check_close(ta::linear(x, w, b), expected);
+    Host no_bias = host(ta::matmul(ta::reshape(x, {-1, 4}), w, false, true));
+    no_bias.dims = dims;
+    check_close(ta::linear(x, w), no_bias);
+  }
+  // Empty sums give the bias alone; no rows give an empty result.
+  check_values(ta::linear(Tensor::ones({2, 0}), Tensor::ones({3, 0}), T({1, 2, 3}, {3})), {2, 3}, {1, 2, 3, 1, 2, 3});
+  check_close(ta::linear(Tensor::ones({0, 4}), Tensor::ones({3, 4}), Tensor::ones({3})), Host{{0, 3}, {}});
+}
+
 TEST_CASE("matmul: empty operands") {
   check_close(ta::matmul(Tensor::ones({2, 0}), Tensor::ones({0, 3})), Host{{2, 3}, std::vector<double>(6, 0.0)});
   check_close(ta::matmul(Tensor::ones({0, 4}), Tensor::ones({4, 3})), Host{{0, 3}, {}});
