@@ -66,10 +66,14 @@ void GatedAttentionUnit::project(const Tensor& x, int64_t offset, Tensor& u, Ten
   check_defined(x, name(), "x");
   TA_CHECK(x.ndim() == 3 && x.size(2) == options.d_model, name(), ": expected x [batch, n, ", options.d_model,
            "], got ", x.shape());
-  std::vector<Tensor> parts = split(silu(hidden->forward(x)), {e, e, options.s}, -1);
-  u = parts[0];
-  v = parts[1];
-  qk = scale_offset(parts[2], gamma, beta);  // [planes, b, n, s]
+  // [U | V | Z] as three products with row blocks of the one weight: a single product
+  // split afterwards would copy the [b, n, 2e + s] activations, forward and backward.
+  auto part = [&](int64_t first, int64_t width) {
+    return silu(linear(x, narrow(hidden->weight, 0, first, width), narrow(hidden->bias, 0, first, width)));
+  };
+  u = part(0, e);
+  v = part(e, e);
+  qk = scale_offset(part(2 * e, options.s), gamma, beta);  // [planes, b, n, s]
   if (rope_) qk = rope_->apply(qk, offset);
 }
 
