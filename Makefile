@@ -123,7 +123,7 @@ test: deps cuda-info
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests
 	cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests
 
-# The CIFAR-10 default run: about two minutes on 2 idle cores, five on busy ones (examples/cifar_gen/README.md),
+# The CIFAR-10 default run: about four minutes on 2 idle cores (examples/cifar_gen/README.md),
 # with passive waiting for the same reason.
 demo: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/cifar_gen

@@ -56,7 +56,7 @@ void declare_flags(Flags& f) {
   f.add("weight-decay", "0.01", "AdamW decoupled weight decay (not on norms, biases, embeddings)");
   f.add("warmup", "100", "linear warmup steps, then cosine decay to lr/10");
   f.add("batch", "2", "images per step");
-  f.add("steps", "1400", "training steps");
+  f.add("steps", "3500", "training steps");
   f.add("time-limit", "0", "minutes of training after which the run stops, evaluates and writes everything (0: none); "
         "the cosine then follows the clock when that is further along than --steps");
   f.add("clip", "1.0", "gradient clipping by global norm (0: none)");
