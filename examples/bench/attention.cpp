@@ -1,5 +1,5 @@
 // Workload "attention": the attention op alone, forward + backward, for every
-// registered variant with a causal mode (/work/shared/bench/README.md, "Spec:
+// registered variant with a causal mode (../shared/bench/README.md, "Spec:
 // attention op alone"; attention.py is the PyTorch side).
 //
 //   build/bench attention [--variant NAME[,NAME...]] [--n N[,N...]] [--threads T]

@@ -1,5 +1,5 @@
 // Workload "gemm": C = op(A) op(B) in float32, the cases of the spec's gemm table
-// (/work/shared/bench/README.md, gemm.py), timed two ways on the same inputs:
+// (../shared/bench/README.md, gemm.py), timed two ways on the same inputs:
 //
 //   framework  ta::matmul(a, b, transpose_a, transpose_b) on tensors; NT has b stored
 //              [N, K] with transpose_b, TN has a stored [K, M] with transpose_a (no copies)

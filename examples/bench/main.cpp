@@ -1,4 +1,4 @@
-// build/bench — the benchmark program: runs one workload of /work/shared/bench's
+// build/bench — the benchmark program: runs one workload of ../shared/bench's
 // specification on the framework (and on the baseline it is measured against),
 // prints a table and optionally writes the numbers as CSV.
 //
@@ -97,7 +97,7 @@ std::string usage() {
   std::ostringstream os;
   os << "usage: bench WORKLOAD [--threads N] [--device cpu|cuda] [--csv FILE] [--only LABEL[,LABEL...]] [workload options]\n"
         "\n"
-        "Runs one benchmark workload (specified in /work/shared/bench/README.md) and prints a table.\n"
+        "Runs one benchmark workload (specified in ../shared/bench/README.md) and prints a table.\n"
         "\n"
         "workloads:\n";
   for (const auto& w : bench::workloads()) os << "  " << std::left << std::setw(10) << w.name << " " << w.summary << "\n";

@@ -1,5 +1,5 @@
 // Workload "overhead": the fixed cost of one tiny op, y = a + b on float32 tensors of
-// shape 1x1 and 16x16 (/work/shared/bench/README.md, overhead.py), through the
+// shape 1x1 and 16x16 (../shared/bench/README.md, overhead.py), through the
 // framework's user API (ta::add via operator+, ta::backward).
 //
 //   add_fwd            y = a + b, a and b without requires_grad (nothing recorded)

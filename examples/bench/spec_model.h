@@ -1,4 +1,4 @@
-// examples/bench/spec_model.h — the model shapes of /work/shared/bench/README.md's
+// examples/bench/spec_model.h — the model shapes of ../shared/bench/README.md's
 // training-step spec, shared by the workloads that build models from them
 // ("train-step", "layer").
 #pragma once

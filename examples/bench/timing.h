@@ -1,5 +1,5 @@
 // examples/bench/timing.h — the clock and the statistics of the benchmark program,
-// following the protocol of /work/shared/bench (gemm.py, overhead.py): wall time
+// following the protocol of ../shared/bench (gemm.py, overhead.py): wall time
 // around exactly the timed work, warm-up first, then median and min over samples.
 #pragma once
 

@@ -1,4 +1,4 @@
-"""Converts the PyTorch anchors' result files (/work/shared/bench: attention.py's and
+"""Converts the PyTorch anchors' result files (../shared/bench: attention.py's and
 train_step.py's results/*.json) to build/bench's long CSV format, with the variant
 named "torch-<name>", so that both sides sit in one table or one plot:
 

@@ -1,5 +1,5 @@
 // Workload "train-step": one training step of the spec's small decoder LM
-// (/work/shared/bench/README.md, "Spec: training step"; train_step.py is the
+// (../shared/bench/README.md, "Spec: training step"; train_step.py is the
 // PyTorch side), with the attention variant chosen by name.
 //
 //   build/bench train-step --attention NAME[,NAME...] [--threads T] [--csv FILE]
