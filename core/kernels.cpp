@@ -337,7 +337,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_defined(x, "linear", "x");
   check_defined(weight, "linear", "weight");
-  const Device d = bias.defined() ? common_device({&x, &weight, &bias}, "linear") : common_device({&x, &weight}, "linear");
+  const Device d = common_device({&x, &weight}, "linear");
+  if (bias.defined()) common_device({&x, &bias}, "linear");
   TA_CHECK(weight.ndim() == 2, "linear: weight must be [out, in], got ", weight.shape());
   const int64_t out_features = weight.size(0), in_features = weight.size(1);
   TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "linear: expected x [..., ", in_features, "] for weight ",

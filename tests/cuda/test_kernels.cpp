@@ -36,6 +36,21 @@ struct Layout {
 const Layout kLayouts[] = {{1, 1, 1}, {3, 5, 1}, {2, 33, 1}, {2, 300, 1}, {1, 1000, 1},
                            {2, 7, 3}, {1, 4, 70}, {3, 1, 5}, {0, 4, 1}, {2, 0, 3}};
 
+// Runs check(launch, layout) for every launch variant and every layout, with both
+// named in a failure's message.
+template <class Check>
+void for_each_launch_and_layout(Check&& check) {
+  for (const TestLaunch& launch : kLaunchVariants) {
+    CAPTURE(launch.name);
+    for (const Layout& l : kLayouts) {
+      CAPTURE(l.outer);
+      CAPTURE(l.n);
+      CAPTURE(l.inner);
+      check(launch, l);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("cuda kernels (emulated): fill and arange") {
@@ -141,23 +156,17 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
 }
 
 TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
-  for (const TestLaunch& launch : kLaunchVariants) {
-    CAPTURE(launch.name);
-    for (const Layout& l : kLayouts) {
-      CAPTURE(l.outer);
-      CAPTURE(l.n);
-      CAPTURE(l.inner);
-      const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
-      for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
-        if (op != ReduceOp::Sum && l.n == 0) continue;  // kernels.cpp refuses these
-        CAPTURE(static_cast<int>(op));
-        std::vector<float> got = nan_buffer(l.outer * l.inner), want = nan_buffer(l.outer * l.inner);
-        k::reduce(launch, op, x.data(), got.data(), l.outer, l.n, l.inner);
-        cpu_backend().reduce(op, x.data(), want.data(), l.outer, l.n, l.inner);
-        CHECK_CLOSE(got, want, 1e-5f, 1e-5f);
-      }
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
+      if (op != ReduceOp::Sum && l.n == 0) continue;  // kernels.cpp refuses these
+      CAPTURE(static_cast<int>(op));
+      std::vector<float> got = nan_buffer(l.outer * l.inner), want = nan_buffer(l.outer * l.inner);
+      k::reduce(launch, op, x.data(), got.data(), l.outer, l.n, l.inner);
+      cpu_backend().reduce(op, x.data(), want.data(), l.outer, l.n, l.inner);
+      CHECK_CLOSE(got, want, 1e-5f, 1e-5f);
     }
-  }
+  });
 }
 
 TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite lines as the CPU does") {
@@ -182,79 +191,61 @@ TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite
 }
 
 TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward") {
-  for (const TestLaunch& launch : kLaunchVariants) {
-    CAPTURE(launch.name);
-    for (const Layout& l : kLayouts) {
-      CAPTURE(l.outer);
-      CAPTURE(l.n);
-      CAPTURE(l.inner);
-      const int64_t total = l.outer * l.n * l.inner;
-      const std::vector<float> x = uniform_values(total, 12, -6.0f, 6.0f), dy = uniform_values(total, 13);
-      for (bool log : {false, true}) {
-        CAPTURE(log);
-        std::vector<float> y = nan_buffer(total), y_cpu = nan_buffer(total);
-        k::softmax(launch, x.data(), y.data(), l.outer, l.n, l.inner, log);
-        cpu_backend().softmax(x.data(), y_cpu.data(), l.outer, l.n, l.inner, log);
-        CHECK_CLOSE(y, y_cpu, 1e-5f, 1e-6f);
-        std::vector<float> dx = nan_buffer(total), dx_cpu = nan_buffer(total);
-        k::softmax_backward(launch, y_cpu.data(), dy.data(), dx.data(), l.outer, l.n, l.inner, log);
-        cpu_backend().softmax_backward(y_cpu.data(), dy.data(), dx_cpu.data(), l.outer, l.n, l.inner, log);
-        CHECK_CLOSE(dx, dx_cpu, 1e-5f, 1e-5f);
-      }
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    const int64_t total = l.outer * l.n * l.inner;
+    const std::vector<float> x = uniform_values(total, 12, -6.0f, 6.0f), dy = uniform_values(total, 13);
+    for (bool log : {false, true}) {
+      CAPTURE(log);
+      std::vector<float> y = nan_buffer(total), y_cpu = nan_buffer(total);
+      k::softmax(launch, x.data(), y.data(), l.outer, l.n, l.inner, log);
+      cpu_backend().softmax(x.data(), y_cpu.data(), l.outer, l.n, l.inner, log);
+      CHECK_CLOSE(y, y_cpu, 1e-5f, 1e-6f);
+      std::vector<float> dx = nan_buffer(total), dx_cpu = nan_buffer(total);
+      k::softmax_backward(launch, y_cpu.data(), dy.data(), dx.data(), l.outer, l.n, l.inner, log);
+      cpu_backend().softmax_backward(y_cpu.data(), dy.data(), dx_cpu.data(), l.outer, l.n, l.inner, log);
+      CHECK_CLOSE(dx, dx_cpu, 1e-5f, 1e-5f);
     }
-  }
+  });
 }
 
 TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
-  for (const TestLaunch& launch : kLaunchVariants) {
-    CAPTURE(launch.name);
-    for (const Layout& l : kLayouts) {
-      CAPTURE(l.outer);
-      CAPTURE(l.n);
-      CAPTURE(l.inner);
-      const int64_t total = l.outer * l.n * l.inner;
-      const std::vector<float> x = uniform_values(total, 14);
-      for (bool reverse : {false, true}) {
-        std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
-        k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
-        cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
-        CHECK(got == want);  // one thread per line, adding in the CPU's order
-      }
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    const int64_t total = l.outer * l.n * l.inner;
+    const std::vector<float> x = uniform_values(total, 14);
+    for (bool reverse : {false, true}) {
+      std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
+      k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
+      cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
+      CHECK(got == want);  // one thread per line, adding in the CPU's order
     }
-  }
+  });
 }
 
 TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add") {
-  for (const TestLaunch& launch : kLaunchVariants) {
-    CAPTURE(launch.name);
-    for (const Layout& l : kLayouts) {
-      if (l.n == 0) continue;  // nothing to index into
-      CAPTURE(l.outer);
-      CAPTURE(l.n);
-      CAPTURE(l.inner);
-      const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
-      const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 15);
-      const std::vector<float> dy = uniform_values(l.outer * n_index * l.inner, 16);
-      const std::vector<float> index = index_values(n_index, l.n, 17);
-      const std::vector<float> index_full = index_values(l.outer * n_index * l.inner, l.n, 18);
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    if (l.n == 0) return;  // nothing to index into
+    const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
+    const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 15);
+    const std::vector<float> dy = uniform_values(l.outer * n_index * l.inner, 16);
+    const std::vector<float> index = index_values(n_index, l.n, 17);
+    const std::vector<float> index_full = index_values(l.outer * n_index * l.inner, l.n, 18);
 
-      std::vector<float> got = nan_buffer(l.outer * n_index * l.inner), want = got;
-      k::index_select(launch, x.data(), index.data(), got.data(), l.outer, l.n, n_index, l.inner);
-      cpu_backend().index_select(x.data(), index.data(), want.data(), l.outer, l.n, n_index, l.inner);
-      CHECK(got == want);
-      k::gather(launch, x.data(), index_full.data(), got.data(), l.outer, l.n, n_index, l.inner);
-      cpu_backend().gather(x.data(), index_full.data(), want.data(), l.outer, l.n, n_index, l.inner);
-      CHECK(got == want);
+    std::vector<float> got = nan_buffer(l.outer * n_index * l.inner), want = got;
+    k::index_select(launch, x.data(), index.data(), got.data(), l.outer, l.n, n_index, l.inner);
+    cpu_backend().index_select(x.data(), index.data(), want.data(), l.outer, l.n, n_index, l.inner);
+    CHECK(got == want);
+    k::gather(launch, x.data(), index_full.data(), got.data(), l.outer, l.n, n_index, l.inner);
+    cpu_backend().gather(x.data(), index_full.data(), want.data(), l.outer, l.n, n_index, l.inner);
+    CHECK(got == want);
 
-      std::vector<float> acc = uniform_values(l.outer * l.n * l.inner, 19), acc_cpu = acc;  // added into
-      k::index_add(launch, dy.data(), index.data(), acc.data(), l.outer, l.n, n_index, l.inner);
-      cpu_backend().index_add(dy.data(), index.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
-      CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
-      k::scatter_add(launch, dy.data(), index_full.data(), acc.data(), l.outer, l.n, n_index, l.inner);
-      cpu_backend().scatter_add(dy.data(), index_full.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
-      CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
-    }
-  }
+    std::vector<float> acc = uniform_values(l.outer * l.n * l.inner, 19), acc_cpu = acc;  // added into
+    k::index_add(launch, dy.data(), index.data(), acc.data(), l.outer, l.n, n_index, l.inner);
+    cpu_backend().index_add(dy.data(), index.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
+    CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
+    k::scatter_add(launch, dy.data(), index_full.data(), acc.data(), l.outer, l.n, n_index, l.inner);
+    cpu_backend().scatter_add(dy.data(), index_full.data(), acc_cpu.data(), l.outer, l.n, n_index, l.inner);
+    CHECK_CLOSE(acc, acc_cpu, 1e-5f, 1e-5f);
+  });
 }
 
 TEST_CASE("cuda kernels (emulated): permute") {
