@@ -62,7 +62,7 @@ NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen)
            "odd, got ", o.conv_kernel);
   if (o.conv_kernel > 0)
     conv_weight = register_parameter(
-        "conv_weight", Tensor::normal(Shape{o.heads, 1, 1, o.conv_kernel}, 0.0f, 1.0f / o.conv_kernel, gen));
+        "conv_weight", Tensor::normal(Shape{o.heads, o.conv_kernel}, 0.0f, 1.0f / o.conv_kernel, gen));
 }
 
 Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
@@ -86,12 +86,15 @@ Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, b
   }
   Tensor out = matmul(f, matmul(iterative_pinv(a, options.pinv_iterations), matmul(softmax(scores_b, -1), v_used)));
   if (options.conv_kernel == 0) return out;
-  // Depthwise convolution over positions, per head: sum_t w[h, t] v[i + t - r].
-  const int64_t r = options.conv_kernel / 2, d = v.size(3);
-  Tensor zeros = Tensor::zeros(Shape{batch, v.size(1), r, d}, v.device());
+  // Depthwise convolution over positions, per head: sum_t w[h, t] v[i + t - r]. Tap t
+  // of every head, [1, heads, 1, 1], lines up with the head axis of v [batch, heads, n, d].
+  const int64_t heads = v.size(1), r = options.conv_kernel / 2, d = v.size(3);
+  TA_CHECK(heads == options.heads, "nystrom: the convolution skip was built for ", options.heads,
+           " heads, got values with ", heads);
+  Tensor zeros = Tensor::zeros(Shape{batch, heads, r, d}, v.device());
   Tensor padded = concat({zeros, v_used, zeros}, 2);
   for (int64_t t = 0; t < options.conv_kernel; ++t)
-    out = out + narrow(padded, 2, t, n) * narrow(conv_weight, 3, t, 1);
+    out = out + narrow(padded, 2, t, n) * reshape(narrow(conv_weight, 1, t, 1), Shape{1, heads, 1, 1});
   return out;
 }
 

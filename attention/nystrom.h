@@ -30,7 +30,7 @@ class NystromCore : public AttentionCore {
   const char* name() const override { return "nystrom"; }
 
   Options options;
-  Tensor conv_weight;  // [heads, 1, 1, kernel] when conv_kernel > 0
+  Tensor conv_weight;  // [heads, kernel] when conv_kernel > 0
 
  private:
   AttentionScale scale_;

@@ -1,12 +1,11 @@
 // tests/attention/test_softmax_attention.cpp — the method-specific tests of exact
-// softmax attention and Nystromformer: the fused core equals the reference core
-// (forward and gradients), and Nystromformer with one landmark per token is exact.
+// softmax attention: the fused core equals the reference core (forward and
+// gradients), and the length-aware scale.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "attention/nystrom.h"
 #include "attention/softmax.h"
 #include "autograd/engine.h"
 #include "core/error.h"
@@ -60,40 +59,4 @@ TEST_CASE("length-aware scale: log(n)/log(n_train) times the plain scale") {
   CHECK(plain(4096) == 0.125f);
   CHECK(aware(512) == doctest::Approx(0.125f));
   CHECK(aware(4096) == doctest::Approx(0.125f * std::log(4096.0) / std::log(512.0)));
-}
-
-TEST_CASE("Nystromformer with one landmark per token equals exact softmax attention") {
-  for (int64_t n : {4, 9}) {
-    CAPTURE(n);
-    Generator g(3);
-    // Small q and k keep the softmax matrix well conditioned, so the pseudo-inverse
-    // iteration converges in the iterations given.
-    Tensor q = Tensor::normal(Shape{2, 2, n, 8}, 0, 0.3f, g), k = Tensor::normal(Shape{2, 2, n, 8}, 0, 0.3f, g);
-    Tensor v = Tensor::normal(Shape{2, 2, n, 8}, 0, 1, g);
-    NystromCore::Options o;
-    o.landmarks = n;
-    o.pinv_iterations = 20;
-    NystromCore nystrom(o, AttentionScale{0.35f}, g);
-    SoftmaxReferenceCore exact(AttentionScale{0.35f});
-    CHECK(relative_error(nystrom.forward(q, k, v, false, Tensor()), exact.forward(q, k, v, false, Tensor())) < 1e-3f);
-  }
-}
-
-TEST_CASE("iterative pseudo-inverse: A A+ A = A for a softmax matrix") {
-  Generator g(5);
-  Tensor a = softmax(Tensor::normal(Shape{3, 6, 6}, 0, 1, g), -1);
-  Tensor z = iterative_pinv(a, 20);
-  CHECK(relative_error(matmul(matmul(a, z), a), a) < 1e-3f);
-}
-
-TEST_CASE("Nystromformer refuses causal mode with a clear error") {
-  Generator g(1);
-  NystromCore nystrom(NystromCore::Options(), AttentionScale{1.0f}, g);
-  Qkv in = make_qkv(1, 1, 4, 4, 4, 2);
-  try {
-    nystrom.forward(in.q, in.k, in.v, true, Tensor());
-    FAIL("expected an error");
-  } catch (const Error& e) {
-    CHECK(std::string(e.what()).find("causal") != std::string::npos);
-  }
 }
