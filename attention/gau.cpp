@@ -40,8 +40,11 @@ GatedAttentionUnit::GatedAttentionUnit(const Options& o, Generator& gen) : optio
 // but the keys a row actually reads: a causal output never depends on the sequence's
 // final length (so decoding token by token equals the full pass), padding does not
 // shrink the other rows, and the same weights serve at any length (a model trained at
-// 512 tokens reads 8192 without its attention sums growing or fading). Bidirectional
-// and unpadded, it is exactly the paper's 1/n.
+// 512 tokens reads 8192 without its attention sums growing or fading). It is not the
+// paper's scaling, only close to it: bidirectional and unpadded, FLASH-Quad with
+// RowCount is (1/n) relu(q.k / sqrt(s) + bias)^2, the 1/n outside the square with the
+// usual 1/sqrt(s) inside, while the paper's pseudocode divides the scores by n inside
+// the square, relu(q.k / n + bias)^2 (Length below).
 // Length is the paper's pseudocode and the benchmark's function: relu(q.k / L)^2 with
 // L = c for FLASH (the linear part also / c, or / n bidirectionally), L = n for
 // FLASH-Quad. Its sums change with the length, and FLASH-Quad's causal outputs depend

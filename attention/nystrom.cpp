@@ -57,7 +57,8 @@ Tensor iterative_pinv(const Tensor& a, int64_t iterations) {
 }
 
 NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen) : options(o), scale_(scale) {
-  TA_CHECK(o.landmarks > 0 && o.pinv_iterations >= 0, "nystrom: landmarks must be positive, got ", o.landmarks);
+  TA_CHECK(o.landmarks > 0 && o.pinv_iterations >= 0, "nystrom: landmarks must be positive and pinv_iterations ",
+           ">= 0, got ", o.landmarks, " and ", o.pinv_iterations);
   TA_CHECK(o.conv_kernel == 0 || (o.conv_kernel > 0 && o.conv_kernel % 2 == 1), "nystrom: conv_kernel must be 0 or ",
            "odd, got ", o.conv_kernel);
   if (o.conv_kernel > 0)

@@ -17,6 +17,15 @@
 // lower the estimator's variance; the positive features, unlike sin/cos ones, give
 // small kernel values with small error and never a negative denominator.
 //
+// The ReLU kernel (the paper's "generalized attention" with f = ReLU) replaces the
+// softmax kernel by relu(W q').relu(W k'). What the core computes is, with the same
+// q' = q d^-1/4 and k' = k d^-1/4 (the square root of the score scale on each side),
+//   phi(x') = relu(W x') + 1e-3          (no 1/sqrt(m): a constant factor cancels),
+//   out_i = sum_j phi(q'_i).phi(k'_j) v_j / sum_j phi(q'_i).phi(k'_j),
+// the 1e-3 keeping every denominator above 0 (a query whose projections are all
+// negative would otherwise see no key). favor_features(.., Relu) is the paper's plain
+// map relu(W x)/sqrt(m), for studies.
+//
 // Numerical stabilizers, without gradient: the 1/sqrt(m), a constant per query row
 // (its largest exponent) and a constant for the keys all cancel between numerator
 // and denominator, so they are subtracted inside the exp: no overflow at any
@@ -47,7 +56,7 @@ enum class FeatureMap {
   Hyperbolic,     // exp(-|x|^2/2) / sqrt(2m) [exp(w.x), exp(-w.x)]                 2m features
   Trigonometric,  // exp(|x|^2/2) / sqrt(m) [sin(w.x), cos(w.x)]  (comparison only)  2m features
   Relu,           // relu(w.x) / sqrt(m): the ReLU kernel, not softmax             m features
-};
+};                // (the forms of favor_features; the core's stabilized forms are above)
 const char* feature_map_name(FeatureMap map);
 
 // How the rows of an orthogonal block are rescaled: to the length of a Gaussian

@@ -113,6 +113,7 @@ const std::vector<Entry>& entries() {
          o.landmarks = c.landmarks;
          o.heads = c.heads;
          o.conv_kernel = c.nystrom_conv_kernel;
+         o.pinv_iterations = c.nystrom_pinv_iterations;
          return std::make_shared<MultiHeadAttention>(mha_options(c),
                                                      std::make_shared<NystromCore>(o, default_scale(c), g), g);
        }},

@@ -27,6 +27,7 @@ struct AttentionConfig {
   // nystrom
   int64_t landmarks = 64;
   int64_t nystrom_conv_kernel = 0;
+  int64_t nystrom_pinv_iterations = 6;
   // sparse-strided, sparse-fixed, sparse (Sparse Transformer; attention/sparse.h).
   // The stride l is fixed here rather than derived from n at each call: a pattern
   // that changed with n would differ between the full pass and incremental

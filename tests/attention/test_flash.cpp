@@ -357,7 +357,9 @@ TEST_CASE("flash: the layer's parameter gradients agree between the fused and re
   }
 }
 
-TEST_CASE("flash: RowCount, bidirectional and unpadded, is the paper's 1/n") {
+// Bidirectional and unpadded, RowCount's row weight is 1/n for every row (with the same
+// score scale inside the square; the paper's pseudocode differs: see attention/gau.cpp).
+TEST_CASE("flash: RowCount, bidirectional and unpadded, is Length's weights times 1/n") {
   const int64_t n = 9, s = 8, e = 12;
   Inputs in = make_inputs(2, 1, n, s, e, n, 3);
   FlashOptions row = options(0, false, FlashScaling::RowCount, s), length = row;

@@ -247,6 +247,50 @@ TEST_CASE("performer: the fused causal kernel equals the reference core, forward
   }
 }
 
+// The formula performer.h states for the ReLU kernel, in double:
+//   phi(x') = relu(W x') + 1e-3,  x' = x d^-1/4,
+//   out_i = sum_j phi(q'_i).phi(k'_j) v_j / sum_j phi(q'_i).phi(k'_j)   (j <= i when causal).
+TEST_CASE("performer: the ReLU kernel computes the formula its header states") {
+  const int64_t n = 70, d = 8, m = 16;
+  Qkv in = make_qkv(1, 2, n, n, d, 41);
+  const double root = std::pow(static_cast<double>(d), -0.25);
+  for (bool fused : {false, true})
+    for (bool causal : {true, false}) {
+      CAPTURE(fused);
+      CAPTURE(causal);
+      PerformerCore core(core_options(FeatureMap::Relu, fused, m), AttentionScale{1.0f / std::sqrt(8.0f)}, d);
+      const std::vector<float> got = core.forward(in.q, in.k, in.v, causal, Tensor()).to_vector();
+      const std::vector<float> w = core.features.to_vector(), q = in.q.to_vector(), k = in.k.to_vector(),
+                               v = in.v.to_vector();
+      auto phi = [&](const std::vector<float>& x, int64_t row) {
+        std::vector<double> f(m);
+        for (int64_t r = 0; r < m; ++r) {
+          double p = 0.0;
+          for (int64_t c = 0; c < d; ++c) p += w[r * d + c] * x[row * d + c] * root;
+          f[r] = std::max(p, 0.0) + 1e-3;
+        }
+        return f;
+      };
+      double worst = 0.0;
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t i = 0; i < n; ++i) {
+          const std::vector<double> fq = phi(q, h * n + i);
+          std::vector<double> num(d, 0.0);
+          double den = 0.0;
+          for (int64_t j = 0; j < (causal ? i + 1 : n); ++j) {
+            const std::vector<double> fk = phi(k, h * n + j);
+            double a = 0.0;
+            for (int64_t r = 0; r < m; ++r) a += fq[r] * fk[r];
+            den += a;
+            for (int64_t c = 0; c < d; ++c) num[c] += a * v[(h * n + j) * d + c];
+          }
+          for (int64_t c = 0; c < d; ++c)
+            worst = std::max(worst, std::fabs(got[(h * n + i) * d + c] - num[c] / den));
+        }
+      CHECK(worst < 1e-5);
+    }
+}
+
 TEST_CASE("performer: no overflow and no NaN for large inputs, in either computation") {
   Qkv in = make_qkv(1, 2, 150, 150, 16, 4, 30.0f);  // |q|, |k| about 120: exponents in the thousands
   AttentionScale scale{0.25f};
