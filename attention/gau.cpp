@@ -48,7 +48,7 @@ GatedAttentionUnit::GatedAttentionUnit(const Options& o, Generator& gen) : optio
 // Length is the paper's pseudocode and the benchmark's function: relu(q.k / L)^2 with
 // L = c for FLASH (the linear part also / c, or / n bidirectionally), L = n for
 // FLASH-Quad. Its sums change with the length, and FLASH-Quad's causal outputs depend
-// on n, so decoding FLASH-Quad with it needs a fixed train_length.
+// on n, so decoding FLASH-Quad with it needs a fixed scaling_length.
 FlashOptions GatedAttentionUnit::flash_options(int64_t n) const {
   FlashOptions f;
   f.chunk = options.chunk;
@@ -58,7 +58,7 @@ FlashOptions GatedAttentionUnit::flash_options(int64_t n) const {
     f.score_scale = 1.0f / std::sqrt(static_cast<float>(options.s));
     f.lin_scale = 1.0f;
   } else {
-    const int64_t length = options.chunk > 0 ? options.chunk : (options.train_length > 0 ? options.train_length : n);
+    const int64_t length = options.chunk > 0 ? options.chunk : (options.scaling_length > 0 ? options.scaling_length : n);
     f.score_scale = 1.0f / static_cast<float>(std::max<int64_t>(length, 1));
     f.lin_scale = 1.0f / static_cast<float>(std::max<int64_t>(options.causal ? options.chunk : n, 1));
   }
@@ -93,9 +93,9 @@ Tensor GatedAttentionUnit::forward(const Tensor& x, const Tensor& key_padding_ma
 
 std::unique_ptr<MixerState> GatedAttentionUnit::start_decoding(int64_t) const {
   TA_CHECK(options.causal, name(), ": incremental decoding needs causal attention");
-  TA_CHECK(!(options.scaling == FlashScaling::Length && options.chunk == 0 && options.train_length == 0), name(),
+  TA_CHECK(!(options.scaling == FlashScaling::Length && options.chunk == 0 && options.scaling_length == 0), name(),
            ": with FlashScaling::Length every causal output depends on the final length n (weights relu(q.k/n)^2), ",
-           "which decoding does not know; set train_length to fix n, or use FlashScaling::RowCount");
+           "which decoding does not know; set scaling_length to fix n, or use FlashScaling::RowCount");
   return std::make_unique<GauCache>();
 }
 

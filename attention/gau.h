@@ -46,7 +46,8 @@ class GatedAttentionUnit : public TokenMixer {
     FlashScaling scaling = FlashScaling::RowCount;  // see core/flash_options.h and flash_options() below
     bool relative_bias = true;
     int64_t rotary_dims = 0;    // > 0: RoPE on that many dimensions of the queries and keys
-    int64_t train_length = 0;   // FlashScaling::Length in FLASH-Quad: the n of 1/n (0: each input's own n)
+    int64_t scaling_length = 0;  // FlashScaling::Length in FLASH-Quad: the fixed n of relu(q.k / n)^2
+                                 // (0: each input's own n); not the length-aware softmax scale
     bool fused = true;          // the fused kernel; false: the reference from autograd ops
     float init_std = 0.02f;     // weights, and gamma (the paper's N(0, 0.02)); beta starts at 0
   };

@@ -56,7 +56,7 @@ Tensor iterative_pinv(const Tensor& a, int64_t iterations) {
   return z;
 }
 
-NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen) : options(o), scale_(scale) {
+NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen) : AttentionCore(scale), options(o) {
   TA_CHECK(o.landmarks > 0 && o.pinv_iterations >= 0, "nystrom: landmarks must be positive and pinv_iterations ",
            ">= 0, got ", o.landmarks, " and ", o.pinv_iterations);
   TA_CHECK(o.conv_kernel == 0 || (o.conv_kernel > 0 && o.conv_kernel % 2 == 1), "nystrom: conv_kernel must be 0 or ",
@@ -73,10 +73,13 @@ Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, b
   TA_CHECK(q.size(2) == k.size(2), "nystrom: queries and keys must have the same length, got ", q.shape(), " and ",
            k.shape());
   const int64_t batch = q.size(0), n = q.size(2), m = std::min(options.landmarks, n);
-  const float inf = std::numeric_limits<float>::infinity(), s = scale_(n);
+  const float inf = std::numeric_limits<float>::infinity(), s = scale_.base;
+  // Every query of a sample sees all its unpadded keys, so the length factor is one
+  // number per sample, and the landmark queries (means of queries) carry it too.
+  const Tensor q_scaled = scale_.scale_queries(q, n, false, key_padding_mask);
   Tensor pool = segment_means(batch, n, m, key_padding_mask).to(q.device());
-  Tensor q_land = matmul(pool, q), k_land = matmul(pool, k);  // [b, h, m, d]
-  Tensor f = softmax(matmul(q, k_land, false, true) * s, -1);
+  Tensor q_land = matmul(pool, q_scaled), k_land = matmul(pool, k);  // [b, h, m, d]
+  Tensor f = softmax(matmul(q_scaled, k_land, false, true) * s, -1);
   Tensor a = softmax(matmul(q_land, k_land, false, true) * s, -1);
   Tensor scores_b = matmul(q_land, k, false, true) * s;
   Tensor v_used = v;

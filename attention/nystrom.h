@@ -33,9 +33,6 @@ class NystromCore : public AttentionCore {
 
   Options options;
   Tensor conv_weight;  // [heads, kernel] when conv_kernel > 0
-
- private:
-  AttentionScale scale_;
 };
 
 // The iterative pseudo-inverse of a batch of square matrices a [..., m, m].

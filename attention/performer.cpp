@@ -166,7 +166,7 @@ Tensor favor_features(const Tensor& x, const Tensor& w, FeatureMap map) {
 // ---- the core ------------------------------------------------------------------------
 
 PerformerCore::PerformerCore(const Options& o, AttentionScale scale, int64_t d_head_)
-    : options(o), d_head(d_head_), scale_(scale) {
+    : AttentionCore(scale), options(o), d_head(d_head_) {
   TA_CHECK(o.features > 0 && d_head_ > 0, "performer: features (m) and d_head must be positive, got m=", o.features,
            ", d_head=", d_head_);
   TA_CHECK(o.map != FeatureMap::Trigonometric, "performer: trigonometric features are for comparison only (their ",
@@ -213,15 +213,17 @@ Tensor PerformerCore::projection() const {
 // The features of one call, stabilized, up to constant factors (which cancel):
 //   positive:  qf_i = exp(W q'_i - max_r (W q'_i)_r),   kf_j = exp(W k'_j - |k'_j|^2/2 - M_j)
 //   relu:      qf = relu(W q') + eps,                   kf = relu(W k') + eps
-// (hyperbolic: positive with [W; -W]); padded keys get kf = 0.
+// (hyperbolic: positive with [W; -W]); padded keys get kf = 0. Here q' = q sqrt(base)
+// times the query's length factor (AttentionScale::scale_queries), k' = k sqrt(base).
 PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, const Tensor& k, bool causal,
                                                              const Tensor& key_padding_mask) const {
   TA_CHECK(q.ndim() == 4 && k.ndim() == 4 && q.size(3) == d_head && k.size(3) == d_head, name(),
            ": expected q, k [batch, heads, n, ", d_head, "], got ", q.shape(), " and ", k.shape());
   const int64_t batch = q.size(0), heads = q.size(1), n_k = k.size(2);
-  const float s = scale_(n_k), root = std::sqrt(s);
+  const float s = scale_.base, root = std::sqrt(s);
   const Tensor w = projection().to(q.device());
-  const Tensor pq = matmul(q, w, false, true) * root, pk = matmul(k, w, false, true) * root;  // w_r . x'
+  const Tensor q_scaled = scale_.scale_queries(q, n_k, causal, key_padding_mask);
+  const Tensor pq = matmul(q_scaled, w, false, true) * root, pk = matmul(k, w, false, true) * root;  // w_r . x'
   Tensor pad;
   if (key_padding_mask.defined()) {
     TA_CHECK(key_padding_mask.shape() == Shape({batch, n_k}), name(), ": key_padding_mask must be [", batch, ", ",
@@ -284,20 +286,21 @@ Tensor PerformerCore::forward(const Tensor& q, const Tensor& k, const Tensor& v,
                               const Tensor& key_padding_mask) {
   count_training_step();
   if (!causal || !options.fused) return reference_forward(q, k, v, causal, key_padding_mask);
-  return favor_causal_attention(q, k, v, projection().to(q.device()), scale_(k.size(2)),
+  const Tensor q_scaled = scale_.scale_queries(q, k.size(2), causal, key_padding_mask);
+  return favor_causal_attention(q_scaled, k, v, projection().to(q.device()), scale_.base,
                                 is_relu(options.map) ? FavorKernel::Relu : FavorKernel::Softmax, key_padding_mask);
 }
 
 std::unique_ptr<MixerState> PerformerCore::start_decoding(int64_t) const {
-  TA_CHECK(scale_.train_length < 2, name(), ": incremental decoding needs a fixed scale (the length-aware scale ",
-           "would rescale every past key, which the running sums have already absorbed)");
   auto state = std::make_unique<FavorState>();
   state->w = projection();
   return state;
 }
 
 // One token: add phi(k_t) [v_t | 1]^T to S (moving S to the new running maximum
-// first), then read o_t = phi(q_t)^T S[:, :d] / phi(q_t).S[:, d].
+// first), then read o_t = phi(q_t)^T S[:, :d] / phi(q_t).S[:, d]. The length-aware
+// scale touches only q_t (its factor counts the position + 1 keys it sees), so the
+// sums over past keys stay valid.
 Tensor PerformerCore::step(const Tensor& q, const Tensor& k, const Tensor& v, MixerState& state) {
   auto* st = dynamic_cast<FavorState*>(&state);
   TA_CHECK(st != nullptr, name(), ": step() got a decoding state from another kind of mixer");
@@ -307,7 +310,8 @@ Tensor PerformerCore::step(const Tensor& q, const Tensor& k, const Tensor& v, Mi
   const int64_t batch = q.size(0), heads = q.size(1);
   const float s = scale_.base, root = std::sqrt(s);
   const Tensor w = st->w.to(q.device());
-  const Tensor pq = matmul(q, w, false, true) * root, pk = matmul(k, w, false, true) * root;
+  const Tensor q_scaled = scale_.scale_queries(q, state.position + 1, true, Tensor());
+  const Tensor pq = matmul(q_scaled, w, false, true) * root, pk = matmul(k, w, false, true) * root;
   const Tensor vext = concat({v, Tensor::ones(Shape{batch, heads, 1, 1}, q.device())}, -1);
   if (!st->s.defined()) {
     st->s = Tensor::zeros(Shape{batch, heads, w.size(0), d_head + 1}, q.device());

@@ -135,7 +135,6 @@ class PerformerCore : public AttentionCore {
   };
   Stabilized stabilized_features(const Tensor& q, const Tensor& k, bool causal, const Tensor& key_padding_mask) const;
   void count_training_step();
-  AttentionScale scale_;
 };
 
 // Backward compatibility (the paper's point that a trained softmax Transformer can

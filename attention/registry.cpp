@@ -26,6 +26,8 @@ MultiHeadAttention::Options mha_options(const AttentionConfig& c) {
 }
 
 AttentionScale default_scale(const AttentionConfig& c) {
+  TA_CHECK(c.train_length == 0 || c.train_length >= 2, "attention '", c.name, "': train_length must be 0 (plain ",
+           "scale) or at least 2, got ", c.train_length);
   return {1.0f / std::sqrt(static_cast<float>(c.d_model / c.heads)), c.train_length};
 }
 
@@ -54,6 +56,8 @@ std::vector<SparsePattern> user_layout(const AttentionConfig& c) {
 
 // The GAU of FLASH (chunk > 0) or FLASH-Quad (chunk 0).
 std::shared_ptr<TokenMixer> gau(const AttentionConfig& c, int64_t chunk, Generator& g) {
+  TA_CHECK(c.train_length == 0, "attention '", c.name, "': the length-aware scale (train_length ", c.train_length,
+           ") is for softmax-type attention; FLASH's squared-ReLU weights are scaled by flash_scaling");
   GatedAttentionUnit::Options o;
   o.d_model = c.d_model;
   o.expansion = c.flash_expansion;
@@ -63,7 +67,7 @@ std::shared_ptr<TokenMixer> gau(const AttentionConfig& c, int64_t chunk, Generat
   o.scaling = c.flash_scaling;
   o.relative_bias = c.flash_relative_bias && c.rotary_dims == 0;
   o.rotary_dims = c.rotary_dims;
-  o.train_length = c.train_length;
+  o.scaling_length = c.flash_scaling_length;
   o.init_std = c.init_std;
   return std::make_shared<GatedAttentionUnit>(o, g);
 }

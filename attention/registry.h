@@ -23,7 +23,10 @@ struct AttentionConfig {
   bool causal = true;
   int64_t rotary_dims = 0;  // RoPE dims per head (0: none)
   float init_std = 0.02f;
-  int64_t train_length = 0;  // > 0: length-aware scale log(n)/log(train_length)/sqrt(d_head)
+  // The length-aware scale of softmax-type attention (AttentionScale, attention_core.h):
+  // a model trained on train_length tokens; 0: the plain 1/sqrt(d_head). FLASH, whose
+  // weights are not a softmax, refuses it (its own scaling is flash_scaling).
+  int64_t train_length = 0;
   // nystrom
   int64_t landmarks = 64;
   int64_t nystrom_conv_kernel = 0;
@@ -46,15 +49,16 @@ struct AttentionConfig {
   int64_t sparse_random = 0;
   uint64_t sparse_seed = 0;
   // flash, flash-quad (GAU; attention/gau.h). rotary_dims > 0 puts RoPE on the
-  // queries and keys instead of the relative position bias; train_length fixes the n
-  // of FlashScaling::Length in flash-quad. The benchmark's FLASH model (shared bench
+  // queries and keys instead of the relative position bias; flash_scaling_length fixes
+  // the n of FlashScaling::Length in flash-quad. The benchmark's FLASH model (shared bench
   // README, train_step "flash") is flash with flash_scaling = Length and
   // flash_relative_bias = false (its positions are learned embeddings).
   int64_t flash_expansion = 0;  // e, the width of U and V; 0: 2 d_model
   int64_t flash_s = 128;        // s, the width of the shared base Z
   int64_t flash_chunk = 256;    // c, positions per chunk (flash)
   FlashScaling flash_scaling = FlashScaling::RowCount;  // see core/flash_options.h
-  bool flash_relative_bias = true;  // false with rotary_dims 0: no position signal in the GAU itself
+  bool flash_relative_bias = true;
+  int64_t flash_scaling_length = 0;  // FlashScaling::Length in flash-quad: the n of relu(q.k / n)^2 (0: the input's)  // false with rotary_dims 0: no position signal in the GAU itself
   // performer, performer-relu, performer-reference (FAVOR+; attention/performer.h)
   int64_t performer_features = 256;          // m, random features per layer (shared by its heads)
   bool performer_orthogonal = true;          // orthogonal blocks (false: i.i.d. Gaussian rows)

@@ -28,7 +28,8 @@ Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_p
 
 Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                                      const Tensor& key_padding_mask) {
-  Tensor scores = matmul(q, k, false, true) * scale_(k.size(-2));  // [b, h, n_q, n_k]
+  const Tensor q_scaled = scale_.scale_queries(q, k.size(-2), causal, key_padding_mask);
+  Tensor scores = matmul(q_scaled, k, false, true) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = attention_mask(q.size(-2), k.size(-2), causal, key_padding_mask);
   if (mask.defined()) scores = masked_fill(scores, mask.to(q.device()), -std::numeric_limits<float>::infinity());
   return matmul(softmax(scores, -1), v);
@@ -36,7 +37,8 @@ Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Ten
 
 Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                                  const Tensor& key_padding_mask) {
-  return fused_attention(q, k, v, scale_(k.size(-2)), causal, key_padding_mask);
+  return fused_attention(scale_.scale_queries(q, k.size(-2), causal, key_padding_mask), k, v, scale_.base, causal,
+                         key_padding_mask);
 }
 
 }  // namespace ta

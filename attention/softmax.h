@@ -7,17 +7,15 @@ namespace ta {
 
 // The reference core, written with autograd ops and close to the formula:
 //   S = q k^T * scale,  S_ij = -inf where j is masked (future or padding),
+//   (scale: AttentionScale, the length factor of query i times 1/sqrt(d_head)),
 //   P = softmax over j,  out = P v.
 // It materializes the n_q x n_k score matrix: simple, and memory quadratic in n.
 class SoftmaxReferenceCore : public AttentionCore {
  public:
-  explicit SoftmaxReferenceCore(AttentionScale scale) : scale_(scale) {}
+  explicit SoftmaxReferenceCore(AttentionScale scale) : AttentionCore(scale) {}
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "softmax-reference"; }
-
- private:
-  AttentionScale scale_;
 };
 
 // The fused core: the same function through one fused op (ta::fused_attention),
@@ -26,13 +24,10 @@ class SoftmaxReferenceCore : public AttentionCore {
 // tested against.
 class SoftmaxFusedCore : public AttentionCore {
  public:
-  explicit SoftmaxFusedCore(AttentionScale scale) : scale_(scale) {}
+  explicit SoftmaxFusedCore(AttentionScale scale) : AttentionCore(scale) {}
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "softmax"; }
-
- private:
-  AttentionScale scale_;
 };
 
 // The additive mask of the scores, [batch or 1, 1, n_q, n_k]: 1 where query i may

@@ -26,7 +26,8 @@ void check_options(const SparseCoreOptions& o) {
 
 // The weights of query row i over all keys, [batch, heads, n_k]: the exact softmax
 // over the keys its head's pattern allows (the picture of a sparse head).
-Tensor pattern_row_weights(const SparseCoreOptions& o, const Tensor& q, const Tensor& k, int64_t i, bool causal) {
+Tensor pattern_row_weights(const SparseCoreOptions& o, const AttentionScale& scale, const Tensor& q, const Tensor& k,
+                           int64_t i, bool causal) {
   check_mode(o, causal);
   NoGradGuard no_grad;
   const int64_t n_q = q.size(2), n_k = k.size(2), heads = q.size(1);
@@ -38,14 +39,16 @@ Tensor pattern_row_weights(const SparseCoreOptions& o, const Tensor& q, const Te
     for (int64_t j = 0; j < n_k; ++j)
       m[h * n_k + j] = o.patterns[h % static_cast<int64_t>(o.patterns.size())].allowed(position, j, n_k) ? 0.0f : 1.0f;
   const Tensor row_mask = Tensor::from_vector(m, Shape{1, P, 1, n_k});
-  Tensor scores = matmul(narrow(q, 2, i, 1), k, false, true) * o.scale(n_k);  // [b, h, 1, n_k]
+  const Tensor qi = narrow(scale.scale_queries(q, n_k, causal, Tensor()), 2, i, 1);
+  Tensor scores = matmul(qi, k, false, true) * scale.base;  // [b, h, 1, n_k]
   scores = masked_fill(scores, row_mask.to(q.device()), -kInf);
   return reshape(softmax(scores, -1), Shape{q.size(0), heads, n_k});
 }
 
 }  // namespace
 
-SparseReferenceCore::SparseReferenceCore(SparseCoreOptions options) : options_(std::move(options)) {
+SparseReferenceCore::SparseReferenceCore(SparseCoreOptions options)
+    : AttentionCore(options.scale), options_(std::move(options)) {
   check_options(options_);
 }
 
@@ -53,7 +56,8 @@ Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tens
                                     const Tensor& key_padding_mask) {
   check_mode(options_, causal);
   const int64_t n_q = q.size(-2), n_k = k.size(-2);
-  Tensor scores = matmul(q, k, false, true) * options_.scale(n_k);  // [b, h, n_q, n_k]
+  const Tensor q_scaled = scale_.scale_queries(q, n_k, causal, key_padding_mask);
+  Tensor scores = matmul(q_scaled, k, false, true) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = sparse_token_mask(options_.patterns, q.size(1), n_q, n_k).to(q.device());
   if (key_padding_mask.defined()) {
     TA_CHECK(key_padding_mask.ndim() == 2 && key_padding_mask.size(1) == n_k, options_.name,
@@ -64,11 +68,11 @@ Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tens
 }
 
 Tensor SparseReferenceCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
-  return pattern_row_weights(options_, q, k, i, causal);
+  return pattern_row_weights(options_, scale_, q, k, i, causal);
 }
 
 SparseFusedCore::SparseFusedCore(SparseCoreOptions options, int64_t block)
-    : options_(std::move(options)), block_(block) {
+    : AttentionCore(options.scale), options_(std::move(options)), block_(block) {
   check_options(options_);
   TA_CHECK(block >= 1 && block <= 64, options_.name, ": the block size must be in 1..64, got ", block);
 }
@@ -84,11 +88,13 @@ Tensor SparseFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& 
   check_mode(options_, causal);
   TA_CHECK(q.ndim() == 4 && k.ndim() == 4, options_.name, ": q and k must be [batch, heads, n, d_head], got ",
            q.shape(), " and ", k.shape());
-  return block_sparse_attention(q, k, v, layout(q.size(2), k.size(2)), options_.scale(k.size(2)), key_padding_mask);
+  const int64_t n_k = k.size(2);
+  return block_sparse_attention(scale_.scale_queries(q, n_k, causal, key_padding_mask), k, v, layout(q.size(2), n_k),
+                                scale_.base, key_padding_mask);
 }
 
 Tensor SparseFusedCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
-  return pattern_row_weights(options_, q, k, i, causal);
+  return pattern_row_weights(options_, scale_, q, k, i, causal);
 }
 
 }  // namespace ta

@@ -27,7 +27,7 @@
 namespace ta {
 
 // What both cores share: the patterns (head h uses patterns[h % size]), the mode
-// they were built for, the scale and the name.
+// they were built for, the scale (handed to AttentionCore) and the name.
 struct SparseCoreOptions {
   std::vector<SparsePattern> patterns;
   bool causal = true;  // the mode of the patterns' factors; forward() must be called with it

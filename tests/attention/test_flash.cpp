@@ -179,7 +179,7 @@ TEST_CASE("flash: one chunk covering the sequence without a global part equals F
         GatedAttentionUnit::Options chunked = gau_options(32, causal), quad = gau_options(0, causal);
         chunked.linear = false;
         chunked.scaling = quad.scaling = scaling;
-        quad.train_length = 32;  // Length: both scale by 1/32
+        quad.scaling_length = 32;  // Length: both scale by 1/32
         Generator g1(7), g2(7);
         GatedAttentionUnit a(chunked, g1), b(quad, g2);
         Tensor x = input(2, n, 8, 3);
@@ -289,7 +289,7 @@ TEST_CASE("flash: incremental decoding equals the full causal pass over several 
     o.scaling = c.scaling;
     o.rotary_dims = c.rotary;
     o.relative_bias = c.rotary == 0;
-    o.train_length = 16;  // FLASH-Quad with Length scales by 1/16 in both passes
+    o.scaling_length = 16;  // FLASH-Quad with Length scales by 1/16 in both passes
     Generator g(8);
     GatedAttentionUnit gau(o, g);
     const int64_t n = 13;
@@ -303,12 +303,12 @@ TEST_CASE("flash: incremental decoding equals the full causal pass over several 
   }
 }
 
-TEST_CASE("flash: FLASH-Quad with Length scaling and no train_length refuses to decode") {
+TEST_CASE("flash: FLASH-Quad with Length scaling and no scaling_length refuses to decode") {
   GatedAttentionUnit::Options o = gau_options(0, true);
   o.scaling = FlashScaling::Length;
   Generator g(1);
   GatedAttentionUnit gau(o, g);
-  CHECK_THROWS_WITH_AS(gau.start_decoding(1), doctest::Contains("train_length"), Error);
+  CHECK_THROWS_WITH_AS(gau.start_decoding(1), doctest::Contains("scaling_length"), Error);
 }
 
 TEST_CASE("flash: gradients of the scale-offsets and of the relative-bias weights") {

@@ -53,10 +53,3 @@ TEST_CASE("fused softmax attention: a query with every key padded gives 0, not N
   for (float v : f.out.to_vector()) CHECK(v == 0.0f);
   for (float v : f.dq.to_vector()) CHECK(v == 0.0f);
 }
-
-TEST_CASE("length-aware scale: log(n)/log(n_train) times the plain scale") {
-  AttentionScale plain{0.125f}, aware{0.125f, 512};
-  CHECK(plain(4096) == 0.125f);
-  CHECK(aware(512) == doctest::Approx(0.125f));
-  CHECK(aware(4096) == doctest::Approx(0.125f * std::log(4096.0) / std::log(512.0)));
-}
