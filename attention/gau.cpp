@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "attention/builtin_variants.h"
 #include "attention/flash_attention.h"
 #include "autograd/ops.h"
 #include "core/error.h"
@@ -138,5 +139,81 @@ Tensor GatedAttentionUnit::step(const Tensor& x_t, MixerState& state) {
   }
   return out->forward(u * a);
 }
+
+// ---- the registered variants ----------------------------------------------------------
+
+namespace {
+
+const OptionSpec kExpansion = integer_option("flash-expansion", 0, "e, the width of U and V (0: 2 d_model)", 0);
+const OptionSpec kS = integer_option("flash-s", 128, "s, the width of the shared base Z and so of queries and keys", 1);
+const OptionSpec kScaling = choice_option("flash-scaling", "row-count", {"row-count", "length"},
+                                          "weights of the squared-ReLU scores: row-count (the mean over the keys a "
+                                          "row reads) or length (the paper's pseudocode: scores / c, or / n)");
+const OptionSpec kRelativeBias = boolean_option("flash-relative-bias", true, "a relative position bias on the scores "
+                                                "(only without rotary dims)");
+
+// The GAU of FLASH (chunk > 0) or FLASH-Quad (chunk 0), fused or its reference.
+GatedAttentionUnit::Options gau_options(const AttentionConfig& c, const VariantOptions& o, int64_t chunk, bool fused) {
+  GatedAttentionUnit::Options g;
+  g.d_model = c.d_model;
+  g.expansion = o.integer("flash-expansion");
+  g.s = o.integer("flash-s");
+  g.chunk = chunk;
+  g.causal = c.causal;
+  g.scaling = o.choice("flash-scaling") == "length" ? FlashScaling::Length : FlashScaling::RowCount;
+  g.relative_bias = o.boolean("flash-relative-bias") && c.rotary_dims == 0;
+  g.rotary_dims = c.rotary_dims;
+  g.fused = fused;
+  g.init_std = c.init_std;
+  return g;
+}
+
+AttentionVariant::Builder flash_builder(bool fused) {
+  return [fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+    return std::make_shared<GatedAttentionUnit>(gau_options(c, o, o.integer("flash-chunk"), fused), g);
+  };
+}
+
+AttentionVariant::Builder flash_quad_builder(bool fused) {
+  return [fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+    GatedAttentionUnit::Options q = gau_options(c, o, 0, fused);
+    q.scaling_length = o.integer("flash-scaling-length");
+    return std::make_shared<GatedAttentionUnit>(q, g);
+  };
+}
+
+}  // namespace
+
+// The fused kernel works in tiles of 64 rows and steps of 256 keys within each chunk
+// (core/cpu/flash.cpp).
+const AttentionRegistration flash_registration({
+    .name = "flash",
+    .description = "FLASH: gated attention unit, squared-ReLU attention within chunks + linear across, fused",
+    .options = {kExpansion, kS,
+                integer_option("flash-chunk", 256, "c, the positions per chunk", 1, 1 << 20, OptionRole::Size),
+                kScaling, kRelativeBias},
+    .build = flash_builder(true),
+    .reference = flash_builder(false),
+    .fixed_sizes = {64, 256},
+    // Many short chunks; and chunks longer than the kernel's tile of 64 rows.
+    .test_options = {{{"flash-chunk", "6"}, {"flash-s", "8"}, {"flash-expansion", "16"}},
+                     {{"flash-chunk", "70"}, {"flash-s", "8"}, {"flash-expansion", "16"}, {"flash-scaling", "length"}}},
+    .length_scale = LengthScale::NotApplicable,
+});
+
+const AttentionRegistration flash_quad_registration({
+    .name = "flash-quad",
+    .description = "FLASH-Quad: gated attention unit, squared-ReLU attention over the whole sequence",
+    .options = {kExpansion, kS, kScaling, kRelativeBias,
+                integer_option("flash-scaling-length", 0, "the fixed n of flash-scaling length, relu(q.k / n)^2 "
+                               "(0: each input's own n; decoding needs it fixed)", 0)},
+    .build = flash_quad_builder(true),
+    .reference = flash_quad_builder(false),
+    .fixed_sizes = {64, 256},
+    .test_options = {{{"flash-s", "8"}, {"flash-expansion", "16"}},
+                     {{"flash-s", "8"}, {"flash-expansion", "16"}, {"flash-scaling", "length"},
+                      {"flash-scaling-length", "32"}}},
+    .length_scale = LengthScale::NotApplicable,
+});
 
 }  // namespace ta

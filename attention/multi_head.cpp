@@ -1,5 +1,7 @@
 #include "attention/multi_head.h"
 
+#include <cmath>
+
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -77,6 +79,27 @@ Tensor MultiHeadAttention::step(const Tensor& x_t, MixerState& state) {
   cache->v = cache->v.defined() ? concat({cache->v, v}, 2) : v;
   cache->position += 1;
   return merge_heads(core->forward(q, cache->k, cache->v, /*causal=*/true, Tensor()));
+}
+
+MultiHeadAttention::Options multi_head_options(const AttentionConfig& c) {
+  MultiHeadAttention::Options o;
+  o.d_model = c.d_model;
+  o.heads = c.heads;
+  o.causal = c.causal;
+  o.rotary_dims = c.rotary_dims;
+  o.init_std = c.init_std;
+  return o;
+}
+
+AttentionScale attention_scale(const AttentionConfig& c) {
+  TA_CHECK(c.heads > 0 && c.d_model % c.heads == 0, "attention '", c.name, "': d_model (", c.d_model,
+           ") must be a positive multiple of heads (", c.heads, ")");
+  return {1.0f / std::sqrt(static_cast<float>(c.d_model / c.heads)), c.train_length};
+}
+
+std::shared_ptr<MultiHeadAttention> multi_head_attention(const AttentionConfig& c, std::shared_ptr<AttentionCore> core,
+                                                         Generator& gen) {
+  return std::make_shared<MultiHeadAttention>(multi_head_options(c), std::move(core), gen);
 }
 
 }  // namespace ta

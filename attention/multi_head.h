@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "attention/attention_core.h"
+#include "attention/registry.h"
 #include "layers/linear.h"
 #include "layers/position.h"
 #include "layers/token_mixer.h"
@@ -51,5 +52,13 @@ class MultiHeadAttention : public TokenMixer {
   Tensor merge_heads(const Tensor& o) const;
   std::unique_ptr<RotaryEmbedding> rope_;
 };
+
+// What most variants' build functions need (attention/registry.h): the options of
+// MultiHeadAttention from the shared config, the scale of its core (1/sqrt(d_head),
+// length-aware when config.train_length > 0), and the mixer around a core.
+MultiHeadAttention::Options multi_head_options(const AttentionConfig& config);
+AttentionScale attention_scale(const AttentionConfig& config);
+std::shared_ptr<MultiHeadAttention> multi_head_attention(const AttentionConfig& config,
+                                                         std::shared_ptr<AttentionCore> core, Generator& gen);
 
 }  // namespace ta

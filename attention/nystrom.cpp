@@ -3,6 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "attention/builtin_variants.h"
+#include "attention/multi_head.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -101,5 +103,26 @@ Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, b
     out = out + narrow(padded, 2, t, n) * reshape(narrow(conv_weight, 1, t, 1), Shape{1, heads, 1, 1});
   return out;
 }
+
+const AttentionRegistration nystrom_registration({
+    .name = "nystrom",
+    .description = "Nystromformer: landmark approximation with iterative pseudo-inverse",
+    .supports_causal = false,
+    .options = {integer_option("nystrom-landmarks", 64, "m, the landmarks (segment means of queries and keys)", 1,
+                               1 << 20, OptionRole::Size),
+                integer_option("nystrom-pinv-iterations", 6, "iterations of the pseudo-inverse (the paper's 6)", 0, 100),
+                integer_option("nystrom-conv-kernel", 0, "odd width of the depthwise convolution skip on the values "
+                                                         "(the paper's 33; 0: none)", 0, 1023)},
+    .build = [](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+      NystromCore::Options n;
+      n.landmarks = o.integer("nystrom-landmarks");
+      n.pinv_iterations = o.integer("nystrom-pinv-iterations");
+      n.conv_kernel = o.integer("nystrom-conv-kernel");
+      n.heads = c.heads;
+      const AttentionScale scale = attention_scale(c);
+      return multi_head_attention(c, std::make_shared<NystromCore>(n, scale, g), g);
+    },
+    .test_options = {{{"nystrom-landmarks", "4"}, {"nystrom-conv-kernel", "3"}}},
+});
 
 }  // namespace ta

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <vector>
 
+#include "attention/builtin_variants.h"
+#include "attention/multi_head.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/backend.h"
@@ -360,5 +362,62 @@ void load_softmax_weights(Module& model, const std::map<std::string, Tensor>& st
     if (!merged.count(name)) merged[name] = t.clone();  // kept: the model's own features and step count
   model.load_state_dict(merged);
 }
+
+// ---- the registered variants ----------------------------------------------------------
+
+namespace {
+
+const std::vector<OptionSpec> kPerformerOptions = {
+    integer_option("performer-features", 256, "m, random features per layer (shared by its heads)", 1, 1 << 16),
+    boolean_option("performer-orthogonal", true, "orthogonal blocks of features (false: i.i.d. Gaussian rows)"),
+    integer_option("performer-redraw-interval", 1000, "new features every K training steps (0: never)", 0),
+    integer_option("performer-seed", 0, "seed of the feature draws (0: one drawn from the model's generator, so "
+                   "layers differ)", 0)};
+
+// Multi-head attention with a FAVOR+ core. Without a seed, each layer takes one from
+// the model's generator, so layers get different features.
+AttentionVariant::Builder performer_builder(FeatureMap map, bool fused) {
+  return [map, fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+    PerformerCore::Options p;
+    p.features = o.integer("performer-features");
+    p.map = map;
+    p.orthogonal = o.boolean("performer-orthogonal");
+    p.redraw_interval = o.integer("performer-redraw-interval");
+    p.fused = fused;
+    if (const int64_t seed = o.integer("performer-seed"); seed != 0) {
+      p.seed = static_cast<uint64_t>(seed);
+    } else {
+      const auto words = philox4x32(g.seed, g.advance(1));
+      p.seed = (static_cast<uint64_t>(words[0]) << 32) | words[1];
+    }
+    const AttentionScale scale = attention_scale(c);
+    return multi_head_attention(c, std::make_shared<PerformerCore>(p, scale, c.d_model / c.heads), g);
+  };
+}
+
+// A registration of FAVOR+ with `map`; `fused` variants are held to the reference
+// computation with the same features.
+AttentionVariant performer_variant(std::string name, std::string description, FeatureMap map, bool fused) {
+  return {.name = std::move(name),
+          .description = std::move(description),
+          .options = kPerformerOptions,
+          .build = performer_builder(map, fused),
+          .reference = fused ? performer_builder(map, false) : AttentionVariant::Builder(),
+          .fixed_sizes = fused ? std::vector<int64_t>{64} : std::vector<int64_t>{},  // the fused kernel's chunks
+          .test_options = {{{"performer-features", "16"}}},
+          .smoothness = map == FeatureMap::Relu ? Smoothness::Kinked : Smoothness::Smooth};
+}
+
+}  // namespace
+
+const AttentionRegistration performer_registration(performer_variant(
+    "performer", "Performer FAVOR+: positive orthogonal random features, fused causal kernel (linear in n)",
+    FeatureMap::Positive, true));
+const AttentionRegistration performer_relu_registration(performer_variant(
+    "performer-relu", "Performer with the ReLU kernel relu(W x) (generalized attention), fused causal kernel",
+    FeatureMap::Relu, true));
+const AttentionRegistration performer_reference_registration(performer_variant(
+    "performer-reference", "Performer FAVOR+ from autograd ops (causal: masked n x n product)", FeatureMap::Positive,
+    false));
 
 }  // namespace ta

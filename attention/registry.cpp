@@ -1,176 +1,145 @@
 #include "attention/registry.h"
 
-#include <cmath>
-#include <functional>
+#include <algorithm>
+#include <utility>
 
-#include "attention/gau.h"
-#include "attention/multi_head.h"
-#include "attention/nystrom.h"
-#include "attention/performer.h"
-#include "attention/softmax.h"
-#include "attention/sparse.h"
+#include "attention/builtin_variants.h"
 #include "core/error.h"
 
 namespace ta {
 
 namespace {
 
-MultiHeadAttention::Options mha_options(const AttentionConfig& c) {
-  MultiHeadAttention::Options o;
-  o.d_model = c.d_model;
-  o.heads = c.heads;
-  o.causal = c.causal;
-  o.rotary_dims = c.rotary_dims;
-  o.init_std = c.init_std;
-  return o;
-}
-
-AttentionScale default_scale(const AttentionConfig& c) {
-  TA_CHECK(c.train_length == 0 || c.train_length >= 2, "attention '", c.name, "': train_length must be 0 (plain ",
-           "scale) or at least 2, got ", c.train_length);
-  return {1.0f / std::sqrt(static_cast<float>(c.d_model / c.heads)), c.train_length};
-}
-
-using Builder = std::function<std::shared_ptr<TokenMixer>(const AttentionConfig&, Generator&)>;
-
-// Multi-head attention whose core runs the block-sparse kernel over `patterns`.
-std::shared_ptr<TokenMixer> sparse_attention(const AttentionConfig& c, std::vector<SparsePattern> patterns,
-                                             Generator& g) {
-  TA_CHECK(static_cast<int64_t>(patterns.size()) <= c.heads, "attention '", c.name, "': ", patterns.size(),
-           " patterns split across heads need at least that many heads, got ", c.heads);
-  SparseCoreOptions o{std::move(patterns), c.causal, default_scale(c), c.name};
-  return std::make_shared<MultiHeadAttention>(mha_options(c), std::make_shared<SparseFusedCore>(o, c.sparse_block), g);
-}
-
-// The general layout of "sparse" when the config gives no patterns.
-std::vector<SparsePattern> user_layout(const AttentionConfig& c) {
-  if (!c.sparse_patterns.empty()) return c.sparse_patterns;
-  SparsePattern p;
-  if (c.sparse_window > 0) p.factors.push_back(sliding_window(c.sparse_window, c.causal));
-  if (c.sparse_global > 0) p.factors.push_back(global_tokens(c.sparse_global, c.causal));
-  if (c.sparse_random > 0) p.factors.push_back(random_blocks(c.sparse_block, c.sparse_random, c.sparse_seed, c.causal));
-  TA_CHECK(!p.factors.empty(), "attention 'sparse': no layout given (set sparse_patterns, or sparse_window, ",
-           "sparse_global or sparse_random above 0)");
-  return {p};
-}
-
-// The GAU of FLASH (chunk > 0) or FLASH-Quad (chunk 0).
-std::shared_ptr<TokenMixer> gau(const AttentionConfig& c, int64_t chunk, Generator& g) {
-  TA_CHECK(c.train_length == 0, "attention '", c.name, "': the length-aware scale (train_length ", c.train_length,
-           ") is for softmax-type attention; FLASH's squared-ReLU weights are scaled by flash_scaling");
-  GatedAttentionUnit::Options o;
-  o.d_model = c.d_model;
-  o.expansion = c.flash_expansion;
-  o.s = c.flash_s;
-  o.chunk = chunk;
-  o.causal = c.causal;
-  o.scaling = c.flash_scaling;
-  o.relative_bias = c.flash_relative_bias && c.rotary_dims == 0;
-  o.rotary_dims = c.rotary_dims;
-  o.scaling_length = c.flash_scaling_length;
-  o.init_std = c.init_std;
-  return std::make_shared<GatedAttentionUnit>(o, g);
-}
-
-// Multi-head attention with a FAVOR+ core. Without a seed in the config, each layer
-// takes one from the model's generator, so layers get different features.
-std::shared_ptr<TokenMixer> performer(const AttentionConfig& c, FeatureMap map, bool fused, Generator& g) {
-  PerformerCore::Options o;
-  o.features = c.performer_features;
-  o.map = map;
-  o.orthogonal = c.performer_orthogonal;
-  o.redraw_interval = c.performer_redraw_interval;
-  o.fused = fused;
-  if (c.performer_seed != 0) {
-    o.seed = c.performer_seed;
-  } else {
-    const auto words = philox4x32(g.seed, g.advance(1));
-    o.seed = (static_cast<uint64_t>(words[0]) << 32) | words[1];
-  }
-  TA_CHECK(c.heads > 0 && c.d_model % c.heads == 0, "attention '", c.name, "': d_model (", c.d_model,
-           ") must be a positive multiple of heads (", c.heads, ")");
-  auto core = std::make_shared<PerformerCore>(o, default_scale(c), c.d_model / c.heads);
-  return std::make_shared<MultiHeadAttention>(mha_options(c), core, g);
-}
-
-struct Entry {
-  AttentionVariant info;
-  Builder build;
-};
-
-// The registry: one line per variant.
-const std::vector<Entry>& entries() {
-  static const std::vector<Entry> table = {
-      {{"softmax", true, true, "exact softmax attention, fused tiled kernel (memory linear in n)"},
-       [](const AttentionConfig& c, Generator& g) {
-         return std::make_shared<MultiHeadAttention>(mha_options(c),
-                                                     std::make_shared<SoftmaxFusedCore>(default_scale(c)), g);
-       }},
-      {{"softmax-reference", true, true, "exact softmax attention from autograd ops (n x n scores)"},
-       [](const AttentionConfig& c, Generator& g) {
-         return std::make_shared<MultiHeadAttention>(mha_options(c),
-                                                     std::make_shared<SoftmaxReferenceCore>(default_scale(c)), g);
-       }},
-      {{"nystrom", false, true, "Nystromformer: landmark approximation with iterative pseudo-inverse"},
-       [](const AttentionConfig& c, Generator& g) {
-         NystromCore::Options o;
-         o.landmarks = c.landmarks;
-         o.heads = c.heads;
-         o.conv_kernel = c.nystrom_conv_kernel;
-         o.pinv_iterations = c.nystrom_pinv_iterations;
-         return std::make_shared<MultiHeadAttention>(mha_options(c),
-                                                     std::make_shared<NystromCore>(o, default_scale(c), g), g);
-       }},
-      {{"sparse-strided", true, true, "Sparse Transformer, strided: previous l + every l-th, block-sparse kernel"},
-       [](const AttentionConfig& c, Generator& g) {
-         return sparse_attention(
-             c, combine_factors(strided_pattern(c.sparse_stride, c.causal), c.sparse_combine, c.layer), g);
-       }},
-      {{"sparse-fixed", true, true, "Sparse Transformer, fixed: own block of l + c summaries of each, block-sparse"},
-       [](const AttentionConfig& c, Generator& g) {
-         return sparse_attention(
-             c, combine_factors(fixed_pattern(c.sparse_stride, c.sparse_summary, c.causal), c.sparse_combine, c.layer),
-             g);
-       }},
-      {{"sparse", true, true, "block-sparse attention, given layout (default sliding window; global, random)"},
-       [](const AttentionConfig& c, Generator& g) { return sparse_attention(c, user_layout(c), g); }},
-      {{"flash", true, true, "FLASH: gated attention unit, squared-ReLU attention within chunks + linear across, fused"},
-       [](const AttentionConfig& c, Generator& g) { return gau(c, c.flash_chunk, g); }},
-      {{"flash-quad", true, true, "FLASH-Quad: gated attention unit, squared-ReLU attention over the whole sequence"},
-       [](const AttentionConfig& c, Generator& g) { return gau(c, 0, g); }},
-      {{"performer", true, true, "Performer FAVOR+: positive orthogonal random features, fused causal kernel (linear in n)"},
-       [](const AttentionConfig& c, Generator& g) { return performer(c, FeatureMap::Positive, true, g); }},
-      {{"performer-relu", true, true, "Performer with the ReLU kernel relu(W x) (generalized attention), fused causal kernel",
-        /*smooth=*/false},
-       [](const AttentionConfig& c, Generator& g) { return performer(c, FeatureMap::Relu, true, g); }},
-      {{"performer-reference", true, true, "Performer FAVOR+ from autograd ops (causal: masked n x n product)"},
-       [](const AttentionConfig& c, Generator& g) { return performer(c, FeatureMap::Positive, false, g); }},
-  };
-  return table;
+// A registration that cannot work: the reason, or "" when it is fine.
+std::string malformed(const AttentionVariant& v) {
+  if (v.name.empty()) return "a variant without a name";
+  if (!v.build) return cat("'", v.name, "' has no build function");
+  if (!v.supports_causal && !v.supports_bidirectional) return cat("'", v.name, "' supports neither mode");
+  if (v.test_options.empty()) return cat("'", v.name, "' has no test_options (give {{}} for the defaults)");
+  for (size_t i = 0; i < v.options.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (v.options[i].name == v.options[j].name) return cat("'", v.name, "' declares option ", v.options[i].name, " twice");
+  return "";
 }
 
 }  // namespace
 
-const std::vector<AttentionVariant>& attention_variants() {
-  static const std::vector<AttentionVariant> infos = [] {
-    std::vector<AttentionVariant> v;
-    for (const Entry& e : entries()) v.push_back(e.info);
-    return v;
-  }();
-  return infos;
+void AttentionRegistry::add(AttentionVariant variant, const std::string& where) {
+  variant.registered_at = where;
+  if (const std::string problem = malformed(variant); !problem.empty()) {
+    problems_ += cat("\n  ", where, ": ", problem);
+    return;
+  }
+  for (const AttentionVariant& v : variants_)
+    if (v.name == variant.name) {
+      problems_ += cat("\n  '", variant.name, "' is registered twice: at ", v.registered_at, " and at ", where);
+      return;
+    }
+  variants_.push_back(std::move(variant));
+  in_order_ = false;
+}
+
+// Registrations run before main() in an order the linker picks, so the list is put
+// in order on the first look after one.
+const std::vector<AttentionVariant>& AttentionRegistry::variants() {
+  TA_CHECK(problems_.empty(), "attention registry:", problems_);
+  if (!in_order_) {
+    const std::vector<std::string> builtin = builtin_attention_variants();
+    auto rank = [&](const AttentionVariant& v) {
+      return std::make_pair(std::find(builtin.begin(), builtin.end(), v.name) - builtin.begin(), v.name);
+    };
+    std::sort(variants_.begin(), variants_.end(),
+              [&](const AttentionVariant& a, const AttentionVariant& b) { return rank(a) < rank(b); });
+    in_order_ = true;
+  }
+  return variants_;
+}
+
+const AttentionVariant& AttentionRegistry::find(const std::string& name) {
+  std::string known;
+  for (const AttentionVariant& v : variants()) {
+    if (v.name == name) return v;
+    known += (known.empty() ? "" : ", ") + v.name;
+  }
+  throw Error(cat("attention: unknown variant '", name, "' (registered: ", known, ")"));
+}
+
+AttentionRegistry& attention_registry() {
+  static AttentionRegistry r;
+  return r;
+}
+
+AttentionRegistration::AttentionRegistration(AttentionVariant variant, std::source_location where)
+    : name_(variant.name) {
+  attention_registry().add(std::move(variant), cat(where.file_name(), ":", where.line()));
+}
+
+const std::vector<AttentionVariant>& attention_variants() { return attention_registry().variants(); }
+
+const AttentionVariant& find_attention_variant(const std::string& name) { return attention_registry().find(name); }
+
+// Why the built-in variants are named here although each registers itself: a
+// program that links libtinyattn.a gets an object file of the archive only when it
+// refers to a symbol defined there. A variant's file that nothing calls (nystrom.o,
+// in a program that asks for variants by name only) would be left out, and the
+// registration in it with it: the variant would silently be missing. This function
+// refers to every built-in registration, and it is in registry.o, which every
+// program that uses the registry links, so each variant's file comes along. (A
+// user's variant is compiled into the program itself and needs nothing of the kind;
+// the test binary links the whole archive, and a test checks that every
+// registration made in attention/ is listed here.)
+std::vector<std::string> builtin_attention_variants() {
+  static const AttentionRegistration* const builtin[] = {
+      &softmax_registration,          &softmax_reference_registration, &nystrom_registration,
+      &sparse_strided_registration,   &sparse_fixed_registration,      &sparse_registration,
+      &flash_registration,            &flash_quad_registration,        &performer_registration,
+      &performer_relu_registration,   &performer_reference_registration};
+  std::vector<std::string> names;
+  for (const AttentionRegistration* r : builtin) names.push_back(r->name());
+  return names;
+}
+
+std::shared_ptr<TokenMixer> make_attention(const AttentionVariant& v, const AttentionConfig& c, Generator& gen,
+                                           Form form) {
+  TA_CHECK(c.causal ? v.supports_causal : v.supports_bidirectional, "attention '", v.name, "' has no ",
+           (c.causal ? "causal" : "bidirectional"), " mode");
+  TA_CHECK(c.train_length == 0 || v.length_scale == LengthScale::Applies, "attention '", v.name,
+           "': the length-aware scale (train_length ", c.train_length, ") is for softmax-type attention, ",
+           "which this variant is not", v.options.empty() ? "" : "; see its own options");
+  TA_CHECK(c.train_length == 0 || c.train_length >= 2, "attention '", v.name, "': train_length must be 0 (plain ",
+           "scale) or at least 2, got ", c.train_length);
+  const VariantOptions options(v.name, v.options, c.options);
+  if (form == Form::Reference) {
+    TA_CHECK(static_cast<bool>(v.reference), "attention '", v.name, "' declares no reference form");
+    return v.reference(c, options, gen);
+  }
+  return v.build(c, options, gen);
 }
 
 std::shared_ptr<TokenMixer> make_attention(const AttentionConfig& config, Generator& gen) {
-  std::string known;
-  for (const Entry& e : entries()) {
-    if (e.info.name == config.name) {
-      TA_CHECK(config.causal ? e.info.supports_causal : e.info.supports_bidirectional, "attention '", config.name,
-               "' has no ", (config.causal ? "causal" : "bidirectional"), " mode");
-      return e.build(config, gen);
+  return make_attention(find_attention_variant(config.name), config, gen);
+}
+
+std::vector<SharedOption> attention_options() { return attention_registry().options(); }
+
+std::vector<AttentionRegistry::SharedOption> AttentionRegistry::options() {
+  std::vector<SharedOption> all;
+  for (const AttentionVariant& v : variants())
+    for (const OptionSpec& s : v.options) {
+      auto same = std::find_if(all.begin(), all.end(), [&](const SharedOption& o) { return o.spec.name == s.name; });
+      if (same == all.end()) {
+        all.push_back({s, {v.name}});
+        continue;
+      }
+      const OptionSpec& first = same->spec;
+      TA_CHECK(first.type == s.type && first.default_value == s.default_value && first.min == s.min &&
+                   first.max == s.max && first.choices == s.choices,
+               "attention registry: option ", s.name, " means different things in '", same->variants.front(),
+               "' (default ", first.default_value, ", ", first.allowed(), ") and in '", v.name, "' (default ",
+               s.default_value, ", ", s.allowed(), "); give one of them another name");
+      same->variants.push_back(v.name);
     }
-    known += (known.empty() ? "" : ", ") + e.info.name;
-  }
-  throw Error(cat("attention: unknown variant '", config.name, "' (registered: ", known, ")"));
+  return all;
 }
 
 }  // namespace ta

@@ -3,6 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "attention/builtin_variants.h"
+#include "attention/multi_head.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -40,5 +42,32 @@ Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor&
   return fused_attention(scale_.scale_queries(q, k.size(-2), causal, key_padding_mask), k, v, scale_.base, causal,
                          key_padding_mask);
 }
+
+
+namespace {
+
+std::shared_ptr<TokenMixer> build_fused(const AttentionConfig& c, const VariantOptions&, Generator& g) {
+  return multi_head_attention(c, std::make_shared<SoftmaxFusedCore>(attention_scale(c)), g);
+}
+
+std::shared_ptr<TokenMixer> build_reference(const AttentionConfig& c, const VariantOptions&, Generator& g) {
+  return multi_head_attention(c, std::make_shared<SoftmaxReferenceCore>(attention_scale(c)), g);
+}
+
+}  // namespace
+
+const AttentionRegistration softmax_registration({
+    .name = "softmax",
+    .description = "exact softmax attention, fused tiled kernel (memory linear in n)",
+    .build = build_fused,
+    .reference = build_reference,
+    .fixed_sizes = {64, 128},  // the fused kernel's tiles: 64 queries, 128 keys (core/cpu/attention.cpp)
+});
+
+const AttentionRegistration softmax_reference_registration({
+    .name = "softmax-reference",
+    .description = "exact softmax attention from autograd ops (n x n scores)",
+    .build = build_reference,
+});
 
 }  // namespace ta

@@ -3,6 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "attention/builtin_variants.h"
+#include "attention/multi_head.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
@@ -96,5 +98,91 @@ Tensor SparseFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& 
 Tensor SparseFusedCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
   return pattern_row_weights(options_, scale_, q, k, i, causal);
 }
+
+// ---- the registered variants ----------------------------------------------------------
+
+namespace {
+
+// The stride l is an option rather than derived from n at each call: a pattern that
+// changed with n would differ between the full pass and incremental decoding. The
+// paper takes l about sqrt(n); 64 suits n = 3072 (CIFAR-10) to 4096.
+const OptionSpec kBlock = integer_option("sparse-block", 32, "b, the block size of the block-sparse kernel", 1, 64,
+                                         OptionRole::Size);
+const OptionSpec kStride = integer_option("sparse-stride", 64, "l, the stride of the strided and fixed patterns "
+                                          "(about sqrt(n))", 1, 1 << 20, OptionRole::Size);
+const OptionSpec kCombine = choice_option("sparse-combine", "merged", {"merged", "heads", "layers"},
+                                          "how the two factors share the heads: both in every head, split by head, "
+                                          "or alternating by layer");
+
+// The patterns of one variant for a config and its options.
+using Patterns = std::function<std::vector<SparsePattern>(const AttentionConfig&, const VariantOptions&)>;
+
+// Multi-head attention whose core runs the block-sparse kernel (Form::Declared) or
+// the masked dense reference over the same patterns.
+AttentionVariant::Builder sparse_builder(Patterns patterns, bool fused) {
+  return [patterns, fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+    std::vector<SparsePattern> p = patterns(c, o);
+    TA_CHECK(static_cast<int64_t>(p.size()) <= c.heads, "attention '", c.name, "': ", p.size(),
+             " patterns split across heads need at least that many heads, got ", c.heads);
+    SparseCoreOptions core{std::move(p), c.causal, attention_scale(c), o.variant()};
+    if (fused) return multi_head_attention(c, std::make_shared<SparseFusedCore>(core, o.integer("sparse-block")), g);
+    return multi_head_attention(c, std::make_shared<SparseReferenceCore>(core), g);
+  };
+}
+
+// A registration of Sparse Transformer attention over `patterns`.
+AttentionVariant sparse_variant(std::string name, std::string description, std::vector<OptionSpec> options,
+                                const Patterns& patterns, std::map<std::string, std::string> test_options,
+                                std::vector<int64_t> fixed_sizes = {}) {
+  return {.name = std::move(name),
+          .description = std::move(description),
+          .options = std::move(options),
+          .build = sparse_builder(patterns, true),
+          .reference = sparse_builder(patterns, false),
+          .fixed_sizes = std::move(fixed_sizes),
+          .test_options = {std::move(test_options)}};
+}
+
+}  // namespace
+
+const AttentionRegistration sparse_strided_registration(sparse_variant(
+    "sparse-strided", "Sparse Transformer, strided: previous l + every l-th, block-sparse kernel",
+    {kStride, kBlock, kCombine},
+    [](const AttentionConfig& c, const VariantOptions& o) {
+      return combine_factors(strided_pattern(o.integer("sparse-stride"), c.causal),
+                             parse_sparse_combine(o.choice("sparse-combine")), c.layer);
+    },
+    {{"sparse-stride", "5"}, {"sparse-block", "4"}}));
+
+const AttentionRegistration sparse_fixed_registration(sparse_variant(
+    "sparse-fixed", "Sparse Transformer, fixed: own block of l + c summaries of each, block-sparse",
+    {kStride, integer_option("sparse-summary", 8, "c, the summary positions at the end of each block of l (1..l)", 1),
+     kBlock, kCombine},
+    [](const AttentionConfig& c, const VariantOptions& o) {
+      return combine_factors(fixed_pattern(o.integer("sparse-stride"), o.integer("sparse-summary"), c.causal),
+                             parse_sparse_combine(o.choice("sparse-combine")), c.layer);
+    },
+    {{"sparse-stride", "6"}, {"sparse-summary", "2"}, {"sparse-block", "4"}}));
+
+// The union of a sliding window, global tokens and random key blocks per query
+// block (0: none of that kind); a layout of one's own is a variant of one's own.
+const AttentionRegistration sparse_registration(sparse_variant(
+    "sparse", "block-sparse attention: sliding window (default), global tokens, random blocks",
+    {integer_option("sparse-window", 64, "w, the sliding window of each query (0: none)", 0, 1 << 20, OptionRole::Size),
+     integer_option("sparse-global", 0, "g, the first positions that see and are seen by all (0: none)", 0),
+     integer_option("sparse-random", 0, "random key blocks per query block (0: none)", 0),
+     integer_option("sparse-seed", 0, "seed of the random blocks", 0), kBlock},
+    [](const AttentionConfig& c, const VariantOptions& o) {
+      SparsePattern p;
+      if (const int64_t w = o.integer("sparse-window"); w > 0) p.factors.push_back(sliding_window(w, c.causal));
+      if (const int64_t n = o.integer("sparse-global"); n > 0) p.factors.push_back(global_tokens(n, c.causal));
+      if (const int64_t r = o.integer("sparse-random"); r > 0)
+        p.factors.push_back(random_blocks(o.integer("sparse-block"), r, o.integer("sparse-seed"), c.causal));
+      TA_CHECK(!p.factors.empty(), "attention 'sparse': no layout given (set sparse-window, sparse-global or ",
+               "sparse-random above 0)");
+      return std::vector<SparsePattern>{p};
+    },
+    {{"sparse-window", "6"}, {"sparse-global", "2"}, {"sparse-random", "1"}, {"sparse-block", "4"}},
+    {128}));  // the kernel computes runs of active blocks in strips of up to 128 keys (a global row is one long run)
 
 }  // namespace ta

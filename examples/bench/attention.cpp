@@ -10,11 +10,11 @@
 //   built exactly as the registry builds it, make_attention({name, d_model 256,
 //   heads 4, causal}), and its core is called on q, k, v [1, 4, n, 64] directly,
 //   core->forward(q, k, v, causal = true, no padding mask). The sparse variants get
-//   the spec's stride l = sqrt(n) rounded to a power of two (sparse_stride).
+//   the spec's stride l = sqrt(n) rounded to a power of two (option sparse-stride).
 //   GAU variants (flash, flash-quad: no AttentionCore): the spec's variant (d),
 //   Z [1, n, 128], V [1, n, 512], gamma = 0.02 N(0, 1) and beta = 0 [planes, 128],
 //   through the fused op the GAU layer itself calls, flash_attention_from_base with
-//   the GAU's own FlashOptions for n (built with flash_scaling = Length and no
+//   the GAU's own FlashOptions for n (built with flash-scaling length and no
 //   relative bias: the benchmark's function, chunk 256, scales 1/256).
 //   One iteration = the inputs' gradients cleared; O = op(inputs); backward(O, dO).
 //   The forward time is read inside the same iteration.
@@ -56,13 +56,14 @@
 #include "attention/multi_head.h"
 #include "attention/registry.h"
 #include "examples/bench/bench.h"
+#include "examples/bench/spec_model.h"
 #include "examples/bench/timing.h"
 #include "tinyattn.h"
 #include "viz/plot.h"
 
 namespace {
 
-constexpr int64_t kHeads = 4, kHeadDim = 64, kModel = 256;  // multi-head variants
+constexpr int64_t kHeads = 4, kHeadDim = 64;  // multi-head variants (d_model 256: bench::kSpecModel)
 constexpr int64_t kFlashS = 128;                              // GAU variants: Z [1, n, s], V [1, n, e]
 const std::vector<int64_t> kDefaultNs = {256, 1024, 4096, 16384};
 
@@ -101,14 +102,8 @@ struct Case {
 // Builds the variant as the registry does and the inputs of the spec; throws when
 // the variant has neither an AttentionCore nor a GAU.
 Case build_case(const std::string& variant, int64_t n, ta::Device device) {
-  ta::AttentionConfig a;
-  a.name = variant;
-  a.d_model = kModel;
-  a.heads = kHeads;
-  a.causal = true;
-  a.sparse_stride = stride_for(n);            // the spec's l for the Sparse Transformer patterns
-  a.flash_scaling = ta::FlashScaling::Length;  // the benchmark's FLASH function (variant (d))
-  a.flash_relative_bias = false;
+  ta::AttentionConfig a = bench::spec_attention_config(variant);  // FLASH: the benchmark's function (variant (d))
+  bench::set_if_declared(a, "sparse-stride", std::to_string(stride_for(n)));  // the spec's l for the sparse patterns
   ta::Generator model_gen(0), gen(1234);
   Case c;
   c.mixer = ta::make_attention(a, model_gen);

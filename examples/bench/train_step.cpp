@@ -11,7 +11,7 @@
 //   x + Attn(LN1(x)), x + W2 GELU(W1 LN2(x)) (FFN 1024, biases, exact GELU); the
 //   mixer of each block from make_attention({name, d_model 256, heads 4, causal}).
 //   GAU variants (flash, flash-quad): 8 GAU layers without feed-forward
-//   (TransformerConfig::feed_forward = false), built with flash_scaling = Length and
+//   (TransformerConfig::feed_forward = false), built with flash-scaling length and
 //   no relative bias: the spec's FLASH model (learned positions, chunk 256).
 // Loss: mean cross-entropy over the 4096 next-token targets of one fixed random
 // batch of 4 x 1025 tokens (seed 42), the same every step. Optimizer: AdamW(lr 3e-4,

@@ -25,6 +25,7 @@
 #include "examples/cifar_gen/pictures.h"
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
+#include "examples/common/attention_flags.h"
 #include "examples/common/flags.h"
 #include "examples/common/language_model.h"
 #include "examples/common/progress.h"
@@ -42,8 +43,10 @@ void declare_flags(Flags& f) {
   f.add("data", "examples/data/cifar10", "folder with train.bin/test.bin, or the official data_batch_*.bin and test_batch.bin");
   f.add("extra-train", "", "optional extra training file in the same format (e.g. the LOSSY JPEG-decoded set)");
   f.add("out", "runs/cifar_gen", "folder for everything the run writes");
-  f.add("attention", "sparse-strided", "token mixer from the attention registry (causal variants)");
-  f.add("sparse-stride", "96", "stride l of sparse patterns: 96 tokens = one image row, so A1 is the row before and A2 the column above");
+  // A stride of 96 tokens is one image row: the strided pattern's A1 is then the row
+  // before, A2 the column above.
+  add_attention_flags(f, "sparse-strided", "token mixer from the attention registry (causal variants)",
+                      {{"sparse-stride", "96"}});
   f.add("layers", "2", "Transformer blocks");
   f.add("d-model", "64", "model width");
   f.add("heads", "2", "attention heads");
@@ -79,10 +82,12 @@ void declare_flags(Flags& f) {
 
 // Flags stored in the checkpoint. --resume takes the model's from it whatever the
 // command line says, and the run's unless the command line gives them (to train
-// longer, say), so `--resume --out DIR` alone continues the run as it was.
-const char* kModelFlags[] = {"attention", "sparse-stride", "layers",        "d-model",
-                             "heads",     "d-ff",          "dropout",       "tie-embeddings",
-                             "smooth-values", "factorized-positions", "seed"};
+// longer, say), so `--resume --out DIR` alone continues the run as it was. The
+// attention's own options (attention_option_flags) are stored and taken the same way.
+const char* kModelFlags[] = {"attention",     "layers",       "d-model",
+                             "heads",         "d-ff",         "dropout",
+                             "tie-embeddings", "smooth-values", "factorized-positions",
+                             "seed"};
 const char* kRunFlags[] = {"data",        "extra-train",       "lr",         "weight-decay", "warmup",
                            "batch",       "steps",             "time-limit", "clip",         "eval-every",
                            "eval-images", "final-eval-images", "checkpoint-every", "sample", "complete",
@@ -90,7 +95,6 @@ const char* kRunFlags[] = {"data",        "extra-train",       "lr",         "we
 
 ModelOptions model_options(const Flags& f) {
   ModelOptions o{language_model_flags(f)};
-  o.sparse_stride = f.integer("sparse-stride");
   o.tie_embeddings = f.boolean("tie-embeddings");
   o.smooth_values = f.boolean("smooth-values");
   o.factorized_positions = f.boolean("factorized-positions");
@@ -192,6 +196,7 @@ int run(int argc, char** argv) {
     TA_CHECK(file_exists(ckpt), "--resume: no checkpoint at '", ckpt, "' (is --out the folder of the run?)");
     saved = read_safetensors_metadata(ckpt);
     flags.adopt(saved, {std::begin(kModelFlags), std::end(kModelFlags)}, "the checkpoint");
+    flags.adopt(saved, attention_option_flags(flags.str("attention")), "the checkpoint");
     std::vector<std::string> not_given;
     for (const char* name : kRunFlags)
       if (!flags.given(name)) not_given.push_back(name);
@@ -233,6 +238,7 @@ int run(int argc, char** argv) {
   auto elapsed = [&] { return elapsed_before + progress.elapsed_seconds(); };
   Metadata meta;
   for (const char* name : kModelFlags) meta[std::string("flag.") + name] = flags.str(name);
+  for (const std::string& name : attention_option_flags(flags.str("attention"))) meta["flag." + name] = flags.str(name);
   for (const char* name : kRunFlags) meta[std::string("flag.") + name] = flags.str(name);
   auto save = [&] {
     meta["elapsed_s"] = fmt(elapsed());

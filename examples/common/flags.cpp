@@ -20,9 +20,11 @@ void Flags::add_bool(const std::string& name, const std::string& help) {
   values_[name] = "false";
 }
 
+void Flags::add_text(const std::string& text) { flags_.push_back({"", "", text, false, true}); }
+
 const Flags::Flag& Flags::find(const std::string& name) const {
   for (const Flag& f : flags_)
-    if (f.name == name) return f;
+    if (!f.is_text && f.name == name) return f;
   throw Error(cat(program_, ": unknown flag --", name, " (see --help)"));
 }
 
@@ -105,6 +107,10 @@ std::string Flags::help() const {
   std::ostringstream os;
   os << program_ << ": " << summary_ << "\n\nflags:\n";
   for (const Flag& f : flags_) {
+    if (f.is_text) {
+      os << "\n" << f.help << "\n";
+      continue;
+    }
     std::string left = "  --" + f.name + (f.is_bool ? "" : " " + (f.default_value.empty() ? std::string("VALUE") : f.default_value));
     os << left;
     for (size_t pad = left.size(); pad < 34; ++pad) os << ' ';

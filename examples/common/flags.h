@@ -17,6 +17,8 @@ class Flags {
   explicit Flags(std::string program, std::string summary);
   void add(const std::string& name, const std::string& default_value, const std::string& help);
   void add_bool(const std::string& name, const std::string& help);  // default false
+  // A paragraph of --help text at this place among the flags (a heading, a list).
+  void add_text(const std::string& text);
   // Returns false when --help was given (after printing the help): exit 0 then.
   bool parse(int argc, char** argv);
 
@@ -38,6 +40,7 @@ class Flags {
   struct Flag {
     std::string name, default_value, help;
     bool is_bool;
+    bool is_text = false;  // not a flag: a paragraph of add_text
   };
   const Flag& find(const std::string& name) const;
   std::string program_, summary_;

@@ -2,12 +2,14 @@
 
 #include "attention/registry.h"
 #include "core/error.h"
+#include "examples/common/attention_flags.h"
 
 namespace ta::examples {
 
 LanguageModelOptions language_model_flags(const Flags& f) {
   LanguageModelOptions o;
   o.attention = f.str("attention");
+  o.attention_options = attention_options_of(f);
   o.layers = f.integer("layers");
   o.d_model = f.integer("d-model");
   o.heads = f.integer("heads");
@@ -39,7 +41,7 @@ std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& 
   a.d_model = o.d_model;
   a.heads = o.heads;
   a.causal = o.causal;
-  a.sparse_stride = o.sparse_stride;
+  a.options = o.attention_options;
   return std::make_shared<TransformerLM>(c, [&](int64_t layer) {
     a.layer = layer;
     return make_attention(a, attention_gen);

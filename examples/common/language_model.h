@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,19 +15,19 @@ namespace ta::examples {
 
 struct LanguageModelOptions {
   std::string attention = "softmax";  // a registry name (attention/registry.h)
+  std::map<std::string, std::string> attention_options;  // the variant's own options by name (the defaults if absent)
   int64_t vocab = 256, max_len = 1024;
   bool causal = true;
   int64_t layers = 2, d_model = 64, heads = 2, d_ff = 0;  // d_ff 0: 4 d_model
   float dropout = 0.0f;
   uint64_t seed = 1;           // initialization and dropout; the attention's draws use seed + 7
-  int64_t sparse_stride = 64;  // l of the sparse patterns
   bool tie_embeddings = false;  // the output head is the token embedding matrix
   Device device = Device::CPU;  // where the example moves the model once built (--device)
 };
 
-// The options that the example programs' flags of the same names set: --attention,
-// --layers, --d-model, --heads, --d-ff, --dropout, --seed, --device (the rest keep their
-// defaults).
+// The options that the example programs' flags of the same names set: --attention
+// and its option flags (attention_flags.h), --layers, --d-model, --heads, --d-ff,
+// --dropout, --seed, --device (the rest keep their defaults).
 LanguageModelOptions language_model_flags(const Flags& flags);
 
 // Learned positions, pre-norm blocks; throws a clear error when d_model is not a

@@ -16,6 +16,7 @@
 #include <exception>
 #include <memory>
 
+#include "examples/common/attention_flags.h"
 #include "examples/common/flags.h"
 #include "examples/common/language_model.h"
 #include "examples/common/progress.h"
@@ -39,7 +40,7 @@ void declare_flags(Flags& f) {
   f.add("data", "examples/data/protein", "folder with train/valid/test.fasta, or FASTA file(s) to split 90/5/5 by sequence hash");
   f.add("out", "runs/protein_lm", "folder for everything the run writes");
   f.add("objective", "causal", "causal (next residue, causal attention) or masked (BERT masked LM, bidirectional)");
-  f.add("attention", kDefaultAttention, "token mixer from the attention registry (must support the objective)");
+  add_attention_flags(f, kDefaultAttention, "token mixer from the attention registry (must support the objective)");
   f.add("layers", "2", "Transformer blocks");
   f.add("d-model", "64", "model width");
   f.add("heads", "2", "attention heads");
@@ -71,8 +72,9 @@ void declare_flags(Flags& f) {
   f.add("threads", "0", "threads (0: OMP_NUM_THREADS or all cores)");
 }
 
-// Flags that fix the model and the data layout, stored in checkpoints: --resume
-// rebuilds the same model, --init-from the same shape (with its own attention).
+// Flags that fix the model and the data layout, stored in checkpoints with the
+// attention's own options (attention_option_flags): --resume rebuilds the same model,
+// --init-from the same shape (with its own attention).
 const char* kArchitectureFlags[] = {"objective", "attention", "layers", "d-model", "heads", "d-ff",
                                     "dropout",   "max-len",   "pack",   "seed"};
 
@@ -124,6 +126,7 @@ int run(int argc, char** argv) {
     TA_CHECK(file_exists(ckpt), "--resume: no checkpoint at '", ckpt, "'");
     resumed_meta = read_safetensors_metadata(ckpt);
     flags.adopt(resumed_meta, {std::begin(kArchitectureFlags), std::end(kArchitectureFlags)}, "the checkpoint");
+    flags.adopt(resumed_meta, attention_option_flags(flags.str("attention")), "the checkpoint");
     if (!flags.str("init-from").empty())
       std::fprintf(stderr, "note: --init-from ignored when resuming; the checkpoint holds the weights\n");
   }
@@ -156,6 +159,7 @@ int run(int argc, char** argv) {
   const NamedGenerators generators = {{"data", &data_gen}, {"model", &model->gen}};
   Metadata meta;
   for (const char* name : kArchitectureFlags) meta[std::string("flag.") + name] = flags.str(name);
+  for (const std::string& name : attention_option_flags(mo.attention)) meta["flag." + name] = flags.str(name);
 
   const int64_t eval_batch = flags.integer("eval-batch"), max_len = mo.max_len;
   const std::vector<Batch> periodic_eval =
@@ -181,6 +185,7 @@ int run(int argc, char** argv) {
     if (!source_attention.empty()) {
       ModelOptions so = mo;
       so.attention = source_attention;
+      so.attention_options = saved_attention_options(source_meta, source_attention);
       auto source = build_model(so);
       std::map<std::string, Tensor> state;
       for (const auto& [name, t] : file.tensors)

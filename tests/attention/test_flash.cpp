@@ -432,8 +432,7 @@ TEST_CASE("flash: a FLASH language model (GAU blocks, no feed-forward) learns, a
     AttentionConfig a;
     a.name = "flash";
     a.d_model = cfg.d_model;
-    a.flash_s = 16;
-    a.flash_chunk = 8;
+    a.options = {{"flash-s", "16"}, {"flash-chunk", "8"}};
     return make_attention(a, *gen);
   });
   AdamW opt(weight_decay_groups(model, 0.0f));

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,13 @@ std::shared_ptr<MultiHeadAttention> length_aware(const std::string& variant, boo
   c.causal = causal;
   c.init_std = 0.3f;
   c.train_length = train_length;
-  c.sparse_stride = 4;
-  c.sparse_block = 4;
-  c.sparse_summary = 2;
-  c.sparse_window = 6;
-  c.performer_features = 64;
+  for (const auto& [name, value] : std::map<std::string, std::string>{{"sparse-stride", "4"},
+                                                                        {"sparse-block", "4"},
+                                                                        {"sparse-summary", "2"},
+                                                                        {"sparse-window", "6"},
+                                                                        {"performer-features", "64"}})
+    for (const OptionSpec& s : find_attention_variant(variant).options)
+      if (s.name == name) c.options[name] = value;
   Generator gen(4);
   auto mixer = std::dynamic_pointer_cast<MultiHeadAttention>(make_attention(c, gen));
   REQUIRE(mixer != nullptr);
@@ -106,13 +109,13 @@ TEST_CASE("length-aware scale: a query's factor is log(c)/log(L), c the keys it 
   CHECK(plain.scale_queries(q, 5, true, pad).to_vector() == q.to_vector());
 }
 
-TEST_CASE("length-aware scale: FLASH refuses it (its weights are no softmax; its own scaling is flash_scaling)") {
+TEST_CASE("length-aware scale: FLASH refuses it (its weights are no softmax; its own scaling is flash-scaling)") {
   for (const std::string variant : {"flash", "flash-quad"}) {
     CAPTURE(variant);
     AttentionConfig c;
     c.name = variant;
     c.train_length = 64;
     Generator gen(1);
-    CHECK_THROWS_WITH_AS(make_attention(c, gen), doctest::Contains("flash_scaling"), Error);
+    CHECK_THROWS_WITH_AS(make_attention(c, gen), doctest::Contains("length-aware"), Error);
   }
 }

@@ -460,7 +460,7 @@ std::unique_ptr<TransformerLM> byte_model(const std::string& attention) {
     c.name = attention;
     c.d_model = 64;
     c.heads = 4;
-    c.performer_features = 256;
+    if (attention != "softmax") c.options["performer-features"] = "256";
     return make_attention(c, *gen);
   });
 }

@@ -84,9 +84,9 @@ AttentionConfig sparse_config(const std::string& name, bool causal, int64_t stri
   c.d_model = 16;
   c.heads = 2;
   c.init_std = 0.3f;
-  c.sparse_stride = stride;
-  c.sparse_summary = 1;
-  c.sparse_block = block;
+  c.options["sparse-block"] = std::to_string(block);
+  if (name != "sparse") c.options["sparse-stride"] = std::to_string(stride);
+  if (name == "sparse-fixed") c.options["sparse-summary"] = "1";
   return c;
 }
 
@@ -267,11 +267,11 @@ TEST_CASE("sparse layouts: work grows as n sqrt n, and the reordered factors fil
 
 TEST_CASE("sparse mixers with a small stride: decoding equals the full pass, and no future leak") {
   for (const char* name : {"sparse-strided", "sparse-fixed"})
-    for (SparseCombine how : {SparseCombine::Merged, SparseCombine::SplitHeads, SparseCombine::AlternateLayers}) {
+    for (const std::string how : {"merged", "heads", "layers"}) {
       CAPTURE(name);
-      CAPTURE(static_cast<int>(how));
+      CAPTURE(how);
       AttentionConfig c = sparse_config(name, true, 3, 4);
-      c.sparse_combine = how;
+      c.options["sparse-combine"] = how;
       c.layer = 1;
       Generator gen(4);
       auto mixer = make_attention(c, gen);
@@ -308,7 +308,7 @@ TEST_CASE("sparse: the ways to combine the factors give the patterns they promis
   // Split heads: head 0 of the mixer sees A1 only, head 1 A2 only (query weights).
   Generator gen(2);
   AttentionConfig c = sparse_config("sparse-strided", true, 4, 8);
-  c.sparse_combine = SparseCombine::SplitHeads;
+  c.options["sparse-combine"] = "heads";
   auto mixer = std::dynamic_pointer_cast<MultiHeadAttention>(make_attention(c, gen));
   REQUIRE(mixer);
   Generator g(3);
@@ -335,7 +335,7 @@ TEST_CASE("a 4-layer checkpointed sparse model gives the same gradients as a sto
     return [tc, gen](int64_t layer) {
       AttentionConfig c = sparse_config("sparse-strided", true, 5, 8);
       c.d_model = tc.d_model;
-      c.sparse_combine = SparseCombine::AlternateLayers;
+      c.options["sparse-combine"] = "layers";
       c.layer = layer;
       return make_attention(c, *gen);
     };
@@ -379,11 +379,11 @@ TEST_CASE("user layouts: sliding window, global tokens and seeded random blocks"
     for (int64_t j : a[i]) CHECK(j <= i);
   }
   CHECK(pattern_sets({{random_blocks(4, 2, 8, true)}}, 40) != a);
-  // The registry's "sparse" variant builds its layout from the config.
+  // The registry's "sparse" variant builds its layout from its options.
   AttentionConfig c = sparse_config("sparse", true, 4, 8);
-  c.sparse_window = 4;
-  c.sparse_global = 1;
-  c.sparse_random = 1;
+  c.options["sparse-window"] = "4";
+  c.options["sparse-global"] = "1";
+  c.options["sparse-random"] = "1";
   Generator gen(1);
   Tensor y = make_attention(c, gen)->forward(input(1, 30, 16, 2));
   CHECK(y.shape() == Shape({1, 30, 16}));
@@ -425,7 +425,7 @@ TEST_CASE("sparse attention: the errors a user can make") {
         Generator g(1);
         AttentionConfig c = sparse_config("sparse-strided", true, 4, 8);
         c.heads = 1;
-        c.sparse_combine = SparseCombine::SplitHeads;
+        c.options["sparse-combine"] = "heads";
         make_attention(c, g);
       },
       "heads");

@@ -37,14 +37,11 @@ std::shared_ptr<TransformerLM> small_model(const std::string& attention, bool ca
     a.heads = 2;
     a.causal = causal;
     a.layer = index;
-    a.sparse_stride = 4;
-    a.sparse_block = 4;
-    a.sparse_summary = 2;
-    a.landmarks = 4;
-    a.flash_chunk = 8;
-    a.flash_s = 8;
-    a.performer_features = 8;
-    a.performer_redraw_interval = 1;  // redraws on the device during the step below
+    const AttentionVariant& variant = find_attention_variant(attention);
+    a.options = variant.test_options.front();  // the variant's small sizes
+    const std::string redraw = "performer-redraw-interval";  // redraws on the device during the step below
+    for (const OptionSpec& o : variant.options)
+      if (o.name == redraw) a.options.insert_or_assign(redraw, std::to_string(1));
     return make_attention(a, *gen);
   });
 }

@@ -1,0 +1,88 @@
+#include "examples/common/attention_flags.h"
+
+#include <algorithm>
+
+#include "attention/registry.h"
+#include "core/error.h"
+
+namespace ta::examples {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string modes(const AttentionVariant& v) {
+  if (v.supports_causal && v.supports_bidirectional) return "causal, bidirectional";
+  return v.supports_causal ? "causal" : "bidirectional";
+}
+
+std::vector<std::string> option_names(const AttentionVariant& v) {
+  std::vector<std::string> names;
+  for (const OptionSpec& s : v.options) names.push_back(s.name);
+  return names;
+}
+
+}  // namespace
+
+void add_attention_flags(Flags& flags, const std::string& default_variant, const std::string& help,
+                         const std::map<std::string, std::string>& program_defaults) {
+  find_attention_variant(default_variant);  // a default that is not registered is the program's mistake
+  flags.add("attention", default_variant, help + " (the variants are listed below)");
+  std::string list = "attention variants (--attention NAME; registered in attention/ or in the program itself):";
+  size_t width = 0;
+  for (const AttentionVariant& v : attention_variants()) width = std::max(width, v.name.size());
+  for (const AttentionVariant& v : attention_variants())
+    list += "\n  " + v.name + std::string(width + 2 - v.name.size(), ' ') + v.description + " [" + modes(v) + "]";
+  flags.add_text(list);
+  const std::vector<SharedOption> options = attention_options();
+  for (const auto& [name, value] : program_defaults)
+    TA_CHECK(std::any_of(options.begin(), options.end(), [&](const SharedOption& o) { return o.spec.name == name; }),
+             "attention flags: a default for ", name, ", which no registered variant declares");
+  flags.add_text("attention options (each taken by the variants named in brackets):");
+  for (const SharedOption& o : options) {
+    const auto program_default = program_defaults.find(o.spec.name);
+    const std::string value = program_default != program_defaults.end() ? program_default->second : o.spec.default_value;
+    o.spec.check(o.variants.front(), value);
+    flags.add(o.spec.name, value, o.spec.help + " [" + join(o.variants, ", ") + "; " + o.spec.allowed() + "]");
+  }
+}
+
+std::map<std::string, std::string> attention_options_of(const Flags& flags) {
+  const AttentionVariant& chosen = find_attention_variant(flags.str("attention"));
+  std::map<std::string, std::string> options;
+  for (const OptionSpec& s : chosen.options) options[s.name] = flags.str(s.name);
+  for (const SharedOption& o : attention_options())
+    TA_CHECK(!flags.given(o.spec.name) || options.count(o.spec.name), "--", o.spec.name, " is an option of ",
+             join(o.variants, ", "), ", not of --attention ", chosen.name, " (whose options are: ",
+             chosen.options.empty() ? "none" : join(option_names(chosen), ", "), ")");
+  return options;
+}
+
+std::vector<std::string> attention_option_flags(const std::string& variant) {
+  return option_names(find_attention_variant(variant));
+}
+
+std::map<std::string, std::string> saved_attention_options(const std::map<std::string, std::string>& saved,
+                                                           const std::string& variant) {
+  std::map<std::string, std::string> options;
+  for (const std::string& name : attention_option_flags(variant))
+    if (const auto it = saved.find("flag." + name); it != saved.end()) options[name] = it->second;
+  return options;
+}
+
+std::string attention_variants_markdown() {
+  std::string table = "| variant | modes | what | options |\n|---|---|---|---|\n";
+  for (const AttentionVariant& v : attention_variants()) {
+    std::vector<std::string> options;
+    for (const OptionSpec& s : v.options) options.push_back("`--" + s.name + "`");
+    table += "| `" + v.name + "` | " + modes(v) + " | " + v.description + " | " +
+             (options.empty() ? "none" : join(options, ", ")) + " |\n";
+  }
+  return table;
+}
+
+}  // namespace ta::examples
