@@ -43,10 +43,6 @@ void declare_flags(Flags& f) {
   f.add("data", "examples/data/cifar10", "folder with train.bin/test.bin, or the official data_batch_*.bin and test_batch.bin");
   f.add("extra-train", "", "optional extra training file in the same format (e.g. the LOSSY JPEG-decoded set)");
   f.add("out", "runs/cifar_gen", "folder for everything the run writes");
-  // A stride of 96 tokens is one image row: the strided pattern's A1 is then the row
-  // before, A2 the column above.
-  add_attention_flags(f, "sparse-strided", "token mixer from the attention registry (causal variants)",
-                      {{"sparse-stride", "96"}});
   f.add("layers", "2", "Transformer blocks");
   f.add("d-model", "64", "model width");
   f.add("heads", "2", "attention heads");
@@ -78,6 +74,10 @@ void declare_flags(Flags& f) {
   f.add("attention-heads", "", "heads for --show-attention (default: all)");
   f.add("attention-queries", "1552,2500,3070", "token positions whose attention is drawn");
   f.add("threads", "0", "threads (0: OMP_NUM_THREADS or all cores)");
+  // A stride of 96 tokens is one image row: the strided pattern's A1 is then the row
+  // before, A2 the column above.
+  add_attention_flags(f, "sparse-strided", "the token mixer (a causal variant)",
+                      {{"sparse-stride", "96"}});
 }
 
 // Flags stored in the checkpoint. --resume takes the model's from it whatever the

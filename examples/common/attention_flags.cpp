@@ -31,8 +31,9 @@ std::vector<std::string> option_names(const AttentionVariant& v) {
 void add_attention_flags(Flags& flags, const std::string& default_variant, const std::string& help,
                          const std::map<std::string, std::string>& program_defaults) {
   find_attention_variant(default_variant);  // a default that is not registered is the program's mistake
-  flags.add("attention", default_variant, help + " (the variants are listed below)");
-  std::string list = "attention variants (--attention NAME; registered in attention/ or in the program itself):";
+  flags.add_text("attention:");
+  flags.add("attention", default_variant, help + ", one of the variants below");
+  std::string list = "attention variants (registered by the library or by the program itself):";
   size_t width = 0;
   for (const AttentionVariant& v : attention_variants()) width = std::max(width, v.name.size());
   for (const AttentionVariant& v : attention_variants())

@@ -40,7 +40,6 @@ void declare_flags(Flags& f) {
   f.add("data", "examples/data/protein", "folder with train/valid/test.fasta, or FASTA file(s) to split 90/5/5 by sequence hash");
   f.add("out", "runs/protein_lm", "folder for everything the run writes");
   f.add("objective", "causal", "causal (next residue, causal attention) or masked (BERT masked LM, bidirectional)");
-  add_attention_flags(f, kDefaultAttention, "token mixer from the attention registry (must support the objective)");
   f.add("layers", "2", "Transformer blocks");
   f.add("d-model", "64", "model width");
   f.add("heads", "2", "attention heads");
@@ -70,6 +69,7 @@ void declare_flags(Flags& f) {
   f.add("top-k", "0", "sample among the k most likely tokens (0: all)");
   f.add("gen-length", "300", "maximum residues per generated sequence");
   f.add("threads", "0", "threads (0: OMP_NUM_THREADS or all cores)");
+  add_attention_flags(f, kDefaultAttention, "the token mixer (with the mode the objective needs)");
 }
 
 // Flags that fix the model and the data layout, stored in checkpoints with the

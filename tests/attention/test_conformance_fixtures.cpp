@@ -53,7 +53,7 @@ Tensor visible(int64_t n_q, int64_t n_k, bool causal) {
 // out_i = sum_j w_ij v_j / sum_j w_ij,  w_ij = phi(q_i).phi(k_j), j <= i when causal.
 class LinearReferenceCore : public AttentionCore {
  public:
-  LinearReferenceCore() : AttentionCore(AttentionScale{}) {}
+  explicit LinearReferenceCore(int64_t = 0) : AttentionCore(AttentionScale{}) {}  // no chunks
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
     Tensor w = matmul(softplus(q), without_padded(softplus(k), pad), false, true) *
                visible(q.size(2), k.size(2), causal);
@@ -76,7 +76,7 @@ class ChunkedLinearCore : public AttentionCore {
   const char* name() const override { return "linear"; }
 
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
-    if (!causal) return LinearReferenceCore().forward(q, k, v, false, pad);
+    if (!causal) return LinearReferenceCore().forward(q, k, v, false, pad);  // no prefix sums to get wrong
     const int64_t b = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3), c = chunk_;
     const int64_t g = (n + c - 1) / c, n_pad = g * c;
     auto chunks = [&](Tensor x) {  // [b, h, n, d] -> [b h, G, c, d], zero rows past n (after every real one)
@@ -129,20 +129,6 @@ class ChunkedLinearCore : public AttentionCore {
   int64_t chunk_;
   Bug bug_;
 };
-
-AttentionVariant linear_attention(Bug bug) {
-  return {.name = "linear",
-          .description = "linear attention, softplus features, chunked causal form",
-          .options = {integer_option("linear-chunk", 8, "positions per chunk", 1, 1 << 20, OptionRole::Size)},
-          .build = [bug](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
-            return multi_head_attention(c, std::make_shared<ChunkedLinearCore>(o.integer("linear-chunk"), bug), g);
-          },
-          .reference = [](const AttentionConfig& c, const VariantOptions&, Generator& g) -> std::shared_ptr<TokenMixer> {
-            return multi_head_attention(c, std::make_shared<LinearReferenceCore>(), g);
-          },
-          .test_options = {{{"linear-chunk", "5"}}},
-          .length_scale = LengthScale::NotApplicable};
-}
 
 // ---- block-local softmax attention --------------------------------------------------
 
@@ -203,18 +189,29 @@ class BlockLocalCore : public AttentionCore {
   Bug bug_;
 };
 
-AttentionVariant block_local_attention(Bug bug) {
-  return {.name = "block-local",
-          .description = "softmax attention within blocks of b, block by block",
-          .options = {integer_option("block-local-size", 16, "b, positions per block", 1, 1 << 20, OptionRole::Size)},
-          .build = [bug](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
-            return multi_head_attention(c, std::make_shared<BlockLocalCore>(o.integer("block-local-size"), bug), g);
+// A fixture: Core(size, bug) in multi-head attention, held to Reference(size); one
+// size option, `test_size` in the suite's runs.
+template <class Core, class Reference>
+AttentionVariant fixture(const std::string& name, const std::string& size_option, int64_t test_size, Bug bug) {
+  return {.name = name,
+          .description = "a conformance fixture",
+          .options = {integer_option(size_option, 16, "positions per chunk or block", 1, 1 << 20, OptionRole::Size)},
+          .build = [=](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+            return multi_head_attention(c, std::make_shared<Core>(o.integer(size_option), bug), g);
           },
-          .reference = [](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
-            return multi_head_attention(c, std::make_shared<BlockLocalReferenceCore>(o.integer("block-local-size")), g);
+          .reference = [=](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+            return multi_head_attention(c, std::make_shared<Reference>(o.integer(size_option)), g);
           },
-          .test_options = {{{"block-local-size", "6"}}},
+          .test_options = {{{size_option, std::to_string(test_size)}}},
           .length_scale = LengthScale::NotApplicable};
+}
+
+AttentionVariant linear_attention(Bug bug) {
+  return fixture<ChunkedLinearCore, LinearReferenceCore>("linear", "linear-chunk", 5, bug);
+}
+
+AttentionVariant block_local_attention(Bug bug) {
+  return fixture<BlockLocalCore, BlockLocalReferenceCore>("block-local", "block-local-size", 6, bug);
 }
 
 // ---- softmax scaled by the whole length -----------------------------------------------
