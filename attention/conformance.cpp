@@ -193,13 +193,16 @@ class Suite {
     }
   }
 
-  // Probe positions: the first and last, and those around each size below n.
+  // Probe positions in [first, n): the first and last, and those around each size.
   std::vector<int64_t> probes(const Case& c, int64_t first) const {
-    std::set<int64_t> p = {first, c.n - 1};
+    std::set<int64_t> p;
+    for (int64_t q : {first, c.n - 1}) p.insert(q);
     for (int64_t s : c.sizes)
-      for (int64_t q : {s - 1, s, s + 1})
-        if (q >= first && q < c.n) p.insert(q);
-    return {p.begin(), p.end()};
+      for (int64_t q : {s - 1, s, s + 1}) p.insert(q);
+    std::vector<int64_t> inside;
+    for (int64_t q : p)
+      if (q >= first && q < c.n) inside.push_back(q);
+    return inside;
   }
 
   bool shape(const Case& c, const Tensor& y) {

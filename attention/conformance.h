@@ -12,7 +12,8 @@
 //   shape          the output is [batch, n, d_model] and finite;
 //   determinism    two builds from one seed, and two calls, agree bit for bit;
 //   batch independence  changing sample 1 leaves sample 0's outputs unchanged, bit for bit;
-//   padding        changing padded positions of sample 1 leaves its other outputs unchanged;
+//   padding        with sample 1 padded (position 1, the sizes, the end), every output is
+//                  finite and changing the padded inputs leaves the other outputs unchanged;
 //   no leak        (causal) changing the inputs at positions >= t leaves every output,
 //                  input gradient and parameter gradient before t unchanged, bit for bit
 //                  (the gradients of sum_{i<t} g_i . y_i), and that gradient is 0 at >= t;
