@@ -288,15 +288,16 @@ class Suite {
       const Gradients a = run_backward(mixer, x, Tensor(), gt);
       const Gradients b = run_backward(mixer, replaced(x, {0, 1}, range(t, c.n), 100 + t), Tensor(), gt);
       const std::string changed = cat("changing the inputs at positions >= ", t, " ");
-      for (size_t i = 0; i < a.output.size(); ++i) {
-        const bool before_t = (static_cast<int64_t>(i) / d) % c.n < t;
-        if (before_t && !(a.output[i] == b.output[i]))
+      auto before_t = [&](size_t i) { return (static_cast<int64_t>(i) / d) % c.n < t; };
+      for (size_t i = 0; i < a.output.size(); ++i)  // the outputs first: the leak itself
+        if (before_t(i) && !(a.output[i] == b.output[i]))
           return fail("no leak", c, cat(changed, "moved output ", position_of(i, c.n, d), ": ",
                                         values(b.output[i], a.output[i], "now", "before")));
-        if (before_t && !(a.input[i] == b.input[i]))
+      for (size_t i = 0; i < a.input.size(); ++i) {
+        if (before_t(i) && !(a.input[i] == b.input[i]))
           return fail("no leak", c, cat(changed, "moved the input gradient at ", position_of(i, c.n, d), ": ",
                                         values(b.input[i], a.input[i], "now", "before")));
-        if (!before_t && (a.input[i] != 0.0f || b.input[i] != 0.0f))
+        if (!before_t(i) && (a.input[i] != 0.0f || b.input[i] != 0.0f))
           return fail("no leak", c, cat("the gradient of the outputs before ", t, " reaches ", position_of(i, c.n, d),
                                         ": ", a.input[i] != 0.0f ? a.input[i] : b.input[i], " (must be 0)"));
       }
