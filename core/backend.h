@@ -146,6 +146,10 @@ class Backend {
   // rows x row_len block copy between two row-strided buffers (slices and concat).
   virtual void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
                          int64_t row_len) = 0;
+  // The same block added instead of copied: dst[r, i] += src[r, i] (the backward
+  // pass sums gradients, and slices of them, into a buffer of its own this way).
+  virtual void accumulate_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+                               int64_t row_len) = 0;
 
   // --- linear algebra -----------------------------------------------------
   // For b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, with

@@ -155,6 +155,20 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   }
 }
 
+TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place") {
+  // dst viewed as [outer, n, inner]; src is the slice [start, start + len) along n.
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    const int64_t start = l.n / 3, len = l.n - start - l.n / 4;
+    const std::vector<float> src = uniform_values(l.outer * len * l.inner, 14);
+    std::vector<float> got = uniform_values(l.outer * l.n * l.inner, 15), want = got;
+    k::accumulate_rows(launch, src.data(), len * l.inner, got.data() + start * l.inner, l.n * l.inner, l.outer,
+                       len * l.inner);
+    cpu_backend().accumulate_rows(src.data(), len * l.inner, want.data() + start * l.inner, l.n * l.inner, l.outer,
+                                  len * l.inner);
+    CHECK(got == want);
+  });
+}
+
 TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
