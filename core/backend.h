@@ -21,6 +21,7 @@ namespace ta {
 
 enum class UnaryOp {
   Neg, Exp, Log, Sqrt, Rsqrt, Abs, Tanh, Sigmoid, Relu, ReluSquared, GeluTanh, GeluErf, Silu, Softplus,
+  Elu,        // x > 0 ? x : param (e^x - 1)
   AddScalar,  // x + param
   MulScalar,  // x * param
   PowScalar,  // x ^ param

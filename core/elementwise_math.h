@@ -69,6 +69,8 @@ TA_HOST_DEVICE inline float unary_value(UnaryOp op, float x, float p) {
     case UnaryOp::Silu: return x * sigmoid(x);
     // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
     case UnaryOp::Softplus: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+    // elu(x) = x for x > 0, alpha (e^x - 1) otherwise; expm1 keeps small |x| exact
+    case UnaryOp::Elu: return x > 0 ? x : p * expm1f(x);
     case UnaryOp::AddScalar: return x + p;
     case UnaryOp::MulScalar: return x * p;
     case UnaryOp::PowScalar: return powf(x, p);
@@ -102,6 +104,7 @@ TA_HOST_DEVICE inline float unary_derivative(UnaryOp op, float x, float y, float
       return s * (1.0f + x * (1.0f - s));
     }
     case UnaryOp::Softplus: return sigmoid(x);
+    case UnaryOp::Elu: return x > 0 ? 1.0f : y + p;  // alpha e^x = y + alpha
     case UnaryOp::AddScalar: return 1.0f;
     case UnaryOp::MulScalar: return p;
     case UnaryOp::PowScalar: return p == 0.0f ? 0.0f : p * powf(x, p - 1.0f);

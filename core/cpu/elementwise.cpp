@@ -31,6 +31,7 @@ void with_constant(UnaryOp op, F&& f) {
     case U::GeluErf: return f(std::integral_constant<U, U::GeluErf>());
     case U::Silu: return f(std::integral_constant<U, U::Silu>());
     case U::Softplus: return f(std::integral_constant<U, U::Softplus>());
+    case U::Elu: return f(std::integral_constant<U, U::Elu>());
     case U::AddScalar: return f(std::integral_constant<U, U::AddScalar>());
     case U::MulScalar: return f(std::integral_constant<U, U::MulScalar>());
     case U::PowScalar: return f(std::integral_constant<U, U::PowScalar>());

@@ -88,8 +88,8 @@ TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the 
 TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
   const UnaryOp ops[] = {UnaryOp::Neg,  UnaryOp::Exp,         UnaryOp::Log,      UnaryOp::Sqrt,    UnaryOp::Rsqrt,
                          UnaryOp::Abs,  UnaryOp::Tanh,        UnaryOp::Sigmoid,  UnaryOp::Relu,    UnaryOp::ReluSquared,
-                         UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::AddScalar,
-                         UnaryOp::MulScalar, UnaryOp::PowScalar};
+                         UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::Elu,
+                         UnaryOp::AddScalar, UnaryOp::MulScalar, UnaryOp::PowScalar};
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     const int64_t n = 300;
