@@ -30,6 +30,10 @@ enum class UnaryOp {
 enum class BinaryOp {
   Add, Sub, Mul, Div, Maximum, Minimum,
   Eq, Ne, Lt, Le, Gt, Ge,  // comparisons give 1.0 or 0.0
+  // a * b and a / b, except exactly 0 where a is 0, whatever b is: the backward
+  // pass's gradient a times (or over) a local derivative b, so that a zero gradient
+  // stays zero where b is inf or NaN (core/elementwise_math.h, gradient_times).
+  GradMul, GradDiv,
 };
 
 enum class ReduceOp { Sum, Max, LogSumExp };
@@ -109,7 +113,8 @@ class Backend {
 
   // --- element-wise -------------------------------------------------------
   virtual void unary(UnaryOp op, const float* x, float* y, int64_t n, float param) = 0;
-  // dx = dy * f'(x); y = f(x) is passed too since some derivatives read it.
+  // dx = dy * f'(x), exactly 0 where dy is 0 (gradient_times in elementwise_math.h);
+  // y = f(x) is passed too since some derivatives read it.
   virtual void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
                               float param) = 0;
   virtual void binary(BinaryOp op, const float* a, const float* b, float* out, const BroadcastPlan& plan) = 0;

@@ -77,13 +77,7 @@ ta::Tensor quadratic_linear_attention(const ta::Tensor& q, const ta::Tensor& k, 
 void run_chunked(const bench::Options& opt, bench::Report& report) {
   report.set_layout(bench::Report::Layout::ByVariantAndN);
   if (opt.device != ta::Device::CPU) throw bench::UsageError("chunked: runs on the CPU only");
-  std::vector<int64_t> ns;
-  for (const std::string& s : bench::split_commas(opt.value("n", "1024,4096,16384"))) {
-    char* end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (*end != '\0' || v < 1) throw bench::UsageError("--n: expected positive whole numbers, got '" + s + "'");
-    ns.push_back(v);
-  }
+  const std::vector<int64_t> ns = bench::split_sizes(opt.value("n", "1024,4096,16384"), "--n");
   const std::string variant = "linear-elu-chunked";
   bool checked = false;
   for (const int64_t n : ns) {

@@ -85,7 +85,7 @@ TEST_CASE("cuda device: element-wise, broadcasting, reductions, softmax, cumsum"
     check_same(kernels::unary_backward(op, on_gpu(in), on_gpu(out), gdy, 1.5f),
                kernels::unary_backward(op, in, out, dy, 1.5f));
   }
-  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Lt})
+  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Lt, BinaryOp::GradMul})
     check_same(kernels::binary(op, gx, gy, "binary"), kernels::binary(op, x, y, "binary"));
   const Tensor mask = kernels::binary(BinaryOp::Gt, x, Tensor::scalar(0.0f), "gt");
   check_same(kernels::where(on_gpu(mask), gx, gy), kernels::where(mask, x, y));

@@ -123,7 +123,7 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   };
   const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum,
                           BinaryOp::Minimum, BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le,
-                          BinaryOp::Gt, BinaryOp::Ge};
+                          BinaryOp::Gt, BinaryOp::Ge, BinaryOp::GradMul, BinaryOp::GradDiv};
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (const Case& c : cases) {

@@ -48,10 +48,11 @@ __global__ inline void unary_kernel(UnaryOp op, const float* x, float* y, int64_
   for (int64_t i = grid_first(); i < n; i += grid_step()) y[i] = unary_value(op, x[i], param);
 }
 
-// dx = dy f'(x)
+// dx = dy f'(x), exactly 0 where dy is
 __global__ inline void unary_backward_kernel(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
                                              int64_t n, float param) {
-  for (int64_t i = grid_first(); i < n; i += grid_step()) dx[i] = dy[i] * unary_derivative(op, x[i], y[i], param);
+  for (int64_t i = grid_first(); i < n; i += grid_step())
+    dx[i] = gradient_times(dy[i], unary_derivative(op, x[i], y[i], param));
 }
 
 __global__ inline void binary_kernel(BinaryOp op, const float* a, const float* b, float* out, ElementwisePlan plan,
