@@ -1,7 +1,6 @@
 #include "autograd/engine.h"
 
 #include <atomic>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -34,21 +33,29 @@ void accumulate(GradSum& sum, const Grad& g) {
 
 // The gradients a pass sends to leaves, summed per leaf and added to each leaf's
 // .grad once, when the pass ends: a leaf cut into n slices gets one full-size
-// addition, not n. The sums belong to the pass, not to the leaf's node, because a
-// backward run inside another (gradient checkpointing) may reach the same leaves.
+// addition, not n. Each leaf notes which pass last summed it and where
+// (AccumulateGrad::sum_pass, sum_slot). A backward run inside another (gradient
+// checkpointing) may reach the same leaf and re-mark it; the outer pass then opens
+// a second entry for that leaf, and both entries are added to .grad: the total is
+// the same.
 class LeafSums {
  public:
+  explicit LeafSums(uint64_t pass) : pass_(pass) {}
   void add(const std::shared_ptr<Node>& leaf, const Grad& g) {
-    auto [it, is_new] = index_.try_emplace(leaf.get(), sums_.size());
-    if (is_new) sums_.emplace_back(leaf, GradSum{});
-    accumulate(sums_[it->second].second, g);
+    auto& sink = static_cast<AccumulateGrad&>(*leaf);  // the only reusable nodes
+    if (sink.sum_pass != pass_) {
+      sink.sum_pass = pass_;
+      sink.sum_slot = sums_.size();
+      sums_.emplace_back(leaf, GradSum{});
+    }
+    accumulate(sums_[sink.sum_slot].second, g);
   }
   void deliver() {
     for (auto& [leaf, sum] : sums_) leaf->backward(sum.value);
   }
 
  private:
-  std::unordered_map<Node*, size_t> index_;
+  uint64_t pass_;
   std::vector<std::pair<std::shared_ptr<Node>, GradSum>> sums_;
 };
 
@@ -101,7 +108,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
   //    Each node's backward frees what it saved; its edges are let go afterwards.
   std::vector<std::shared_ptr<Node>> ready{start};
   start->grad_sum = {seed, false};
-  LeafSums leaf_sums;
+  LeafSums leaf_sums(mark);
   while (!ready.empty()) {
     std::shared_ptr<Node> n = std::move(ready.back());
     ready.pop_back();

@@ -85,6 +85,10 @@ struct AccumulateGrad final : Node {
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
   Grads backward(const Tensor& grad_out) override;
   std::shared_ptr<TensorImpl> leaf;
+  // Where the backward pass numbered `sum_pass` sums this leaf's gradients: entry
+  // `sum_slot` of its list (autograd/engine.cpp, LeafSums).
+  uint64_t sum_pass = 0;
+  size_t sum_slot = 0;
 };
 
 // Each differentiable op declares one OpInfo at namespace scope in its source file;

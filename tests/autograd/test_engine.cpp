@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "autograd/checkpoint.h"
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
@@ -278,6 +279,26 @@ TEST_CASE("engine: a tensor cut into many slices costs one full-size gradient bu
     INFO("allocated ", allocated / static_cast<double>(full_bytes), " full-size tensors");
     CHECK(allocated < 6 * full_bytes);
     CHECK(ta::max(ta::abs(x.grad() - (through_an_op ? 6.0f : 3.0f))).item() == 0.0f);
+  }
+}
+
+TEST_CASE("engine: a leaf reached by a backward inside another (checkpoint) and by the outer one sums both") {
+  // L = sum(w) + sum(f(x)) + sum(3 w^2), f(x) = x * w checkpointed, in both orders of
+  // the last two terms, so that the outer pass reaches w before and after the inner
+  // pass (run by the checkpoint node) does:
+  //   dL/dw = 1 + x + 6 w,  dL/dx = w.
+  Tensor w = leaf({1, 2, 3});
+  Tensor x = leaf({4, 5, 6});
+  for (bool checkpoint_last : {false, true}) {
+    CAPTURE(checkpoint_last);
+    w.zero_grad();
+    x.zero_grad();
+    const Tensor h = ta::checkpoint([&w](const Tensor& t) { return t * w; }, x);
+    const Tensor u = ta::sum(w * w * 3.0f);
+    const Tensor total = checkpoint_last ? ta::sum(w) + u + ta::sum(h) : ta::sum(w) + ta::sum(h) + u;
+    ta::backward(total);
+    check_grad(w, {1 + 4 + 6, 1 + 5 + 12, 1 + 6 + 18});
+    check_grad(x, {1, 2, 3});
   }
 }
 
