@@ -92,7 +92,8 @@ void run_chunked(const bench::Options& opt, bench::Report& report) {
     const ta::Tensor d_o = ta::Tensor::normal(shape, 0.0f, 1.0f, gen);
     if (!checked && n <= 1024) {
       ta::NoGradGuard no_grad;
-      const float diff = ta::max(ta::abs(chunked_linear_attention(q, k, v) - quadratic_linear_attention(q, k, v))).item();
+      const ta::Tensor error = chunked_linear_attention(q, k, v) - quadratic_linear_attention(q, k, v);
+      const float diff = ta::max(ta::abs(error)).item();
       char line[160];
       std::snprintf(line, sizeof line, "Check at n = %s: largest |chunked - quadratic form| = %.2e%s", label.c_str(),
                     diff, diff < 1e-4f ? "" : "  CHECK FAILED (above 1e-4)");

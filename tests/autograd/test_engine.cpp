@@ -200,30 +200,42 @@ TEST_CASE("engine: slices of a tensor add up into its gradient, along any axis, 
   // Sizes below, at and above 3 rows, an overlap ([2, 6) over [0, 3) and [3, 7)), an
   // empty piece and the whole axis as one piece.
   const std::vector<Piece> pieces = {{0, 3, 1}, {3, 4, 10}, {7, 3, 100}, {2, 4, 1000}, {5, 0, -1}, {0, 10, 0.5f}};
-  for (int axis : {0, 1, 2}) {
-    for (bool through_an_op : {false, true}) {  // the sliced tensor: the leaf itself, or 2 x (a node)
-      CAPTURE(axis);
-      CAPTURE(through_an_op);
-      Shape shape{3, 4, 5};
-      shape[axis] = 10;
-      std::vector<float> values(static_cast<size_t>(shape.numel()));
-      for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 3;
-      Tensor x = leaf(values, shape);
-      Tensor sliced = through_an_op ? x * 2.0f : x;
-      Tensor loss = ta::sum(x) * 0.25f;
-      for (const Piece& p : pieces) loss = loss + ta::sum(ta::narrow(sliced, axis, p.start, p.length)) * p.weight;
-      ta::backward(loss);
+  // Wide: 5,000 values per row, so that the additions are split between threads,
+  // a thread's share starting and ending inside rows.
+  for (const Shape& base : {Shape{3, 4, 5}, Shape{3, 4, 5000}}) {
+    for (int axis : {0, 1, 2}) {
+      for (bool through_an_op : {false, true}) {  // the sliced tensor: the leaf itself, or 2 x (a node)
+        CAPTURE(base);
+        CAPTURE(axis);
+        CAPTURE(through_an_op);
+        Shape shape = base;
+        shape[axis] = 10;
+        std::vector<float> values(static_cast<size_t>(shape.numel()));
+        for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 3;
+        Tensor x = leaf(values, shape);
+        Tensor sliced = through_an_op ? x * 2.0f : x;
+        Tensor loss = ta::sum(x) * 0.25f;
+        for (const Piece& p : pieces) loss = loss + ta::sum(ta::narrow(sliced, axis, p.start, p.length)) * p.weight;
+        ta::backward(loss);
 
-      const int64_t inner = shape.inner(axis);
-      std::vector<float> expected(values.size());
-      for (size_t i = 0; i < expected.size(); ++i) {
-        const int64_t at = (static_cast<int64_t>(i) / inner) % 10;  // the position along the cut axis
-        float w = 0;
-        for (const Piece& p : pieces)
-          if (at >= p.start && at < p.start + p.length) w += p.weight;
-        expected[i] = 0.25f + (through_an_op ? 2 : 1) * w;
+        const int64_t inner = shape.inner(axis);
+        std::vector<float> expected(values.size());
+        for (size_t i = 0; i < expected.size(); ++i) {
+          const int64_t at = (static_cast<int64_t>(i) / inner) % 10;  // the position along the cut axis
+          float w = 0;
+          for (const Piece& p : pieces)
+            if (at >= p.start && at < p.start + p.length) w += p.weight;
+          expected[i] = 0.25f + (through_an_op ? 2 : 1) * w;
+        }
+        const std::vector<float> got = x.grad().to_vector();
+        size_t wrong = 0, first_wrong = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+          if (got[i] == expected[i]) continue;
+          if (wrong++ == 0) first_wrong = i;
+        }
+        CHECK_MESSAGE(wrong == 0, wrong, " wrong gradients, the first at ", first_wrong, ": ", got[first_wrong],
+                      " instead of ", expected[first_wrong]);
       }
-      check_grad(x, expected);
     }
   }
 }
