@@ -17,7 +17,8 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float 
   auto [o, lse] = kernels::attention(q, k, v, scale, causal, key_padding_mask);
   record(kFusedAttention, o, {&q, &k, &v},
          [q, k, v, o_saved = o.detach(), lse, scale, causal, key_padding_mask](const Tensor& g) -> Grads {
-           return kernels::attention_backward(q, k, v, o_saved, lse, g, scale, causal, key_padding_mask);
+           return whole_grads(
+               kernels::attention_backward(q, k, v, o_saved, lse, g, scale, causal, key_padding_mask));
          });
   return o;
 }

@@ -12,6 +12,11 @@ const OpInfo kAdd("add"), kSub("sub"), kMul("mul"), kDiv("div"), kMaximum("maxim
 const OpInfo kAddScalar("add_scalar"), kMulScalar("mul_scalar"), kPow("pow");
 
 using kernels::sum_to;
+
+// g x (local derivative) and g / (local derivative), exactly 0 where g is 0 even
+// if the derivative is inf or NaN (BinaryOp::GradMul, core/elementwise_math.h).
+Tensor grad_times(const Tensor& g, const Tensor& d) { return kernels::binary(BinaryOp::GradMul, g, d, "backward"); }
+Tensor grad_over(const Tensor& g, const Tensor& d) { return kernels::binary(BinaryOp::GradDiv, g, d, "backward"); }
 }  // namespace
 
 // d(a + b)/da = 1, d(a + b)/db = 1
@@ -36,8 +41,8 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary(BinaryOp::Mul, a, b, "mul");
   record(kMul, out, {&a, &b}, [a, b](const Tensor& g) -> Grads {
-    return {a.requires_grad() ? sum_to(g * b, a.shape()) : Tensor(),
-            b.requires_grad() ? sum_to(g * a, b.shape()) : Tensor()};
+    return {a.requires_grad() ? sum_to(grad_times(g, b), a.shape()) : Tensor(),
+            b.requires_grad() ? sum_to(grad_times(g, a), b.shape()) : Tensor()};
   });
   return out;
 }
@@ -46,9 +51,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary(BinaryOp::Div, a, b, "div");
   record(kDiv, out, {&a, &b}, [a, b, y = out.detach()](const Tensor& g) -> Grads {
-    Tensor ga = g / b;
+    Tensor ga = grad_over(g, b);
     return {a.requires_grad() ? sum_to(ga, a.shape()) : Tensor(),
-            b.requires_grad() ? sum_to(neg(ga * y), b.shape()) : Tensor()};
+            b.requires_grad() ? sum_to(neg(grad_times(ga, y)), b.shape()) : Tensor()};
   });
   return out;
 }

@@ -1,6 +1,7 @@
 #include "autograd/engine.h"
 
 #include <atomic>
+#include <utility>
 #include <vector>
 
 #include "autograd/node.h"
@@ -9,9 +10,56 @@
 
 namespace ta {
 
-static void accumulate(Node& node, const Tensor& g) {
-  node.grad_sum = node.grad_sum.defined() ? kernels::binary(BinaryOp::Add, node.grad_sum, g, "backward") : g;
+namespace {
+
+// sum += g. The first whole gradient is kept as it is, without a copy. Anything
+// more makes, once per node and pass, a buffer the engine owns (the sum of two
+// gradients, or zeros of the whole shape for a slice), and every later gradient
+// is added into that buffer in place; a slice touches only its own rows.
+void accumulate(GradSum& sum, const Grad& g) {
+  if (!g.is_slice()) {
+    if (!sum.value.defined())
+      sum.value = g.value;
+    else if (sum.owned)
+      kernels::add_into(sum.value, g.value, "backward");
+    else
+      sum = {kernels::binary(BinaryOp::Add, sum.value, g.value, "backward"), true};
+    return;
+  }
+  if (!sum.owned)
+    sum = {sum.value.defined() ? sum.value.clone() : Tensor::zeros(g.input_shape, g.value.device()), true};
+  kernels::add_into_slice(sum.value, g.value, g.axis, g.start, "backward");
 }
+
+// The gradients a pass sends to leaves, summed per leaf and added to each leaf's
+// .grad once, when the pass ends: a leaf cut into n slices gets one full-size
+// addition, not n. Each leaf notes which pass last summed it and where
+// (AccumulateGrad::sum_pass, sum_slot). A backward run inside another (gradient
+// checkpointing) may reach the same leaf and re-mark it; the outer pass then opens
+// a second entry for that leaf, and both entries are added to .grad: the total is
+// the same.
+class LeafSums {
+ public:
+  explicit LeafSums(uint64_t pass) : pass_(pass) {}
+  void add(const std::shared_ptr<Node>& leaf, const Grad& g) {
+    auto& sink = static_cast<AccumulateGrad&>(*leaf);  // the only reusable nodes
+    if (sink.sum_pass != pass_) {
+      sink.sum_pass = pass_;
+      sink.sum_slot = sums_.size();
+      sums_.emplace_back(leaf, GradSum{});
+    }
+    accumulate(sums_[sink.sum_slot].second, g);
+  }
+  void deliver() {
+    for (auto& [leaf, sum] : sums_) leaf->backward(sum.value);
+  }
+
+ private:
+  uint64_t pass_;
+  std::vector<std::pair<std::shared_ptr<Node>, GradSum>> sums_;
+};
+
+}  // namespace
 
 void backward(const Tensor& root, const Tensor& grad_out) {
   check_defined(root, "backward", "root");
@@ -46,7 +94,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
     TA_CHECK(!n->used, "backward: the graph through op '", n->name, "' was already used by an earlier backward() ",
              "and its saved tensors freed; run the forward pass again");
     for (auto& child : n->next) {
-      if (!child || child->reusable) continue;  // leaf sinks run on arrival, uncounted
+      if (!child || child->reusable) continue;  // leaves are summed apart (LeafSums), uncounted
       if (child->visit_mark != mark) {
         child->visit_mark = mark;
         child->pending = 0;
@@ -59,12 +107,13 @@ void backward(const Tensor& root, const Tensor& grad_out) {
   // 2. Run nodes whose every consumer has delivered its gradient (Kahn's algorithm).
   //    Each node's backward frees what it saved; its edges are let go afterwards.
   std::vector<std::shared_ptr<Node>> ready{start};
-  start->grad_sum = seed;
+  start->grad_sum = {seed, false};
+  LeafSums leaf_sums(mark);
   while (!ready.empty()) {
     std::shared_ptr<Node> n = std::move(ready.back());
     ready.pop_back();
-    Tensor g = std::move(n->grad_sum);
-    n->grad_sum = Tensor();
+    Tensor g = std::move(n->grad_sum.value);
+    n->grad_sum = GradSum{};
     Grads grads;
     if (g.defined()) grads = n->backward(g);  // undefined: no path delivered a gradient here
     n->backward_fn = nullptr;
@@ -73,14 +122,15 @@ void backward(const Tensor& root, const Tensor& grad_out) {
       std::shared_ptr<Node>& child = n->next[i];
       if (!child) continue;
       const bool has_grad = i < grads.size() && grads[i].defined();
-      if (child->reusable) {  // a leaf: add into its .grad right away
-        if (has_grad) child->backward(grads[i]);
+      if (child->reusable) {  // a leaf: summed with its other gradients of this pass
+        if (has_grad) leaf_sums.add(child, grads[i]);
         continue;
       }
-      if (has_grad) accumulate(*child, grads[i]);
+      if (has_grad) accumulate(child->grad_sum, grads[i]);
       if (--child->pending == 0) ready.push_back(child);
     }
   }
+  leaf_sums.deliver();
 }
 
 }  // namespace ta

@@ -14,10 +14,17 @@ namespace ta {
 // of any depth never recurses. Each node's saved tensors are freed once it has run;
 // a second backward through the same graph is an error.
 //
-// Leaves (AccumulateGrad nodes) take no part in the ordering: each gradient that
-// reaches a leaf is added to its .grad at once. So the only nodes two passes can
-// share are leaves, and a backward may run inside another one's node (gradient
-// checkpointing recomputes and differentiates a block there).
+// Gradients reaching one node are summed before it runs: the first is kept as it
+// is, the rest go into a buffer the engine owns, in place; an op that reads a slice
+// of its input (narrow) sends only that slice's gradient (Grad::slice), which is
+// added into the rows it covers. So a tensor cut into n chunks costs one full-size
+// buffer in the backward pass, not n.
+//
+// Leaves (AccumulateGrad nodes) take no part in the ordering: the gradients that
+// reach a leaf are summed the same way, apart, and added to its .grad once, when
+// the pass ends. So the only nodes two passes can share are leaves, and a backward
+// may run inside another one's node (gradient checkpointing recomputes and
+// differentiates a block there).
 void backward(const Tensor& root, const Tensor& grad_out = Tensor());
 
 }  // namespace ta

@@ -17,7 +17,7 @@ const OpInfo kFlashAttention("flash_attention");
 Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta) {
   Tensor y = kernels::scale_offset(z, gamma, beta);
   record(kScaleOffset, y, {&z, &gamma, &beta}, [z = z.detach(), gamma = gamma.detach()](const Tensor& g) -> Grads {
-    return kernels::scale_offset_backward(z, gamma, g);
+    return whole_grads(kernels::scale_offset_backward(z, gamma, g));
   });
   return y;
 }
@@ -30,7 +30,8 @@ Tensor flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& op
   record(kFlashAttention, out, {&qk, &v, &rel_bias},
          [qk = qk.detach(), v = v.detach(), rel_bias = rel_bias.defined() ? rel_bias.detach() : Tensor(),
           key_padding_mask, state, options](const Tensor& g) -> Grads {
-           return kernels::flash_attention_backward(qk, v, options, rel_bias, key_padding_mask, state, g);
+           return whole_grads(
+               kernels::flash_attention_backward(qk, v, options, rel_bias, key_padding_mask, state, g));
          });
   return out;
 }

@@ -21,6 +21,16 @@ Grads AccumulateGrad::backward(const Tensor& grad_out) {
   return {};
 }
 
+Grad Grad::slice(Tensor part, const Shape& input_shape, int axis, int64_t start) {
+  Grad g(std::move(part));
+  g.input_shape = input_shape;
+  g.axis = normalize_axis(axis, input_shape.ndim(), "Grad::slice");
+  g.start = start;
+  return g;
+}
+
+Grads whole_grads(const std::vector<Tensor>& grads) { return Grads(grads.begin(), grads.end()); }
+
 OpInfo::OpInfo(const char* name_) : name(name_) {
   const_cast<std::vector<const OpInfo*>&>(registered_ops()).push_back(this);
 }

@@ -13,8 +13,9 @@
 // Outputs are captured detached (out.detach()), never as themselves: a node that
 // owned its own output would form a reference cycle and never be freed.
 //
-// Gradients are never modified in place: accumulating makes a new tensor (a + b),
-// so a gradient tensor may safely be shared by several inputs.
+// Gradients that backward functions return are never modified in place, so a
+// gradient tensor may safely be shared by several inputs (add hands the same g to
+// both). Only buffers the engine made itself are summed into in place.
 #pragma once
 
 #include <functional>
@@ -25,8 +26,39 @@
 
 namespace ta {
 
-using Grads = std::vector<Tensor>;
+// One input's gradient, as a backward function returns it: either the whole
+// gradient (a plain Tensor converts to one), or, from an op that reads only a slice
+// of its input (narrow), just the slice: the input's gradient is `value` at
+// [start, start + value.shape()[axis]) along `axis` and zero everywhere else. The
+// engine adds a slice into the input's gradient sum without building the zeros
+// around it, so n slices of one tensor cost O(n), not n full-size tensors.
+struct Grad {
+  Grad() = default;
+  Grad(Tensor whole) : value(std::move(whole)) {}  // implicit: backward functions return tensors
+  static Grad slice(Tensor part, const Shape& input_shape, int axis, int64_t start);
+
+  bool defined() const { return value.defined(); }
+  bool is_slice() const { return axis >= 0; }
+
+  Tensor value;
+  Shape input_shape;  // slices only: the shape of the whole gradient
+  int axis = -1;      // -1: value is the whole gradient
+  int64_t start = 0;
+};
+
+using Grads = std::vector<Grad>;
 using BackwardFn = std::function<Grads(const Tensor& grad_out)>;
+// A fused kernel's backward (one whole gradient per input) as Grads.
+Grads whole_grads(const std::vector<Tensor>& grads);
+
+// The gradients delivered to one node so far in a backward pass, summed. `owned`:
+// the engine allocated `value` itself and has shown it to no one, so it may add
+// the next gradients into it in place; a tensor a backward function returned may
+// be shared and is only ever read.
+struct GradSum {
+  Tensor value;
+  bool owned = false;
+};
 
 struct Node {
   Node(const char* name, BackwardFn fn) : name(name), backward_fn(std::move(fn)) {}
@@ -41,7 +73,7 @@ struct Node {
   std::vector<std::shared_ptr<Node>> next;
 
   // Bookkeeping of the engine during one backward pass (autograd/engine.cpp).
-  Tensor grad_sum;
+  GradSum grad_sum;
   int pending = 0;
   uint64_t visit_mark = 0;
   bool used = false;      // backward already ran through this node, which freed its saved tensors
@@ -53,6 +85,10 @@ struct AccumulateGrad final : Node {
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf);
   Grads backward(const Tensor& grad_out) override;
   std::shared_ptr<TensorImpl> leaf;
+  // Where the backward pass numbered `sum_pass` sums this leaf's gradients: entry
+  // `sum_slot` of its list (autograd/engine.cpp, LeafSums).
+  uint64_t sum_pass = 0;
+  size_t sum_slot = 0;
 };
 
 // Each differentiable op declares one OpInfo at namespace scope in its source file;

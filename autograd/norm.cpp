@@ -14,7 +14,7 @@ Tensor norm_op(const OpInfo& info, const Tensor& x, const Tensor& gamma, const T
   kernels::NormResult r = kernels::layer_norm(x, gamma, beta, eps, subtract_mean);
   record(info, r.y, {&x, &gamma, &beta},
          [x, gamma, beta, mean = r.mean, rstd = r.rstd, subtract_mean](const Tensor& g) -> Grads {
-           return kernels::layer_norm_backward(x, gamma, beta, mean, rstd, g, subtract_mean);
+           return whole_grads(kernels::layer_norm_backward(x, gamma, beta, mean, rstd, g, subtract_mean));
          });
   return r.y;
 }

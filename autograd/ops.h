@@ -48,6 +48,9 @@ enum class GeluApprox { Erf, Tanh };
 Tensor gelu(const Tensor& x, GeluApprox approx = GeluApprox::Erf);
 Tensor silu(const Tensor& x);
 Tensor softplus(const Tensor& x);
+// x for x > 0, alpha (e^x - 1) otherwise (Clevert et al. 2016); elu(x) + 1 is the
+// positive feature map of linear attention (Katharopoulos et al. 2020).
+Tensor elu(const Tensor& x, float alpha = 1.0f);
 
 // ---- comparisons and selection (autograd/select.cpp) --------------------------
 // Comparisons give 1.0 where true, 0.0 where false; they carry no gradient.

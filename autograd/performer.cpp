@@ -20,7 +20,8 @@ Tensor favor_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v,
   r.o = r.o.detach();
   record(kFavorCausal, o, {&q, &k, &v},
          [q, k, v, w = w.detach(), saved = r, scale, kernel, key_padding_mask](const Tensor& g) -> Grads {
-           return kernels::favor_causal_backward(q, k, v, w, saved, g, scale, kernel, key_padding_mask);
+           return whole_grads(
+               kernels::favor_causal_backward(q, k, v, w, saved, g, scale, kernel, key_padding_mask));
          });
   return o;
 }

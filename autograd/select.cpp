@@ -19,6 +19,10 @@ Tensor ge(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::G
 
 // out = mask ? a : b. The gradient goes where the value came from:
 // da = mask ? g : 0, db = mask ? 0 : g, each summed back to its input's shape.
+// A selection, not g x mask: the branch not taken gets exactly 0 whatever it holds,
+// and the element-wise backwards upstream keep that 0 a 0 where their derivative is
+// inf or NaN (gradient_times in core/elementwise_math.h), so where(x > 0, log(x), 0)
+// has a finite gradient at x = 0.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
   Tensor out = kernels::where(mask, a, b);
   record(kWhere, out, {&mask, &a, &b}, [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {

@@ -88,12 +88,12 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   return y;
 }
 
-// dx = zeros with g written back at [start, start + length).
+// dx = g at [start, start + length) along axis, zero elsewhere: returned as a slice
+// (Grad::slice), which the engine adds into x's gradient sum without the zeros.
 Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
   Tensor y = kernels::narrow(x, axis, start, length);
-  axis = normalize_axis(axis, x.ndim(), "narrow");
   record(kNarrow, y, {&x}, [xs = x.shape(), axis, start](const Tensor& g) -> Grads {
-    return {kernels::narrow_backward(g, xs, axis, start)};
+    return {Grad::slice(g, xs, axis, start)};
   });
   return y;
 }

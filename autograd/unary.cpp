@@ -10,13 +10,14 @@ namespace {
 
 const OpInfo kNeg("neg"), kExp("exp"), kLog("log"), kSqrt("sqrt"), kRsqrt("rsqrt"), kAbs("abs"), kTanh("tanh"),
     kSigmoid("sigmoid"), kRelu("relu"), kReluSquared("relu_squared"), kGelu("gelu"), kSilu("silu"),
-    kSoftplus("softplus");
+    kSoftplus("softplus"), kElu("elu");
 
-// y = f(x), recording dx = dy * f'(x); f' may read x and y (saved detached).
-Tensor unary_op(const OpInfo& info, UnaryOp op, const Tensor& x) {
-  Tensor y = kernels::unary(op, x, 0.0f, info.name);
-  record(info, y, {&x}, [op, x, y_saved = y.detach()](const Tensor& g) -> Grads {
-    return {kernels::unary_backward(op, x, y_saved, g, 0.0f)};
+// y = f(x), recording dx = dy * f'(x); f' may read x and y (saved detached), and
+// the op's parameter (elu's alpha).
+Tensor unary_op(const OpInfo& info, UnaryOp op, const Tensor& x, float param = 0.0f) {
+  Tensor y = kernels::unary(op, x, param, info.name);
+  record(info, y, {&x}, [op, x, y_saved = y.detach(), param](const Tensor& g) -> Grads {
+    return {kernels::unary_backward(op, x, y_saved, g, param)};
   });
   return y;
 }
@@ -38,5 +39,6 @@ Tensor gelu(const Tensor& x, GeluApprox approx) {
 }
 Tensor silu(const Tensor& x) { return unary_op(kSilu, UnaryOp::Silu, x); }
 Tensor softplus(const Tensor& x) { return unary_op(kSoftplus, UnaryOp::Softplus, x); }
+Tensor elu(const Tensor& x, float alpha) { return unary_op(kElu, UnaryOp::Elu, x, alpha); }
 
 }  // namespace ta

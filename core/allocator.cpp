@@ -18,6 +18,7 @@ void* CachingAllocator::allocate(size_t bytes) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.live_bytes += size;
+    stats_.allocated_bytes += size;
     if (stats_.live_bytes > stats_.peak_live_bytes) stats_.peak_live_bytes = stats_.live_bytes;
     auto it = free_.find(size);
     if (it != free_.end() && !it->second.empty()) {
@@ -35,6 +36,7 @@ void* CachingAllocator::allocate(size_t bytes) {
   if (!p) {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.live_bytes -= size;
+    stats_.allocated_bytes -= size;
     throw std::bad_alloc();
   }
   return p;

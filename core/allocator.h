@@ -33,6 +33,7 @@ class CachingAllocator {
     size_t live_bytes = 0;    // handed out and not yet returned
     size_t cached_bytes = 0;  // in the free lists
     size_t peak_live_bytes = 0;
+    size_t allocated_bytes = 0;  // every block handed out so far, summed (never decreases)
   };
   Stats stats();
 

@@ -21,6 +21,7 @@ namespace ta {
 
 enum class UnaryOp {
   Neg, Exp, Log, Sqrt, Rsqrt, Abs, Tanh, Sigmoid, Relu, ReluSquared, GeluTanh, GeluErf, Silu, Softplus,
+  Elu,        // x > 0 ? x : param (e^x - 1)
   AddScalar,  // x + param
   MulScalar,  // x * param
   PowScalar,  // x ^ param
@@ -29,6 +30,10 @@ enum class UnaryOp {
 enum class BinaryOp {
   Add, Sub, Mul, Div, Maximum, Minimum,
   Eq, Ne, Lt, Le, Gt, Ge,  // comparisons give 1.0 or 0.0
+  // a * b and a / b, except exactly 0 where a is 0, whatever b is: the backward
+  // pass's gradient a times (or over) a local derivative b, so that a zero gradient
+  // stays zero where b is inf or NaN (core/elementwise_math.h, gradient_times).
+  GradMul, GradDiv,
 };
 
 enum class ReduceOp { Sum, Max, LogSumExp };
@@ -108,7 +113,8 @@ class Backend {
 
   // --- element-wise -------------------------------------------------------
   virtual void unary(UnaryOp op, const float* x, float* y, int64_t n, float param) = 0;
-  // dx = dy * f'(x); y = f(x) is passed too since some derivatives read it.
+  // dx = dy * f'(x), exactly 0 where dy is 0 (gradient_times in elementwise_math.h);
+  // y = f(x) is passed too since some derivatives read it.
   virtual void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
                               float param) = 0;
   virtual void binary(BinaryOp op, const float* a, const float* b, float* out, const BroadcastPlan& plan) = 0;
@@ -146,6 +152,10 @@ class Backend {
   // rows x row_len block copy between two row-strided buffers (slices and concat).
   virtual void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
                          int64_t row_len) = 0;
+  // The same block added instead of copied: dst[r, i] += src[r, i] (the backward
+  // pass sums gradients, and slices of them, into a buffer of its own this way).
+  virtual void accumulate_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+                               int64_t row_len) = 0;
 
   // --- linear algebra -----------------------------------------------------
   // For b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, with

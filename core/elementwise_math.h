@@ -48,6 +48,14 @@ TA_HOST_DEVICE inline float formula_erf(float x) {
 // harmless: for x below about -88.7, e^-x is +inf and 1 / (1 + inf) is exactly 0.
 TA_HOST_DEVICE inline float sigmoid(float x) { return 1.0f / (1.0f + formula_exp(-x)); }
 
+// dy * d for a gradient dy and a local derivative d, except exactly 0 where dy is 0:
+// a zero gradient stays zero even where d is inf or NaN. Where an op's output does
+// not matter (the branch where() did not take, where log(0) = -inf and its derivative
+// 1/0 = inf), the gradient arriving is 0, and plain IEEE 0 x inf = NaN would spread
+// to everything upstream. Every element-wise backward multiplies through this.
+TA_HOST_DEVICE inline float gradient_times(float dy, float d) { return dy == 0.0f ? 0.0f : dy * d; }
+TA_HOST_DEVICE inline float gradient_over(float dy, float d) { return dy == 0.0f ? 0.0f : dy / d; }
+
 // f(x) for each unary op.
 TA_HOST_DEVICE inline float unary_value(UnaryOp op, float x, float p) {
   using namespace elementwise_constants;
@@ -69,6 +77,8 @@ TA_HOST_DEVICE inline float unary_value(UnaryOp op, float x, float p) {
     case UnaryOp::Silu: return x * sigmoid(x);
     // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
     case UnaryOp::Softplus: return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+    // elu(x) = x for x > 0, alpha (e^x - 1) otherwise; expm1 keeps small |x| exact
+    case UnaryOp::Elu: return x > 0 ? x : p * expm1f(x);
     case UnaryOp::AddScalar: return x + p;
     case UnaryOp::MulScalar: return x * p;
     case UnaryOp::PowScalar: return powf(x, p);
@@ -102,6 +112,7 @@ TA_HOST_DEVICE inline float unary_derivative(UnaryOp op, float x, float y, float
       return s * (1.0f + x * (1.0f - s));
     }
     case UnaryOp::Softplus: return sigmoid(x);
+    case UnaryOp::Elu: return x > 0 ? 1.0f : y + p;  // alpha e^x = y + alpha
     case UnaryOp::AddScalar: return 1.0f;
     case UnaryOp::MulScalar: return p;
     case UnaryOp::PowScalar: return p == 0.0f ? 0.0f : p * powf(x, p - 1.0f);
@@ -123,6 +134,8 @@ TA_HOST_DEVICE inline float binary_value(BinaryOp op, float a, float b) {
     case BinaryOp::Le: return a <= b ? 1.0f : 0.0f;
     case BinaryOp::Gt: return a > b ? 1.0f : 0.0f;
     case BinaryOp::Ge: return a >= b ? 1.0f : 0.0f;
+    case BinaryOp::GradMul: return gradient_times(a, b);
+    case BinaryOp::GradDiv: return gradient_over(a, b);
   }
   return 0.0f;
 }

@@ -105,6 +105,33 @@ void assign(const Tensor& dst, const Tensor& src) {
   backend_of(dst).copy(src.data(), dst.data(), dst.numel());
 }
 
+void add_into(const Tensor& dst, const Tensor& src, const char* op) {
+  check_defined(dst, op, "dst");
+  check_defined(src, op, "src");
+  common_device({&dst, &src}, op);
+  TA_CHECK(dst.shape() == src.shape(), op, ": cannot add a tensor of shape ", src.shape(), " into one of shape ",
+           dst.shape());
+  backend_of(dst).accumulate_rows(src.data(), 0, dst.data(), 0, 1, dst.numel());
+}
+
+// Viewed as [outer, n, inner] around `axis`, the slice is `outer` rows of len * inner
+// values, n * inner apart in dst and len * inner apart in src.
+void add_into_slice(const Tensor& dst, const Tensor& src, int axis, int64_t start, const char* op) {
+  check_defined(dst, op, "dst");
+  check_defined(src, op, "src");
+  common_device({&dst, &src}, op);
+  axis = normalize_axis(axis, dst.ndim(), op);
+  const Shape& s = dst.shape();
+  bool fits = src.ndim() == dst.ndim();
+  for (int d = 0; fits && d < s.ndim(); ++d) fits = d == axis || src.shape()[d] == s[d];
+  const int64_t len = fits ? src.shape()[axis] : 0;
+  TA_CHECK(fits && start >= 0 && start + len <= s[axis], op, ": cannot add a slice of shape ", src.shape(),
+           " at offset ", start, " along axis ", axis, " of a tensor of shape ", s);
+  AxisView v(s, axis);
+  backend_of(dst).accumulate_rows(src.data(), len * v.inner, dst.data() + start * v.inner, v.n * v.inner,
+                                  v.outer, len * v.inner);
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape) {
   check_defined(x, "reshape", "x");
   TA_CHECK(shape.numel() == x.numel(), "reshape: cannot view ", x.shape(), " (", x.numel(), " elements) as ", shape,
@@ -194,15 +221,6 @@ Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
   backend_of(x).copy_rows(x.data() + start * v.inner, v.n * v.inner, y.data(), length * v.inner, v.outer,
                           length * v.inner);
   return y;
-}
-
-Tensor narrow_backward(const Tensor& dy, const Shape& shape, int axis, int64_t start) {
-  AxisView v(shape, axis);
-  const int64_t length = dy.shape()[axis];
-  Tensor dx = Tensor::zeros(shape, dy.device());
-  backend_of(dy).copy_rows(dy.data(), length * v.inner, dx.data() + start * v.inner, v.n * v.inner, v.outer,
-                           length * v.inner);
-  return dx;
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int axis) {

@@ -30,6 +30,13 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // to dst sees the change. For loading weights; ops never write into their inputs.
 void assign(const Tensor& dst, const Tensor& src);
 
+// dst += src in place (same shapes), and dst's slice [start, start + len) along `axis`
+// += src, whose shape is dst's with len along axis. Only for a buffer no one else
+// holds: the backward pass's own gradient sums (autograd/engine.cpp). `op` names the
+// caller in errors.
+void add_into(const Tensor& dst, const Tensor& src, const char* op);
+void add_into_slice(const Tensor& dst, const Tensor& src, int axis, int64_t start, const char* op);
+
 // A view of x's storage with a new shape of the same size (x is contiguous).
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim);
@@ -39,8 +46,6 @@ Tensor cumsum(const Tensor& x, int axis, bool reverse);
 
 Tensor permute(const Tensor& x, const std::vector<int>& order);
 Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length);
-// A tensor of `shape`, zero except for dy placed at [start, start + len) along axis.
-Tensor narrow_backward(const Tensor& dy, const Shape& shape, int axis, int64_t start);
 Tensor concat(const std::vector<Tensor>& xs, int axis);
 
 // Checks that every value of `index` is a whole number in [0, bound).

@@ -31,6 +31,7 @@ void with_constant(UnaryOp op, F&& f) {
     case U::GeluErf: return f(std::integral_constant<U, U::GeluErf>());
     case U::Silu: return f(std::integral_constant<U, U::Silu>());
     case U::Softplus: return f(std::integral_constant<U, U::Softplus>());
+    case U::Elu: return f(std::integral_constant<U, U::Elu>());
     case U::AddScalar: return f(std::integral_constant<U, U::AddScalar>());
     case U::MulScalar: return f(std::integral_constant<U, U::MulScalar>());
     case U::PowScalar: return f(std::integral_constant<U, U::PowScalar>());
@@ -53,6 +54,8 @@ void with_constant(BinaryOp op, F&& f) {
     case B::Le: return f(std::integral_constant<B, B::Le>());
     case B::Gt: return f(std::integral_constant<B, B::Gt>());
     case B::Ge: return f(std::integral_constant<B, B::Ge>());
+    case B::GradMul: return f(std::integral_constant<B, B::GradMul>());
+    case B::GradDiv: return f(std::integral_constant<B, B::GradDiv>());
   }
 }
 
@@ -91,7 +94,7 @@ void CpuBackend::unary_backward(UnaryOp op, const float* x, const float* y, cons
                                 float p) {
   with_constant(op, [&](auto OP) {
     parallel_for(n, 10, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * unary_derivative(OP(), x[i], y[i], p);
+      for (int64_t i = b; i < e; ++i) dx[i] = gradient_times(dy[i], unary_derivative(OP(), x[i], y[i], p));
     });
   });
 }

@@ -1,4 +1,6 @@
-// Data movement: permuting dimensions, and copying blocks of rows (slices, concat).
+// Data movement: permuting dimensions, and copying (slices, concat) or adding
+// (gradient sums) blocks of rows.
+#include <algorithm>
 #include <cstring>
 
 #include "core/cpu/cpu_backend.h"
@@ -40,6 +42,22 @@ void CpuBackend::copy_rows(const float* src, int64_t src_stride, float* dst, int
   parallel_for(rows, row_len, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r)
       std::memcpy(dst + r * dst_stride, src + r * src_stride, static_cast<size_t>(row_len) * sizeof(float));
+  });
+}
+
+void CpuBackend::accumulate_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+                                 int64_t rows, int64_t row_len) {
+  // Split by elements, not rows: a whole tensor is one row. A thread's range
+  // [b, e) may start and end inside rows; each pass of the loop takes the part of
+  // one row that lies in it.
+  parallel_for(rows * row_len, 1, [&](int64_t b, int64_t e) {
+    while (b < e) {
+      const int64_t r = b / row_len, i0 = b % row_len, i1 = std::min(row_len, i0 + (e - b));
+      const float* s = src + r * src_stride;
+      float* d = dst + r * dst_stride;
+      for (int64_t i = i0; i < i1; ++i) d[i] += s[i];
+      b += i1 - i0;
+    }
   });
 }
 

@@ -67,6 +67,8 @@ class CudaBackend final : public Backend {
   void permute(const float* x, float* y, const Shape& x_shape, const int* perm) override;
   void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
                  int64_t row_len) override;
+  void accumulate_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
+                       int64_t row_len) override;
 
   void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
             int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,

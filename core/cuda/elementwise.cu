@@ -1,6 +1,6 @@
 // core/cuda/elementwise.cu — the one-thread-per-element kernels on the GPU: creation
-// and random numbers, unary / binary / where / broadcast, optimizer updates. Each
-// member hands the launch plan of its kernel header the checked launcher.
+// and random numbers, unary / binary / where / broadcast / accumulate_rows, optimizer
+// updates. Each member hands the launch plan of its kernel header the checked launcher.
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/kernels/creation.cuh"
 #include "core/cuda/kernels/elementwise.cuh"
@@ -38,6 +38,11 @@ void CudaBackend::binary(BinaryOp op, const float* a, const float* b, float* out
 
 void CudaBackend::where(const float* mask, const float* a, const float* b, float* out, const BroadcastPlan& plan) {
   k::where(Launcher{}, mask, a, b, out, plan);
+}
+
+void CudaBackend::accumulate_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+                                  int64_t rows, int64_t row_len) {
+  k::accumulate_rows(Launcher{}, src, src_stride, dst, dst_stride, rows, row_len);
 }
 
 void CudaBackend::broadcast_to(const float* x, float* out, const BroadcastPlan& plan) {

@@ -19,6 +19,7 @@
 // nothing itself, and exits with child()'s status.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -123,6 +124,9 @@ void synchronize(ta::Device device);
 
 // "a,b,,c" -> {"a", "b", "c"}: the values of a list option.
 std::vector<std::string> split_commas(const std::string& s);
+// "256,1024" -> {256, 1024}: a list option of sizes; throws UsageError naming
+// `option` for anything but whole numbers >= 1.
+std::vector<int64_t> split_sizes(const std::string& s, const std::string& option);
 
 struct RegisterWorkload {
   explicit RegisterWorkload(const Workload& w) { workloads().push_back(w); }

@@ -84,6 +84,17 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+std::vector<int64_t> split_sizes(const std::string& s, const std::string& option) {
+  std::vector<int64_t> sizes;
+  for (const std::string& item : split_commas(s)) {
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || v < 1) throw UsageError(option + ": expected positive whole numbers, got '" + item + "'");
+    sizes.push_back(v);
+  }
+  return sizes;
+}
+
 }  // namespace bench
 
 namespace {

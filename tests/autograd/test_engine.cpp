@@ -1,7 +1,8 @@
 // tests/autograd/test_engine.cpp — the backward pass itself (autograd/engine.h,
 // autograd/node.h): gradients of reused nodes, broadcasting undone, accumulation
-// across calls, very deep graphs, grad mode, detach, explicit upstream gradients, the
-// errors the engine raises, and that a graph's memory is freed.
+// across calls, slices summed into one gradient (and what that costs), gradients
+// never written in place, very deep graphs, grad mode, detach, explicit upstream
+// gradients, the errors the engine raises, and that a graph's memory is freed.
 //
 // Expected gradients are worked out by hand in the comments. Per-op gradients are
 // checked numerically in test_gradcheck.cpp, not here.
@@ -9,6 +10,7 @@
 
 #include <vector>
 
+#include "autograd/checkpoint.h"
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
@@ -185,6 +187,130 @@ TEST_CASE("engine: backward with an explicit upstream gradient of the root's sha
   }
   SUBCASE("one of another shape is an error") {
     CHECK_THROWS_AS(ta::backward(x * 2.0f, Tensor::ones({3, 2})), ta::Error);
+  }
+}
+
+TEST_CASE("engine: slices of a tensor add up into its gradient, along any axis, overlapping, leaf or not") {
+  // loss = sum_k w_k sum(piece_k) + w_whole sum(x): d loss / d x at a position along
+  // the cut axis is the sum of the weights of the pieces that cover it.
+  struct Piece {
+    int64_t start, length;
+    float weight;
+  };
+  // Sizes below, at and above 3 rows, an overlap ([2, 6) over [0, 3) and [3, 7)), an
+  // empty piece and the whole axis as one piece.
+  const std::vector<Piece> pieces = {{0, 3, 1}, {3, 4, 10}, {7, 3, 100}, {2, 4, 1000}, {5, 0, -1}, {0, 10, 0.5f}};
+  // Wide: 5,000 values per row, so that the additions are split between threads,
+  // a thread's share starting and ending inside rows.
+  for (const Shape& base : {Shape{3, 4, 5}, Shape{3, 4, 5000}}) {
+    for (int axis : {0, 1, 2}) {
+      for (bool through_an_op : {false, true}) {  // the sliced tensor: the leaf itself, or 2 x (a node)
+        CAPTURE(base);
+        CAPTURE(axis);
+        CAPTURE(through_an_op);
+        Shape shape = base;
+        shape[axis] = 10;
+        std::vector<float> values(static_cast<size_t>(shape.numel()));
+        for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 3;
+        Tensor x = leaf(values, shape);
+        Tensor sliced = through_an_op ? x * 2.0f : x;
+        Tensor loss = ta::sum(x) * 0.25f;
+        for (const Piece& p : pieces) loss = loss + ta::sum(ta::narrow(sliced, axis, p.start, p.length)) * p.weight;
+        ta::backward(loss);
+
+        const int64_t inner = shape.inner(axis);
+        std::vector<float> expected(values.size());
+        for (size_t i = 0; i < expected.size(); ++i) {
+          const int64_t at = (static_cast<int64_t>(i) / inner) % 10;  // the position along the cut axis
+          float w = 0;
+          for (const Piece& p : pieces)
+            if (at >= p.start && at < p.start + p.length) w += p.weight;
+          expected[i] = 0.25f + (through_an_op ? 2 : 1) * w;
+        }
+        const std::vector<float> got = x.grad().to_vector();
+        size_t wrong = 0, first_wrong = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+          if (got[i] == expected[i]) continue;
+          if (wrong++ == 0) first_wrong = i;
+        }
+        CHECK_MESSAGE(wrong == 0, wrong, " wrong gradients, the first at ", first_wrong, ": ", got[first_wrong],
+                      " instead of ", expected[first_wrong]);
+      }
+    }
+  }
+}
+
+TEST_CASE("engine: summing gradients never writes into a tensor that the user or an op holds") {
+  // r = h + concat(top, bottom of h), h = x + 0: h's node gets the upstream gradient
+  // itself (add passes it on unchanged) and two slices of it; x.grad = 2 dy.
+  // Either may arrive first (the whole one first: the sum must copy it before adding
+  // the slices into it; the slices first: the whole one is added into the engine's
+  // own zeros).
+  for (bool whole_first : {true, false}) {
+    CAPTURE(whole_first);
+    const std::vector<float> dy_values = {1, -2, 3, 0.5f, 4, -1, 2, 2, -3, 7, 0, 1};
+    const Tensor dy = Tensor::from_vector(dy_values, {4, 3});
+    std::vector<float> twice(dy_values), four_times(dy_values);
+    for (float& v : twice) v *= 2;
+    for (float& v : four_times) v *= 4;
+    Tensor x = leaf(std::vector<float>(12, 1.0f), {4, 3});
+    auto forward = [&] {
+      const Tensor h = x + 0.0f;
+      const Tensor halves = ta::concat({ta::narrow(h, 0, 0, 2), ta::narrow(h, 0, 2, 2)}, 0);
+      return whole_first ? halves + h : h * 1.0f + halves;
+    };
+    ta::backward(forward(), dy);
+    check_tensor(dy, {4, 3}, dy_values);  // the user's upstream gradient is untouched
+    check_grad(x, twice);
+    const Tensor first_grad = x.grad();
+    ta::backward(forward(), dy);
+    check_tensor(dy, {4, 3}, dy_values);
+    check_tensor(first_grad, {4, 3}, twice);  // accumulation made a new tensor
+    check_grad(x, four_times);
+  }
+}
+
+TEST_CASE("engine: a tensor cut into many slices costs one full-size gradient buffer, not one per slice") {
+  // 64 slices of 64 rows along the middle axis of [4, 4096, 16], each scaled and
+  // joined again. The backward allocates a handful of full-size tensors (the seed,
+  // concat's pieces, the scaled gradients, one sum per receiving tensor); one
+  // full-size tensor per slice would be 64 of them.
+  const Shape shape{4, 4096, 16};
+  const size_t full_bytes = static_cast<size_t>(shape.numel()) * sizeof(float);
+  for (bool through_an_op : {false, true}) {
+    CAPTURE(through_an_op);
+    Tensor x = Tensor::ones(shape).set_requires_grad();
+    const Tensor sliced = through_an_op ? x * 2.0f : x;
+    std::vector<Tensor> pieces;
+    for (int64_t start = 0; start < 4096; start += 64) pieces.push_back(ta::narrow(sliced, 1, start, 64) * 3.0f);
+    const Tensor y = ta::concat(pieces, 1);
+    const Tensor dy = Tensor::ones(shape);
+    const size_t before = ta::cpu_allocator().stats().allocated_bytes;
+    ta::backward(y, dy);
+    const size_t allocated = ta::cpu_allocator().stats().allocated_bytes - before;
+    INFO("allocated ", allocated / static_cast<double>(full_bytes), " full-size tensors");
+    CHECK(allocated < 6 * full_bytes);
+    CHECK(ta::max(ta::abs(x.grad() - (through_an_op ? 6.0f : 3.0f))).item() == 0.0f);
+  }
+}
+
+TEST_CASE("engine: a leaf reached by a backward inside another (checkpoint) and by the outer one sums both") {
+  // L = sum(w) + sum(f(x)) + sum(3 w^2), f(x) = x * w checkpointed, in both orders of
+  // the last two terms, so that the outer pass reaches w before and after the inner
+  // pass (run by the checkpoint node) does:
+  //   dL/dw = 1 + x + 6 w,  dL/dx = w.
+  Tensor w = leaf({1, 2, 3});
+  Tensor x = leaf({4, 5, 6});
+  for (bool checkpoint_last : {false, true}) {
+    CAPTURE(checkpoint_last);
+    w.zero_grad();
+    x.zero_grad();
+    const Tensor h = ta::checkpoint([&w](const Tensor& t) { return t * w; }, x);
+    const Tensor u = ta::sum(w * w * 3.0f);
+    const Tensor total = checkpoint_last ? ta::sum(w) + u + ta::sum(h) : ta::sum(w) + ta::sum(h) + u;
+    ta::backward(total);
+    check_grad(w, {1 + 4 + 6, 1 + 5 + 12, 1 + 6 + 18});
+    check_grad(x, {1, 2, 3});
   }
 }
 

@@ -207,6 +207,8 @@ void add_unary_cases(std::vector<GradCase>& t) {
       {"gelu", "tanh ", gelu_tanh, plain},
       {"silu", "", unary(ta::silu), plain},
       {"softplus", "", unary(ta::softplus), plain},
+      {"elu", "", [](const Inputs& x) { return ta::elu(x[0]); }, plain},
+      {"elu", "alpha 0.5 (a kink at 0) ", [](const Inputs& x) { return ta::elu(x[0], 0.5f); }, away_from_zero},
   };
   for (const Op& op : ops) {
     for (Shape s : {Shape{2, 3}, Shape{}, Shape{4, 1, 3}}) {

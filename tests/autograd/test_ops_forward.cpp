@@ -364,6 +364,7 @@ const UnaryCase kUnaryOps[] = {
     {"gelu(default)", [](const Tensor& x) { return ta::gelu(x); }, gelu_erf_ref, false},
     {"silu", ta::silu, [](double x) { return x * sigmoid_ref(x); }, false},
     {"softplus", ta::softplus, [](double x) { return std::log1p(std::exp(x)); }, false},
+    {"elu", [](const Tensor& x) { return ta::elu(x); }, [](double x) { return x > 0 ? x : std::expm1(x); }, false},
 };
 
 }  // namespace
@@ -456,6 +457,17 @@ TEST_CASE("gelu known values") {
   CHECK(ta::gelu(one, ta::GeluApprox::Tanh).item() == doctest::Approx(0.8411920).epsilon(1e-6));
   CHECK(ta::gelu(Tensor::scalar(-1.0f)).item() == doctest::Approx(-0.1586553).epsilon(1e-5));
   CHECK(ta::gelu(Tensor::scalar(0.0f)).item() == 0.0f);
+}
+
+TEST_CASE("elu: alpha scales the negative side, small |x| stays exact, large -x tends to -alpha") {
+  const std::vector<float> xs = {-100, -3, -1e-4f, -1e-7f, 0, 1e-7f, 2, 100};
+  for (float alpha : {1.0f, 0.5f, 2.0f}) {
+    CAPTURE(alpha);
+    std::vector<double> want;
+    for (float x : xs) want.push_back(x > 0 ? x : alpha * std::expm1(static_cast<double>(x)));
+    check_values(ta::elu(T(xs, {8}), alpha), {8}, want, 1e-12, 1e-6);  // relative: -1e-7 gives -1e-7 alpha
+  }
+  check_values(ta::elu(T({-kInf, kInf}, {2}), 1.5f), {2}, {-1.5, kInf});
 }
 
 TEST_CASE("activations stay finite and exact at large |x|") {

@@ -77,17 +77,22 @@ TEST_CASE("cuda device: element-wise, broadcasting, reductions, softmax, cumsum"
   if (!have_gpu()) return;
   const Tensor x = random_tensor({4, 3, 37}, 3), y = random_tensor({3, 1}, 4), dy = random_tensor({4, 3, 37}, 5);
   const Tensor gx = on_gpu(x), gy = on_gpu(y), gdy = on_gpu(dy);
-  for (UnaryOp op : {UnaryOp::Tanh, UnaryOp::GeluErf, UnaryOp::Silu, UnaryOp::Softplus, UnaryOp::PowScalar}) {
+  for (UnaryOp op :
+       {UnaryOp::Tanh, UnaryOp::GeluErf, UnaryOp::Silu, UnaryOp::Softplus, UnaryOp::Elu, UnaryOp::PowScalar}) {
     const Tensor in = op == UnaryOp::PowScalar ? random_tensor({4, 3, 37}, 6, 0.1f, 3.0f) : x;
     const Tensor out = kernels::unary(op, in, 1.5f, "unary");
     check_same(kernels::unary(op, on_gpu(in), 1.5f, "unary"), out);
     check_same(kernels::unary_backward(op, on_gpu(in), on_gpu(out), gdy, 1.5f),
                kernels::unary_backward(op, in, out, dy, 1.5f));
   }
-  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Lt})
+  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Lt, BinaryOp::GradMul})
     check_same(kernels::binary(op, gx, gy, "binary"), kernels::binary(op, x, y, "binary"));
   const Tensor mask = kernels::binary(BinaryOp::Gt, x, Tensor::scalar(0.0f), "gt");
   check_same(kernels::where(on_gpu(mask), gx, gy), kernels::where(mask, x, y));
+  const Tensor slice = random_tensor({4, 2, 37}, 7), whole = x.clone(), g_whole = on_gpu(x);
+  kernels::add_into_slice(whole, slice, 1, 1, "add_into_slice");  // the engine's gradient sums
+  kernels::add_into_slice(g_whole, on_gpu(slice), 1, 1, "add_into_slice");
+  check_same(g_whole, whole);
   check_same(kernels::sum_to(gx, {3, 1}), kernels::sum_to(x, {3, 1}), 1e-5f, 1e-4f);
   for (int axis : {0, 1, 2})
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {

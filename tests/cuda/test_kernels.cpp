@@ -88,8 +88,8 @@ TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the 
 TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
   const UnaryOp ops[] = {UnaryOp::Neg,  UnaryOp::Exp,         UnaryOp::Log,      UnaryOp::Sqrt,    UnaryOp::Rsqrt,
                          UnaryOp::Abs,  UnaryOp::Tanh,        UnaryOp::Sigmoid,  UnaryOp::Relu,    UnaryOp::ReluSquared,
-                         UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::AddScalar,
-                         UnaryOp::MulScalar, UnaryOp::PowScalar};
+                         UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::Elu,
+                         UnaryOp::AddScalar, UnaryOp::MulScalar, UnaryOp::PowScalar};
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     const int64_t n = 300;
@@ -123,7 +123,7 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   };
   const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum,
                           BinaryOp::Minimum, BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Le,
-                          BinaryOp::Gt, BinaryOp::Ge};
+                          BinaryOp::Gt, BinaryOp::Ge, BinaryOp::GradMul, BinaryOp::GradDiv};
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (const Case& c : cases) {
@@ -153,6 +153,20 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
       CHECK(got == want);
     }
   }
+}
+
+TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place") {
+  // dst viewed as [outer, n, inner]; src is the slice [start, start + len) along n.
+  for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
+    const int64_t start = l.n / 3, len = l.n - start - l.n / 4;
+    const std::vector<float> src = uniform_values(l.outer * len * l.inner, 14);
+    std::vector<float> got = uniform_values(l.outer * l.n * l.inner, 15), want = got;
+    k::accumulate_rows(launch, src.data(), len * l.inner, got.data() + start * l.inner, l.n * l.inner, l.outer,
+                       len * l.inner);
+    cpu_backend().accumulate_rows(src.data(), len * l.inner, want.data() + start * l.inner, l.n * l.inner, l.outer,
+                                  len * l.inner);
+    CHECK(got == want);
+  });
 }
 
 TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
