@@ -1,5 +1,6 @@
 #include "core/shape.h"
 
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -18,11 +19,22 @@ Shape::Shape(const std::vector<int64_t>& dims) {
   }
 }
 
-int64_t Shape::numel() const {
+int64_t Shape::product(int first, int last) const {
+  for (int i = first; i < last; ++i)
+    if (d_[i] == 0) return 0;
   int64_t n = 1;
-  for (int i = 0; i < n_; ++i) n *= d_[i];
+  double approx = 1;  // for the message only
+  bool overflow = false;
+  for (int i = first; i < last; ++i) {
+    overflow = overflow || __builtin_mul_overflow(n, d_[i], &n);
+    approx *= static_cast<double>(d_[i]);
+  }
+  TA_CHECK(!overflow, "shape ", str(), ": ", approx, " elements, more than int64 counts (at most ",
+           std::numeric_limits<int64_t>::max(), "): no tensor of this shape can exist");
   return n;
 }
+
+int64_t Shape::numel() const { return product(0, n_); }
 
 std::string Shape::str() const {
   std::ostringstream os;
@@ -51,17 +63,8 @@ Shape Shape::inserted(int axis, int64_t size) const {
   return r;
 }
 
-int64_t Shape::outer(int axis) const {
-  int64_t n = 1;
-  for (int i = 0; i < axis; ++i) n *= d_[i];
-  return n;
-}
-
-int64_t Shape::inner(int axis) const {
-  int64_t n = 1;
-  for (int i = axis + 1; i < n_; ++i) n *= d_[i];
-  return n;
-}
+int64_t Shape::outer(int axis) const { return product(0, axis); }
+int64_t Shape::inner(int axis) const { return product(axis + 1, n_); }
 
 bool operator==(const Shape& a, const Shape& b) {
   if (a.n_ != b.n_) return false;
@@ -74,11 +77,7 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(
 
 Dims contiguous_strides(const Shape& s) {
   Dims st{};
-  int64_t acc = 1;
-  for (int i = s.ndim() - 1; i >= 0; --i) {
-    st[i] = acc;
-    acc *= s[i];
-  }
+  for (int i = 0; i < s.ndim(); ++i) st[i] = s.inner(i);
   return st;
 }
 
