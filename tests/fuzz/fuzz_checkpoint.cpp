@@ -48,9 +48,10 @@ Snapshot snapshot(const Module& m, const Optimizer& opt, const Generator& gen) {
   return s;
 }
 
-// One Adam step on a loss that touches every parameter, so the seed has moments.
-void train_one_step(Small& m, Adam& opt) {
-  for (const Tensor& p : opt.parameters()) p.set_grad(Tensor::ones(p.shape()));
+// One Adam step with a gradient of ones for every parameter, so that the state
+// has moments and counts.
+void train_one_step(Adam& opt) {
+  for (Tensor p : opt.parameters()) p.set_grad(Tensor::ones(p.shape()));
   opt.step(0.1f);
 }
 
@@ -61,7 +62,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
                     training_path = fuzz::scratch_path("seed_training.safetensors");
   Small m;
   Adam opt(all_parameters(m));
-  train_one_step(m, opt);
+  train_one_step(opt);
   Generator gen(7);
   gen.advance(100);
   save_model(model_path, m, {{"d_model", "3"}});
@@ -88,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Small m2;
   Adam opt2(all_parameters(m2));
-  train_one_step(m2, opt2);
+  train_one_step(opt2);
   Generator gen2(5);
   const Snapshot before2 = snapshot(m2, opt2, gen2);
   try {

@@ -94,7 +94,9 @@ TEST_CASE("safetensors: tensors and metadata round trip") {
   ta::SafetensorsContents back = ta::read_safetensors(path);
   CHECK(back.metadata == meta);
   REQUIRE(back.tensors.size() == tensors.size());
-  for (const auto& [name, t] : tensors) {
+  for (const auto& entry : tensors) {
+    const std::string& name = entry.first;  // not a structured binding: INFO's lambda names it (clang 14)
+    const Tensor& t = entry.second;
     INFO(name);
     REQUIRE(back.tensors.count(name));
     CHECK(back.tensors.at(name).shape() == t.shape());

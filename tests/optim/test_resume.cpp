@@ -137,9 +137,10 @@ TEST_CASE("training checkpoint: 20 steps equal 10, save, load into new objects, 
   CHECK(snapshot(resumed.model) == snapshot(straight.model));
   const ta::OptimizerState a = straight.opt.state(), b = resumed.opt.state();
   CHECK(a.counters == b.counters);
-  for (const auto& [name, t] : a.tensors) {
+  for (const auto& entry : a.tensors) {
+    const std::string& name = entry.first;  // not a structured binding: INFO's lambda names it (clang 14)
     INFO(name);
-    CHECK(b.tensors.at(name).to_vector() == t.to_vector());
+    CHECK(b.tensors.at(name).to_vector() == entry.second.to_vector());
   }
   CHECK(resumed.dropout.offset == straight.dropout.offset);
   CHECK(resumed.data.seed == straight.data.seed);
