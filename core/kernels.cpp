@@ -205,8 +205,8 @@ Tensor narrow(const Tensor& x, int axis, int64_t start, int64_t length) {
   check_defined(x, "narrow", "x");
   axis = normalize_axis(axis, x.ndim(), "narrow");
   const Shape& s = x.shape();
-  TA_CHECK(start >= 0 && length >= 0 && start + length <= s[axis], "narrow: range [", start, ", ", start + length,
-           ") is outside axis ", axis, " of shape ", s, " (size ", s[axis], ")");
+  TA_CHECK(start >= 0 && length >= 0 && start <= s[axis] && length <= s[axis] - start, "narrow: ", length,
+           " elements from ", start, " are outside axis ", axis, " of shape ", s, " (size ", s[axis], ")");
   Shape out_shape = s;
   out_shape[axis] = length;
   AxisView v(s, axis);
@@ -238,7 +238,8 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
     for (int d = 0; same && d < s.ndim(); ++d) same = d == axis || s[d] == first[d];
     TA_CHECK(same, "concat: tensor ", i, " has shape ", s, ", which does not match ", first,
              " outside axis ", axis);
-    out_shape[axis] += s[axis];
+    TA_CHECK(!__builtin_add_overflow(out_shape[axis], s[axis], &out_shape[axis]), "concat: the sizes along axis ",
+             axis, " add up to more than int64 counts");
   }
   Tensor y = Tensor::empty(out_shape, xs[0].device());
   AxisView v(out_shape, axis);

@@ -1,5 +1,6 @@
 #include "core/shape.h"
 
+#include <limits>
 #include <sstream>
 
 #include "core/error.h"
@@ -18,11 +19,27 @@ Shape::Shape(const std::vector<int64_t>& dims) {
   }
 }
 
-int64_t Shape::numel() const {
+// The error of a product that overflows, with its approximate value; kept out of
+// product() so that the common path stays a few multiplications.
+[[noreturn, gnu::cold, gnu::noinline]] static void product_overflow(const Shape& s, int first, int last) {
+  double approx = 1;
+  for (int i = first; i < last; ++i) approx *= static_cast<double>(s[i]);
+  throw Error(cat("shape ", s.str(), ": ", approx, " elements, more than int64 counts (at most ",
+                  std::numeric_limits<int64_t>::max(), "): no tensor of this shape can exist"));
+}
+
+int64_t Shape::product(int first, int last) const {
   int64_t n = 1;
-  for (int i = 0; i < n_; ++i) n *= d_[i];
+  bool overflow = false;
+  for (int i = first; i < last; ++i) {
+    if (d_[i] == 0) return 0;  // whatever the other dimensions
+    overflow |= __builtin_mul_overflow(n, d_[i], &n);
+  }
+  if (overflow) product_overflow(*this, first, last);
   return n;
 }
+
+int64_t Shape::numel() const { return product(0, n_); }
 
 std::string Shape::str() const {
   std::ostringstream os;
@@ -51,17 +68,8 @@ Shape Shape::inserted(int axis, int64_t size) const {
   return r;
 }
 
-int64_t Shape::outer(int axis) const {
-  int64_t n = 1;
-  for (int i = 0; i < axis; ++i) n *= d_[i];
-  return n;
-}
-
-int64_t Shape::inner(int axis) const {
-  int64_t n = 1;
-  for (int i = axis + 1; i < n_; ++i) n *= d_[i];
-  return n;
-}
+int64_t Shape::outer(int axis) const { return product(0, axis); }
+int64_t Shape::inner(int axis) const { return product(axis + 1, n_); }
 
 bool operator==(const Shape& a, const Shape& b) {
   if (a.n_ != b.n_) return false;
@@ -74,11 +82,7 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.str(
 
 Dims contiguous_strides(const Shape& s) {
   Dims st{};
-  int64_t acc = 1;
-  for (int i = s.ndim() - 1; i >= 0; --i) {
-    st[i] = acc;
-    acc *= s[i];
-  }
+  for (int i = 0; i < s.ndim(); ++i) st[i] = s.inner(i);
   return st;
 }
 

@@ -4,6 +4,10 @@
 // always contiguous and row-major, so a shape alone fixes the memory layout:
 // the element at index (i0, ..., ik) sits at sum_j i_j * stride_j, where
 // stride_k = 1 and stride_j = stride_{j+1} * dim_{j+1}.
+//
+// Every product of dimensions (numel, outer, inner, the strides) is checked: one
+// that int64 cannot hold is an error naming the shape, never a wrapped count that
+// would size a buffer. A product with a zero dimension is 0, whatever the others.
 #pragma once
 
 #include <array>
@@ -27,7 +31,7 @@ class Shape {
   int ndim() const { return n_; }
   int64_t operator[](int i) const { return d_[i]; }
   int64_t& operator[](int i) { return d_[i]; }
-  int64_t numel() const;
+  int64_t numel() const;  // throws when the count overflows int64
   const int64_t* begin() const { return d_.data(); }
   const int64_t* end() const { return d_.data() + n_; }
   std::vector<int64_t> vec() const { return {begin(), end()}; }
@@ -46,13 +50,18 @@ class Shape {
   friend bool operator==(const Shape& a, const Shape& b);
 
  private:
+  // The product of dimensions [first, last): 0 if one of them is 0, else the
+  // product, or an error naming this shape when it overflows int64.
+  int64_t product(int first, int last) const;
+
   Dims d_{};
   int n_ = 0;
 };
 
 std::ostream& operator<<(std::ostream& os, const Shape& s);
 
-// Row-major strides of a contiguous tensor of this shape, in elements.
+// Row-major strides of a contiguous tensor of this shape, in elements (0 after a
+// zero dimension, where nothing is addressed).
 Dims contiguous_strides(const Shape& s);
 
 // True when NumPy broadcasting accepts the pair (see broadcast_shapes).

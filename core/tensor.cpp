@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/allocator.h"
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/graph_release.h"
@@ -39,10 +40,26 @@ TensorImpl::~TensorImpl() { release_node(std::move(grad_fn)); }
 
 // ---- creation ----------------------------------------------------------------
 
+// Every tensor's memory comes from here. A shape whose element count int64 cannot
+// hold, or a size the device cannot hold (the allocator checks before allocating),
+// is an OutOfMemory error naming the shape and the bytes it would need.
 static Tensor make(const Shape& shape, Device device) {
+  int64_t n = 0;
+  try {
+    n = shape.numel();
+  } catch (const Error&) {
+    double bytes = sizeof(float);
+    for (int64_t d : shape) bytes *= static_cast<double>(d);
+    throw OutOfMemory(cat("cannot make a tensor of shape ", shape, ": it would need ", bytes,
+                          " bytes, more than any machine has (its element count does not even fit in int64)"));
+  }
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = std::make_shared<Storage>(shape.numel(), device);
+  try {
+    impl->storage = std::make_shared<Storage>(n, device);
+  } catch (const OutOfMemory& e) {
+    throw OutOfMemory(cat("cannot make a tensor of shape ", shape, " (", n, " floats): ", e.what()));
+  }
   return Tensor(std::move(impl));
 }
 
@@ -61,8 +78,10 @@ Tensor Tensor::arange(float start, float end, float step, Device device) {
   TA_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange: start, end and step must be ",
            "finite, got ", start, ", ", end, ", ", step);
   TA_CHECK(step != 0.0f, "arange: step must be non-zero");
-  double count = std::ceil((static_cast<double>(end) - start) / step);
-  int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  const double count = std::ceil((static_cast<double>(end) - start) / step);
+  TA_CHECK(count < 0x1p63, "arange: [", start, ", ", end, ") in steps of ", step, " has ", count,
+           " elements, more than int64 counts");
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
   Tensor t = make(Shape{n}, device);
   backend(device).arange(t.data(), n, start, step);
   return t;

@@ -1,5 +1,10 @@
 // layers/safetensors.cpp — the safetensors writer (atomic: temp file, fsync,
 // rename) and the validating reader. The format is described in safetensors.h.
+//
+// The header's JSON is read and written by nlohmann-json. The reader accepts and
+// refuses what the reference implementation (Python's safetensors, Rust's serde
+// underneath) does; tests/data/safetensors_malformed/ holds the files that pin
+// this down, with the reference's verdict on each.
 #include "layers/safetensors.h"
 
 #include <fcntl.h>
@@ -12,13 +17,16 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "core/allocator.h"
 #include "core/error.h"
-#include "layers/json.h"
 
 namespace ta {
 
@@ -27,9 +35,12 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;  // keeps members in the order written
+
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the limit the reference implementation enforces
+constexpr int kMaxNesting = 127;  // objects and arrays inside each other; serde_json refuses the 128th
 constexpr const char* kMetadataKey = "__metadata__";
-constexpr uint64_t kMaxElements = uint64_t{1} << 48;  // far beyond memory; keeps byte counts from overflowing
 
 using File = std::unique_ptr<FILE, int (*)(FILE*)>;
 
@@ -44,29 +55,25 @@ void write_bytes(FILE* f, const void* data, size_t n, const std::string& path) {
 
 // The header JSON: metadata first, then the tensors in name order, each taking the
 // next numel * 4 bytes of the data section. Padded with spaces to a multiple of 8.
-std::string make_header(const std::map<std::string, Tensor>& tensors, const Metadata& metadata) {
-  std::vector<std::pair<std::string, json::Value>> members;
-  if (!metadata.empty()) {
-    std::vector<std::pair<std::string, json::Value>> meta;
-    for (const auto& [k, v] : metadata) meta.emplace_back(k, json::Value::string(v));
-    members.emplace_back(kMetadataKey, json::Value::object(std::move(meta)));
-  }
+std::string make_header(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                        const Metadata& metadata) {
+  OrderedJson header = OrderedJson::object();
+  if (!metadata.empty()) header[kMetadataKey] = metadata;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    std::vector<json::Value> shape;
-    for (int64_t d : t.shape()) shape.push_back(json::Value::integer(static_cast<uint64_t>(d)));
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * sizeof(float);
-    members.emplace_back(name, json::Value::object({
-                                   {"dtype", json::Value::string("F32")},
-                                   {"shape", json::Value::array(std::move(shape))},
-                                   {"data_offsets", json::Value::array({json::Value::integer(offset),
-                                                                        json::Value::integer(offset + bytes)})},
-                               }));
+    header[name] = {{"dtype", "F32"}, {"shape", t.shape().vec()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  std::string header = json::dump(json::Value::object(std::move(members)));
-  header.append((8 - header.size() % 8) % 8, ' ');
-  return header;
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const Json::type_error& e) {  // a name or a metadata string that is not UTF-8
+    throw Error(cat("write_safetensors: '", path, "': the header must be UTF-8 JSON, but a tensor name or a metadata ",
+                    "string is not valid UTF-8 (", e.what(), ")"));
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
 }
 
 // Makes the rename itself durable: fsync on the folder that holds the entry.
@@ -93,8 +100,12 @@ uint64_t file_size(const std::string& path) {
   return size;
 }
 
-// Reads `n` bytes at `offset`, or fails naming the file.
+// Reads `n` bytes at `offset`, or fails naming the file (also when the machine's
+// memory could not hold them: files are read whole).
 std::string read_bytes(const std::string& path, uint64_t offset, uint64_t n) {
+  const size_t memory = machine_memory_bytes();
+  if (memory != 0 && n > memory)
+    fail(path, cat("reading it needs ", format_bytes(n), " of memory, and the machine has ", format_bytes(memory)));
   File f = open_file(path, "rb");
   if (!f) fail(path, cat("cannot open: ", std::strerror(errno)));
   std::string out(n, '\0');
@@ -138,76 +149,144 @@ uint64_t header_length(const std::string& path, std::string_view first, uint64_t
   return n;
 }
 
-Entry parse_entry(const std::string& path, const std::string& name, const json::Value& v) {
+// The unsigned 64-bit value of a JSON number written as a whole number >= 0 ("24",
+// not "24.0", "2.4e1" or "-0": the reference reads these fields as usize).
+std::optional<uint64_t> whole_number(const Json& v) {
+  if (!v.is_number_unsigned()) return std::nullopt;
+  return v.get<uint64_t>();
+}
+
+Entry parse_entry(const std::string& path, const std::string& name, const Json& v) {
   const std::string what = cat("tensor '", name, "'");
-  if (v.type != json::Value::Type::Object) fail(path, cat(what, " is a JSON ", v.type_name(), ", expected an object"));
-  for (const auto& [key, value] : v.members)
-    if (key != "dtype" && key != "shape" && key != "data_offsets")
-      fail(path, cat(what, " has an unknown field \"", key, "\""));
-  const json::Value* dtype = v.find("dtype");
-  const json::Value* shape = v.find("shape");
-  const json::Value* offsets = v.find("data_offsets");
-  if (!dtype || !shape || !offsets)
-    fail(path, cat(what, " lacks \"", !dtype ? "dtype" : !shape ? "shape" : "data_offsets", "\""));
+  if (!v.is_object()) fail(path, cat(what, " is a JSON ", v.type_name(), ", expected an object"));
+  // Other fields are ignored, as the reference does.
+  const auto dtype = v.find("dtype"), shape = v.find("shape"), offsets = v.find("data_offsets");
+  if (dtype == v.end() || shape == v.end() || offsets == v.end())
+    fail(path, cat(what, " lacks \"", dtype == v.end() ? "dtype" : shape == v.end() ? "shape" : "data_offsets", "\""));
 
   Entry e;
   e.name = name;
-  if (dtype->type != json::Value::Type::String) fail(path, cat(what, " has a dtype that is not a string"));
-  e.dtype = dtype->text;
+  if (!dtype->is_string()) fail(path, cat(what, " has a dtype that is a JSON ", dtype->type_name(), ", not a string"));
+  e.dtype = dtype->get<std::string>();
   e.dtype_bytes = dtype_bytes(e.dtype);
   if (e.dtype_bytes == 0)
     fail(path, cat(what, " has dtype ", e.dtype, "; expected F32 (F64, F16 and BF16 are also read, as F32)"));
 
-  if (shape->type != json::Value::Type::Array) fail(path, cat(what, " has a shape that is not an array"));
-  if (shape->items.size() > static_cast<size_t>(kMaxDims))
-    fail(path, cat(what, " has ", shape->items.size(), " dimensions; at most ", kMaxDims, " are supported"));
+  if (!shape->is_array()) fail(path, cat(what, " has a shape that is a JSON ", shape->type_name(), ", not an array"));
+  if (shape->size() > static_cast<size_t>(kMaxDims))
+    fail(path, cat(what, " has ", shape->size(), " dimensions; at most ", kMaxDims, " are supported"));
+  // The byte count as the reference computes it: dimensions multiplied in order,
+  // then by the dtype's size, each product checked for overflow.
   std::vector<int64_t> dims;
-  uint64_t numel = 1;
-  for (const json::Value& d : shape->items) {
-    std::optional<uint64_t> n = d.as_uint();
-    if (!n) fail(path, cat(what, " has a shape entry ", d.type == json::Value::Type::Number ? d.text : d.type_name(),
-                           "; expected a non-negative whole number"));
-    if (*n > kMaxElements || __builtin_mul_overflow(numel, *n, &numel) || numel > kMaxElements)
-      fail(path, cat(what, " has a shape too large to hold in memory"));
+  uint64_t bytes = 1;
+  bool overflow = false;
+  for (const Json& d : *shape) {
+    const std::optional<uint64_t> n = whole_number(d);
+    if (!n) fail(path, cat(what, " has a shape entry ", d.dump(), "; expected a whole number >= 0"));
+    if (*n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail(path, cat(what, " has a dimension of ", *n, ", more than int64 counts"));
+    overflow = overflow || __builtin_mul_overflow(bytes, *n, &bytes);
     dims.push_back(static_cast<int64_t>(*n));
   }
-  if (offsets->type != json::Value::Type::Array || offsets->items.size() != 2 || !offsets->items[0].as_uint() ||
-      !offsets->items[1].as_uint())
-    fail(path, cat(what, " has data_offsets that are not [begin, end] as two non-negative whole numbers"));
-  e.begin = *offsets->items[0].as_uint();
-  e.end = *offsets->items[1].as_uint();
-  e.shape = Shape(dims);
+  overflow = overflow || __builtin_mul_overflow(bytes, e.dtype_bytes, &bytes);
+  if (overflow) fail(path, cat(what, " has a shape whose byte count overflows 64 bits"));
+  try {
+    e.shape = Shape(dims);
+    (void)e.shape.numel();  // an element count int64 cannot hold is refused here, naming the shape
+  } catch (const Error& err) {
+    fail(path, cat(what, ": ", err.what()));
+  }
+
+  std::optional<uint64_t> begin, end;
+  if (offsets->is_array() && offsets->size() == 2) begin = whole_number((*offsets)[0]), end = whole_number((*offsets)[1]);
+  if (!begin || !end) fail(path, cat(what, " has data_offsets ", offsets->dump(), "; expected [begin, end], two whole numbers >= 0"));
+  e.begin = *begin;
+  e.end = *end;
   if (e.begin > e.end) fail(path, cat(what, " has data_offsets [", e.begin, ", ", e.end, "] with begin after end"));
-  if (e.end - e.begin != numel * e.dtype_bytes)
-    fail(path, cat(what, " has shape ", e.shape, " of ", e.dtype, " (", numel * e.dtype_bytes,
-                   " bytes) but data_offsets [", e.begin, ", ", e.end, "] hold ", e.end - e.begin, " bytes"));
+  if (e.end - e.begin != bytes)
+    fail(path, cat(what, " has shape ", e.shape, " of ", e.dtype, " (", bytes, " bytes) but data_offsets [", e.begin,
+                   ", ", e.end, "] hold ", e.end - e.begin, " bytes"));
   return e;
+}
+
+// The rules of the reference's parser that a plain JSON parse does not apply, as
+// a parse callback: objects and arrays nest at most kMaxNesting deep, and neither
+// "__metadata__" nor a tensor's dtype, shape or data_offsets may appear twice (a
+// tensor name or a metadata key given twice keeps its last value, as there).
+class ReferenceRules {
+ public:
+  bool operator()(int depth, Json::parse_event_t event, const Json& parsed) {
+    using E = Json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxNesting)
+      throw Error(cat("objects and arrays nest deeper than ", kMaxNesting, " levels"));
+    if (event != E::key) return true;
+    const std::string& key = parsed.get_ref<const std::string&>();
+    if (depth == 1) {  // a member of the root: "__metadata__" or a tensor
+      in_metadata_ = key == kMetadataKey;
+      if (in_metadata_ && metadata_seen_) throw Error("\"__metadata__\" appears twice");
+      metadata_seen_ = metadata_seen_ || in_metadata_;
+      fields_seen_.clear();
+    } else if (depth == 2 && !in_metadata_ && (key == "dtype" || key == "shape" || key == "data_offsets")) {
+      if (std::find(fields_seen_.begin(), fields_seen_.end(), key) != fields_seen_.end())
+        throw Error(cat("a tensor's field \"", key, "\" appears twice"));
+      fields_seen_.push_back(key);
+    }
+    return true;
+  }
+
+ private:
+  bool metadata_seen_ = false, in_metadata_ = false;
+  std::vector<std::string> fields_seen_;  // of the tensor being read
+};
+
+// nlohmann-json's message without its "[json.exception.parse_error.101] " prefix,
+// with bytes outside printable ASCII (the invalid UTF-8 it quotes) written as \xNN.
+std::string parse_error_text(const Json::exception& e) {
+  std::string_view m = e.what();
+  if (m.starts_with("[json.exception.") && m.find("] ") != std::string_view::npos) m.remove_prefix(m.find("] ") + 2);
+  std::string out;
+  for (unsigned char c : m) {
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 // Parses and validates the header given the size of the data section after it.
 Header parse_header(const std::string& path, const std::string& text, uint64_t data_bytes) {
-  json::Value root;
+  // Two bytes nlohmann-json does not refuse by itself: a NUL ends its input (the
+  // rest would go unread), and it skips a leading byte order mark. JSON text holds
+  // neither, and the reference refuses both.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos)
+    fail(path, cat("the header holds a NUL byte at byte ", nul, " of the header: not valid JSON"));
+  if (text.starts_with("\xEF\xBB\xBF")) fail(path, "the header starts with a byte order mark: not valid JSON");
+  Json root;
   try {
-    root = json::parse(text);
+    root = Json::parse(text, ReferenceRules());
+  } catch (const Json::exception& err) {  // syntax, or invalid UTF-8 (the header must be UTF-8)
+    fail(path, cat("the header is not valid UTF-8 JSON: ", parse_error_text(err)));
   } catch (const Error& err) {
-    fail(path, cat("the header is not valid JSON: ", err.what()));
+    fail(path, cat("the header is not valid safetensors JSON: ", err.what()));
   }
-  if (root.type != json::Value::Type::Object)
-    fail(path, cat("the header is a JSON ", root.type_name(), ", expected an object"));
+  if (!root.is_object()) fail(path, cat("the header is a JSON ", root.type_name(), ", expected an object"));
 
   Header h;
   h.data_start = 8 + text.size();
-  for (const auto& [key, v] : root.members) {
+  for (const auto& [key, v] : root.items()) {
     if (key == kMetadataKey) {
-      if (v.type != json::Value::Type::Object) fail(path, "\"__metadata__\" is not an object of strings");
-      for (const auto& [mk, mv] : v.members) {
-        if (mv.type != json::Value::Type::String)
-          fail(path, cat("metadata \"", mk, "\" is a JSON ", mv.type_name(), ", expected a string"));
-        h.metadata[mk] = mv.text;
+      if (v.is_null()) continue;  // the reference reads null as no metadata
+      if (!v.is_object()) fail(path, cat("\"__metadata__\" is a JSON ", v.type_name(), ", expected an object of strings"));
+      for (const auto& [mk, mv] : v.items()) {
+        if (!mv.is_string()) fail(path, cat("metadata \"", mk, "\" is a JSON ", mv.type_name(), ", expected a string"));
+        h.metadata.emplace_hint(h.metadata.end(), mk, mv.get<std::string>());
       }
       continue;
     }
-    if (key.empty()) fail(path, "a tensor has an empty name");
     h.entries.push_back(parse_entry(path, key, v));
   }
 
@@ -274,7 +353,7 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
              "'");
     check_defined(t, "write_safetensors", name.c_str());
   }
-  const std::string header = make_header(tensors, metadata);
+  const std::string header = make_header(path, tensors, metadata);
   const std::string tmp = path + ".tmp";
   try {
     File f = open_file(tmp, "wb");

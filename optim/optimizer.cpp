@@ -73,6 +73,11 @@ OptimizerState Optimizer::state() const {
   return s;
 }
 
+// Counters are kept as doubles in a state (and as decimal text in checkpoints): a
+// whole number from 0 to 2^53 is exact there and converts to int64 safely; NaN,
+// infinity, 1e19 or anything >= 2^63 must never reach the conversion.
+static bool is_count(double x) { return x >= 0.0 && x <= 0x1p53 && x == std::floor(x); }
+
 void Optimizer::check_state(const OptimizerState& s) const {
   const OptimizerState own = state();
   std::string problems;
@@ -87,8 +92,8 @@ void Optimizer::check_state(const OptimizerState& s) const {
   for (const auto& [k, v] : own.counters) {
     auto it = s.counters.find(k);
     if (it == s.counters.end()) problems += cat("\n  missing counter: ", k);
-    else if (!(it->second >= 0.0 && it->second == std::floor(it->second)))
-      problems += cat("\n  counter ", k, " is ", it->second, ", expected a whole number >= 0");
+    else if (!is_count(it->second))
+      problems += cat("\n  counter ", k, " is ", it->second, ", expected a whole number from 0 to 2^53");
   }
   for (const auto& [k, v] : s.counters)
     if (!own.counters.count(k)) problems += cat("\n  unexpected counter: ", k);

@@ -84,7 +84,8 @@ class Optimizer {
   // plus what the subclass adds.
   OptimizerState state() const;
   // Throws, listing every difference, unless `s` has this optimizer's kind, equal
-  // hyperparameters, the same counters and the same tensor names and shapes.
+  // hyperparameters, the same counters (each a whole number from 0 to 2^53) and
+  // the same tensor names and shapes.
   void check_state(const OptimizerState& s) const;
   // check_state, then copies the counters and tensors in: all or nothing.
   void load_state(const OptimizerState& s);

@@ -112,8 +112,9 @@ Metadata load_training_checkpoint(const std::string& path, Module& model, Optimi
       fail(path, cat("metadata \"", key, "\" holds a generator's state, but no generator '", name, "' was passed in"));
   }
 
-  // 3. Check everything against the objects, then change them.
+  // 3. Check everything against the objects, and every value finite, then change them.
   check_model_state("load_training_checkpoint", path, model, model_state);
+  check_finite("load_training_checkpoint", path, file.tensors);
   try {
     optimizer.check_state(opt_state);
   } catch (const Error& e) {

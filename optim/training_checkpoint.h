@@ -17,8 +17,10 @@
 //             anything else                the caller's metadata (e.g. the model config)
 // Numbers are decimal strings that read back to the same bits.
 //
-// Loading is all or nothing: the file is read and validated, and the model,
-// optimizer and generators all checked against it, before anything changes.
+// Loading is all or nothing: the file is read and validated, the model,
+// optimizer and generators all checked against it, every tensor checked finite
+// and every count in range (a whole number from 0 to 2^53), before anything
+// changes.
 #pragma once
 
 #include <map>

@@ -10,10 +10,8 @@
 
 namespace ta::cpu {
 
-float* CpuBackend::allocate(int64_t n) {
-  return static_cast<float*>(cpu_allocator().allocate(static_cast<size_t>(n) * sizeof(float)));
-}
-void CpuBackend::deallocate(float* p, int64_t n) { cpu_allocator().deallocate(p, static_cast<size_t>(n) * sizeof(float)); }
+float* CpuBackend::allocate(int64_t n) { return static_cast<float*>(cpu_allocator().allocate(float_bytes(n))); }
+void CpuBackend::deallocate(float* p, int64_t n) { cpu_allocator().deallocate(p, float_bytes(n)); }
 
 void CpuBackend::copy_from_host(const float* host, float* dst, int64_t n) { copy(host, dst, n); }
 void CpuBackend::copy_to_host(const float* src, float* host, int64_t n) { copy(src, host, n); }

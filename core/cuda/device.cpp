@@ -6,6 +6,7 @@
 // may be handed out again at once: any kernel still using it was launched earlier
 // on the same stream, so it finishes before the new owner's kernels start.
 #include <cstddef>
+#include <limits>
 #include <string>
 
 #include "core/allocator.h"
@@ -51,7 +52,16 @@ void* device_malloc(size_t bytes) {
 
 void device_free(void* p) { TA_CUDA_CHECK(cudaFree(p)); }
 
-size_t bytes_of(int64_t n) { return static_cast<size_t>(n) * sizeof(float); }
+// What the GPU has free now (our cached blocks not included: they are allocated).
+CachingAllocator::Capacity device_capacity(const CachingAllocator::Stats& held) {
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return {std::numeric_limits<size_t>::max(), "the GPU's free memory is unknown (cudaMemGetInfo failed)"};
+  }
+  return {free_bytes, cat("the GPU has ", format_bytes(free_bytes), " free of ", format_bytes(total_bytes),
+                          held.live_bytes ? cat(", and tensors hold ", format_bytes(held.live_bytes)) : "")};
+}
 
 }  // namespace
 
@@ -69,25 +79,25 @@ namespace cuda {
 
 CachingAllocator& device_allocator() {
   // Never destroyed: tensors held in static objects may be freed after main returns.
-  static CachingAllocator* a = new CachingAllocator(device_malloc, device_free);
+  static CachingAllocator* a = new CachingAllocator("GPU", device_malloc, device_free, device_capacity);
   return *a;
 }
 
-float* CudaBackend::allocate(int64_t n) { return static_cast<float*>(device_allocator().allocate(bytes_of(n))); }
-void CudaBackend::deallocate(float* p, int64_t n) { device_allocator().deallocate(p, bytes_of(n)); }
+float* CudaBackend::allocate(int64_t n) { return static_cast<float*>(device_allocator().allocate(float_bytes(n))); }
+void CudaBackend::deallocate(float* p, int64_t n) { device_allocator().deallocate(p, float_bytes(n)); }
 
 void CudaBackend::copy_from_host(const float* host, float* dst, int64_t n) {
-  if (n > 0) TA_CUDA_CHECK(cudaMemcpy(dst, host, bytes_of(n), cudaMemcpyHostToDevice));
+  if (n > 0) TA_CUDA_CHECK(cudaMemcpy(dst, host, float_bytes(n), cudaMemcpyHostToDevice));
 }
 
 void CudaBackend::copy_to_host(const float* src, float* host, int64_t n) {
-  if (n > 0) TA_CUDA_CHECK(cudaMemcpy(host, src, bytes_of(n), cudaMemcpyDeviceToHost));
+  if (n > 0) TA_CUDA_CHECK(cudaMemcpy(host, src, float_bytes(n), cudaMemcpyDeviceToHost));
 }
 
 void CudaBackend::synchronize() { TA_CUDA_CHECK(cudaDeviceSynchronize()); }
 
 void CudaBackend::copy(const float* src, float* dst, int64_t n) {
-  if (n > 0 && src != dst) TA_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes_of(n), cudaMemcpyDeviceToDevice));
+  if (n > 0 && src != dst) TA_CUDA_CHECK(cudaMemcpyAsync(dst, src, float_bytes(n), cudaMemcpyDeviceToDevice));
 }
 
 // A rows x row_len block between two row-strided buffers is exactly what
@@ -95,7 +105,7 @@ void CudaBackend::copy(const float* src, float* dst, int64_t n) {
 void CudaBackend::copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows,
                             int64_t row_len) {
   if (rows == 0 || row_len == 0) return;
-  TA_CUDA_CHECK(cudaMemcpy2DAsync(dst, bytes_of(dst_stride), src, bytes_of(src_stride), bytes_of(row_len),
+  TA_CUDA_CHECK(cudaMemcpy2DAsync(dst, float_bytes(dst_stride), src, float_bytes(src_stride), float_bytes(row_len),
                                   static_cast<size_t>(rows), cudaMemcpyDeviceToDevice));
 }
 

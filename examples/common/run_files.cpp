@@ -11,6 +11,8 @@
 #include <sstream>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 
 namespace ta::examples {
@@ -87,24 +89,15 @@ std::map<std::string, std::vector<std::string>> read_csv(const std::string& path
   return out;
 }
 
-void JsonSummary::set(const std::string& key, double value) {
-  char buf[64];
-  if (std::isfinite(value))
-    std::snprintf(buf, sizeof buf, "%.9g", value);
-  else
-    std::snprintf(buf, sizeof buf, "null");
-  entries_.emplace_back(key, buf);
+// nlohmann-json writes the text of each key and value: strings escaped as JSON
+// requires (invalid UTF-8 replaced by U+FFFD rather than failing at the end of a
+// run), non-finite numbers as null, finite ones so that they read back exactly.
+static std::string json_text(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void JsonSummary::set(const std::string& key, const std::string& value) {
-  std::string q = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') q += '\\';
-    q += c;
-  }
-  q += '"';
-  entries_.emplace_back(key, q);
-}
+void JsonSummary::set(const std::string& key, double value) { entries_.emplace_back(key, json_text(value)); }
+void JsonSummary::set(const std::string& key, const std::string& value) { entries_.emplace_back(key, json_text(value)); }
 
 void JsonSummary::write(const std::string& path) const {
   const std::string tmp = path + ".tmp";
@@ -113,7 +106,8 @@ void JsonSummary::write(const std::string& path) const {
     TA_CHECK(out.good(), "cannot write '", tmp, "'");
     out << "{\n";
     for (size_t i = 0; i < entries_.size(); ++i)
-      out << "  \"" << entries_[i].first << "\": " << entries_[i].second << (i + 1 < entries_.size() ? "," : "") << "\n";
+      out << "  " << json_text(entries_[i].first) << ": " << entries_[i].second << (i + 1 < entries_.size() ? "," : "")
+          << "\n";
     out << "}\n";
   }
   TA_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "'");

@@ -3,6 +3,7 @@
 // errors. Tensors are not involved; see test_tensor.cpp for those.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -165,4 +166,26 @@ TEST_CASE("Shape: more than six dimensions throws") {
   CHECK_THROWS_AS(Shape(std::vector<int64_t>{1, 1, 1, 1, 1, 1, 1}), ta::Error);
   std::string msg = error_message([] { Shape s{1, 2, 3, 4, 5, 6, 7}; });
   CHECK(contains(msg, "7"));
+}
+
+TEST_CASE("Shape: a product of dimensions that overflows int64 is an error naming the shape") {
+  const int64_t big = int64_t{1} << 32;
+  const Shape s{3, big, big};
+  const std::string m = error_message([&] { (void)s.numel(); });
+  CHECK(contains(m, "shape [3, 4294967296, 4294967296]: 5.5340"));
+  CHECK(contains(m, "more than int64 counts"));
+  CHECK_THROWS_AS((void)s.inner(0), ta::Error);
+  CHECK_THROWS_AS((void)ta::contiguous_strides(s), ta::Error);
+  CHECK_THROWS_AS((void)Shape({big, big, 3}).outer(2), ta::Error);
+  CHECK(s.inner(1) == big);
+  CHECK(s.outer(2) == 3 * big);
+  // INT64_MAX itself is a count; one more is not.
+  CHECK(Shape{std::numeric_limits<int64_t>::max()}.numel() == std::numeric_limits<int64_t>::max());
+  CHECK_THROWS_AS((void)Shape({std::numeric_limits<int64_t>::max(), 2}).numel(), ta::Error);
+  // A zero dimension makes the product 0, whatever the others.
+  const Shape empty{big, big, 0};
+  CHECK(empty.numel() == 0);
+  CHECK(empty.inner(0) == 0);
+  CHECK(strides_of(empty) == std::vector<int64_t>{0, 0, 1});
+  CHECK(Shape({0, big, big}).numel() == 0);
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -136,9 +137,10 @@ TEST_CASE("training checkpoint: 20 steps equal 10, save, load into new objects, 
   CHECK(snapshot(resumed.model) == snapshot(straight.model));
   const ta::OptimizerState a = straight.opt.state(), b = resumed.opt.state();
   CHECK(a.counters == b.counters);
-  for (const auto& [name, t] : a.tensors) {
+  for (const auto& entry : a.tensors) {
+    const std::string& name = entry.first;  // not a structured binding: INFO's lambda names it (clang 14)
     INFO(name);
-    CHECK(b.tensors.at(name).to_vector() == t.to_vector());
+    CHECK(b.tensors.at(name).to_vector() == entry.second.to_vector());
   }
   CHECK(resumed.dropout.offset == straight.dropout.offset);
   CHECK(resumed.data.seed == straight.data.seed);
@@ -211,4 +213,66 @@ TEST_CASE("training checkpoint: a checkpoint that does not fit is refused, namin
     CHECK_THROWS_WITH_AS(ta::save_training_checkpoint(path, saved.model, saved.opt, {}, {{"rng.x", "3"}}),
                          doctest::Contains("is reserved"), ta::Error);
   }
+}
+
+TEST_CASE("training checkpoint: counts out of range and non-finite tensors are refused before any conversion") {
+  ta::testing::TempDir dir("resume");
+  const std::string good = dir.file("good.safetensors"), path = dir.file("edited.safetensors");
+  Run saved(1);
+  saved.train(3);
+  ta::save_training_checkpoint(good, saved.model, saved.opt, saved.generators());
+  const ta::SafetensorsContents contents = ta::read_safetensors(good);
+  REQUIRE(contents.metadata.count("optim.count.fc1.weight.step"));
+
+  Run target(5);
+  const auto model_before = snapshot(target.model);
+  const auto moments_before = target.opt.state().tensors.at("fc1.weight.exp_avg").to_vector();
+  auto refused = [&](const std::string& expected) {
+    const std::string msg = ta::testing::error_message(
+        [&] { ta::load_training_checkpoint(path, target.model, target.opt, target.generators()); });
+    INFO(msg);
+    CHECK(msg.find(path) != std::string::npos);
+    CHECK(msg.find(expected) != std::string::npos);
+    CHECK(snapshot(target.model) == model_before);
+    CHECK(target.opt.step_count() == 0);
+    CHECK(target.opt.state().tensors.at("fc1.weight.exp_avg").to_vector() == moments_before);
+  };
+
+  // Counters are doubles in the file; each of these once reached a float-to-int64
+  // conversion (undefined behaviour) or loaded as a wrong count.
+  for (const char* key : {"step", "optim.count.fc1.weight.step"}) {
+    for (const char* value : {"inf", "-inf", "nan", "1e19", "9223372036854775808", "9223372036854775807",
+                              "9007199254740994", "-1", "2.5"}) {
+      CAPTURE(key);
+      CAPTURE(value);
+      ta::Metadata meta = contents.metadata;
+      meta[key] = value;
+      ta::write_safetensors(path, contents.tensors, meta);
+      const std::string counter = std::string(key) == "step" ? "step" : "fc1.weight.step";
+      refused("counter " + counter + " is ");
+      refused("expected a whole number from 0 to 2^53");
+    }
+  }
+  // A generator's state must be a 64-bit whole number.
+  for (const char* value : {"1e19", "18446744073709551616", "-1", "nan"}) {
+    CAPTURE(value);
+    ta::Metadata meta = contents.metadata;
+    meta["rng.dropout.offset"] = value;
+    ta::write_safetensors(path, contents.tensors, meta);
+    refused(std::string("metadata \"rng.dropout.offset\" is \"") + value + "\", expected a number");
+  }
+  // NaN or infinity in the model or in the optimizer's moments.
+  for (const char* name : {"model.fc1.weight", "optim.fc2.bias.exp_avg_sq"}) {
+    CAPTURE(name);
+    std::map<std::string, Tensor> tensors = contents.tensors;
+    std::vector<float> values = tensors.at(name).to_vector();
+    values.back() = std::numeric_limits<float>::infinity();
+    tensors[name] = Tensor::from_vector(values, tensors.at(name).shape());
+    ta::write_safetensors(path, tensors, contents.metadata);
+    refused(std::string("tensor '") + name + "'");
+    refused("holds 1 NaN or infinite value; the first is inf");
+  }
+  // The unedited file loads.
+  ta::load_training_checkpoint(good, target.model, target.opt, target.generators());
+  CHECK(target.opt.step_count() == 3);
 }
