@@ -16,7 +16,7 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float 
                        const Tensor& key_padding_mask) {
   auto [o, lse] = kernels::attention(q, k, v, scale, causal, key_padding_mask);
   record(kFusedAttention, o, {&q, &k, &v},
-         [q, k, v, o_saved = o.detach(), lse, scale, causal, key_padding_mask](const Tensor& g) -> Grads {
+         [q, k, v, o_saved = o.detach(), lse = lse, scale, causal, key_padding_mask](const Tensor& g) -> Grads {
            return whole_grads(
                kernels::attention_backward(q, k, v, o_saved, lse, g, scale, causal, key_padding_mask));
          });

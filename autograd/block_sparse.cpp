@@ -21,7 +21,7 @@ Tensor block_sparse_attention(const Tensor& q, const Tensor& k, const Tensor& v,
   TA_CHECK(layout != nullptr, "block_sparse_attention: no layout given (build one with ta::build_block_layout)");
   auto [o, lse] = kernels::block_sparse_attention(q, k, v, *layout, scale, key_padding_mask);
   record(kBlockSparseAttention, o, {&q, &k, &v},
-         [q, k, v, o_saved = o.detach(), lse, layout, scale, key_padding_mask](const Tensor& g) -> Grads {
+         [q, k, v, o_saved = o.detach(), lse = lse, layout, scale, key_padding_mask](const Tensor& g) -> Grads {
            return whole_grads(kernels::block_sparse_attention_backward(q, k, v, o_saved, lse, g, *layout, scale,
                                                                        key_padding_mask));
          });

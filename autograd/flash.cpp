@@ -29,7 +29,7 @@ Tensor flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& op
   auto [out, state] = kernels::flash_attention(qk, v, options, rel_bias, key_padding_mask);
   record(kFlashAttention, out, {&qk, &v, &rel_bias},
          [qk = qk.detach(), v = v.detach(), rel_bias = rel_bias.defined() ? rel_bias.detach() : Tensor(),
-          key_padding_mask, state, options](const Tensor& g) -> Grads {
+          key_padding_mask, state = state, options](const Tensor& g) -> Grads {
            return whole_grads(
                kernels::flash_attention_backward(qk, v, options, rel_bias, key_padding_mask, state, g));
          });

@@ -30,7 +30,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
                                  "cross_entropy");
   Tensor loss = kernels::binary(BinaryOp::Div, kernels::sum_to(row_loss, Shape()), count, "cross_entropy");
   record(kCrossEntropy, loss, {&logits, &targets},
-         [logits, targets, lse, count, ignore_index](const Tensor& g) -> Grads {
+         [logits, targets, lse = lse, count, ignore_index](const Tensor& g) -> Grads {
            Tensor scale = kernels::binary(BinaryOp::Div, g, count, "cross_entropy");
            return {kernels::cross_entropy_backward(logits, targets, lse, scale, ignore_index), Tensor()};
          });

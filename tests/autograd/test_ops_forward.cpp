@@ -380,9 +380,10 @@ TEST_CASE("binary ops broadcast NumPy-style") {
   };
   for (const BinaryCase& c : kBinaryOps) {
     for (const auto& [sa, sb] : shapes) {
+      const std::string a_shape = sa.str(), b_shape = sb.str();  // clang 14: doctest's messages cannot name a binding
       CAPTURE(c.name);
-      CAPTURE(sa.str());
-      CAPTURE(sb.str());
+      CAPTURE(a_shape);
+      CAPTURE(b_shape);
       Tensor a = grid(sa, 1), b = grid(sb, 2);
       check_close(c.op(a, b), ref_binary(host(a), host(b), c.ref), 1e-6, 1e-6);
     }
@@ -641,8 +642,9 @@ TEST_CASE("matmul: batch dimensions broadcast") {
       {{6, 1}, {1, 5}},              // outer product
   };
   for (const auto& [sa, sb] : shapes) {
-    CAPTURE(sa.str());
-    CAPTURE(sb.str());
+    const std::string a_shape = sa.str(), b_shape = sb.str();  // clang 14: doctest's messages cannot name a binding
+    CAPTURE(a_shape);
+    CAPTURE(b_shape);
     Tensor a = rand(sa, 61), b = rand(sb, 62);
     check_close(ta::matmul(a, b), ref_matmul(host(a), host(b), false, false));
   }
@@ -704,7 +706,8 @@ TEST_CASE("reshape infers one dimension given as -1") {
   const std::pair<std::vector<int64_t>, Shape> cases[] = {
       {{-1, 4}, {6, 4}}, {{2, -1}, {2, 12}}, {{-1}, {24}}, {{1, -1, 1, 6}, {1, 4, 1, 6}}};
   for (const auto& [request, result] : cases) {
-    CAPTURE(result.str());
+    const std::string expected = result.str();  // clang 14: doctest's messages cannot name a binding
+    CAPTURE(expected);
     check_close(ta::reshape(x, request), Host{result.vec(), host(x).v}, 0, 0);
   }
 }
@@ -731,7 +734,8 @@ TEST_CASE("unsqueeze and squeeze change only the shape") {
   Tensor x = rand({2, 3}, 85);
   const std::pair<int, Shape> unsq[] = {{0, {1, 2, 3}}, {1, {2, 1, 3}}, {2, {2, 3, 1}}, {-1, {2, 3, 1}}, {-3, {1, 2, 3}}};
   for (const auto& [axis, shape] : unsq) {
-    CAPTURE(axis);
+    const int unsqueezed_axis = axis;  // clang 14: doctest's messages cannot name a binding
+    CAPTURE(unsqueezed_axis);
     check_close(ta::unsqueeze(x, axis), Host{shape.vec(), host(x).v}, 0, 0);
   }
   check_values(ta::unsqueeze(Tensor::scalar(4), 0), {1}, {4});

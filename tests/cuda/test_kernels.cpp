@@ -284,7 +284,8 @@ TEST_CASE("cuda kernels (emulated): permute") {
 TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
-    for (auto [rows, classes] : {std::pair<int64_t, int64_t>{1, 1}, {5, 10}, {3, 300}, {0, 4}}) {
+    for (auto [rows_, classes_] : {std::pair<int64_t, int64_t>{1, 1}, {5, 10}, {3, 300}, {0, 4}}) {
+      const int64_t rows = rows_, classes = classes_;  // clang 14: doctest's messages cannot name a binding
       CAPTURE(rows);
       CAPTURE(classes);
       const std::vector<float> logits = uniform_values(rows * classes, 21, -8.0f, 8.0f);
@@ -309,7 +310,8 @@ TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored
 TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
-    for (auto [rows, dim] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
+    for (auto [rows_, dim_] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
+      const int64_t rows = rows_, dim = dim_;  // clang 14: doctest's messages cannot name a binding
       for (bool layer : {true, false}) {
         for (bool affine : {true, false}) {
           CAPTURE(rows);

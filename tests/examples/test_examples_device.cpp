@@ -47,7 +47,10 @@ CifarRun cifar_run(Device device, const cifar::Dataset& d) {
   std::vector<uint8_t> prefixes(d.image(0), d.image(0) + prefix);
   Generator gen(9);
   r.samples = cifar::generate(*trainer.model, 1, prefixes, prefix, 1.0f, gen);
-  for (const auto& [name, p] : trainer.model->named_parameters()) CHECK_MESSAGE(p.device() == device, name);
+  for (const auto& [key, p] : trainer.model->named_parameters()) {
+    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
+    CHECK_MESSAGE(p.device() == device, name);
+  }
   return r;
 }
 

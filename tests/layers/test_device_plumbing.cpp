@@ -61,7 +61,8 @@ std::vector<std::vector<float>> train_step(TransformerLM& model, Device device) 
   backward(cross_entropy(logits, targets));
   opt.step(1e-2f);
   std::vector<std::vector<float>> out{logits.to_vector()};
-  for (const auto& [name, p] : model.named_parameters()) {
+  for (const auto& [key, p] : model.named_parameters()) {
+    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
     CHECK_MESSAGE(p.device() == device, name);
     out.push_back(p.to_vector());
   }
@@ -90,7 +91,10 @@ void check_every_variant_on_cuda(bool fake, float tol) {
       if (fake) cuda.emplace();
       auto on_dev = small_model(v.name, causal);
       on_dev->to(Device::CUDA);
-      for (const auto& [name, b] : on_dev->named_buffers()) CHECK_MESSAGE(b.device() == Device::CUDA, name);
+      for (const auto& [key, b] : on_dev->named_buffers()) {
+        const std::string name = key;  // clang 14: doctest's messages cannot name a binding
+        CHECK_MESSAGE(b.device() == Device::CUDA, name);
+      }
       REQUIRE_NOTHROW(got = train_step(*on_dev, Device::CUDA));
       if (causal) {  // a few decoding steps on both, from the trained weights
         on_cpu->eval();

@@ -95,7 +95,8 @@ void check_param_grads(ta::Module& module, const std::function<Tensor()>& f, Par
   ta::NoGradGuard no_grad;
   const auto params = module.named_parameters();
   REQUIRE(!params.empty());
-  for (const auto& [name, p] : params) {
+  for (const auto& [key, p] : params) {
+    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
     CHECK_MESSAGE(p.grad().defined(), name, " received no gradient");
     if (!p.grad().defined()) continue;
     const std::vector<float> analytic = p.grad().to_vector();
@@ -641,9 +642,15 @@ TEST_CASE("module: zero_grad clears the gradient of every parameter") {
   ta::TransformerLM model(tiny_config(), softmax_mixers(8, 2, true, 1, 0.02f));
   Tensor ids = Tensor::from_vector({1, 2, 3, 4}, {1, 4});
   ta::backward(ta::cross_entropy(model.forward(ids), Tensor::from_vector({2, 3, 4, 5}, {1, 4})));
-  for (const auto& [name, p] : model.named_parameters()) CHECK_MESSAGE(p.grad().defined(), name);
+  for (const auto& [key, p] : model.named_parameters()) {
+    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
+    CHECK_MESSAGE(p.grad().defined(), name);
+  }
   model.zero_grad();
-  for (const auto& [name, p] : model.named_parameters()) CHECK_MESSAGE(!p.grad().defined(), name);
+  for (const auto& [key, p] : model.named_parameters()) {
+    const std::string name = key;
+    CHECK_MESSAGE(!p.grad().defined(), name);
+  }
 }
 
 TEST_CASE("module: state_dict and load_state_dict round trip, copying the values") {
@@ -659,7 +666,10 @@ TEST_CASE("module: state_dict and load_state_dict round trip, copying the values
   // Loading copies: changing a afterwards leaves b alone, and b's parameters stay leaves.
   ta::init::fill_(a.tokens->weight, 1.0f);
   CHECK(b.tokens->weight.to_vector() != a.tokens->weight.to_vector());
-  for (const auto& [name, p] : b.named_parameters()) CHECK_MESSAGE(p.requires_grad(), name);
+  for (const auto& [key, p] : b.named_parameters()) {
+    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
+    CHECK_MESSAGE(p.requires_grad(), name);
+  }
   // state_dict shares the tensors themselves.
   CHECK(a.state_dict().at("tokens.weight").impl() == a.tokens->weight.impl());
 }
