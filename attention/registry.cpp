@@ -69,9 +69,9 @@ AttentionRegistry& attention_registry() {
   return r;
 }
 
-AttentionRegistration::AttentionRegistration(AttentionVariant variant, std::source_location where)
+AttentionRegistration::AttentionRegistration(AttentionVariant variant, const char* file, int line)
     : name_(variant.name) {
-  attention_registry().add(std::move(variant), cat(where.file_name(), ":", where.line()));
+  attention_registry().add(std::move(variant), cat(file, ":", line));
 }
 
 const std::vector<AttentionVariant>& attention_variants() { return attention_registry().variants(); }

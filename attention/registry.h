@@ -27,7 +27,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -124,8 +123,10 @@ AttentionRegistry& attention_registry();
 // file).
 class AttentionRegistration {
  public:
-  explicit AttentionRegistration(AttentionVariant variant,
-                                 std::source_location where = std::source_location::current());
+  // The defaults name the file and line of the registration (the builtins behind
+  // std::source_location, which clang 14 with libstdc++ 12 cannot use).
+  explicit AttentionRegistration(AttentionVariant variant, const char* file = __builtin_FILE(),
+                                 int line = __builtin_LINE());
   const std::string& name() const { return name_; }
 
  private:
