@@ -41,6 +41,22 @@ PackBuffers& pack_buffers() {
   return buffers;
 }
 
+// Asks for part q of `parts` of a sliver of A (rows [w0, w0 + rows) x depth [p0, p0 + kc))
+// to be brought into cache, one cache line (16 floats) per request. The driver spreads
+// the next sliver over the micro-kernel calls of the current sweep: packing then finds
+// it in cache instead of waiting on L3 for rows too short (KC floats) for the hardware
+// prefetcher to follow. (noipa: GCC takes a function that only prefetches for one
+// without effects once it has looked inside, and drops its calls.)
+[[gnu::noipa]] void prefetch_part(const StripSource& x, int64_t w0, int64_t rows, int64_t p0, int64_t kc, int64_t q, int64_t parts) {
+  if (x.contiguous == Contiguous::Depth) {  // rows of kc floats
+    for (int64_t r = q * rows / parts; r < (q + 1) * rows / parts; ++r)
+      for (int64_t k = 0; k < kc; k += 16) __builtin_prefetch(x.data + (w0 + r) * x.ld + p0 + k);
+  } else {  // kc rows of `rows` floats
+    for (int64_t k = q * kc / parts; k < (q + 1) * kc / parts; ++k)
+      for (int64_t r = 0; r < rows; r += 16) __builtin_prefetch(x.data + (p0 + k) * x.ld + w0 + r);
+  }
+}
+
 }  // namespace
 
 void multiply_block(const MicroKernel& kernel, const Product& p, int64_t i0, int64_t i1, int64_t j0, int64_t j1,
@@ -65,7 +81,9 @@ void multiply_block(const MicroKernel& kernel, const Product& p, int64_t i0, int
       for (int64_t ir = i0; ir < i1; ir += MR) {
         const int64_t rows = std::min(MR, i1 - ir);
         kernel.pack_a(a_rows, ir, rows, pc, kc, a);
+        const int64_t next_rows = std::min(MR, i1 - ir - MR), calls = (nc + NR - 1) / NR;
         for (int64_t jr = jc; jr < jc + nc; jr += NR) {
+          if (next_rows > 0) prefetch_part(a_rows, ir + MR, next_rows, pc, kc, (jr - jc) / NR, calls);
           // The first depth block applies the caller's beta, later ones add onto C; the
           // last one finishes (bias, pre-activation, activation).
           const TileWrite out{p.C + ir * p.ldc + jr,

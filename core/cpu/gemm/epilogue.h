@@ -15,6 +15,7 @@
 // copy of these functions and the linker never mixes them up.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/cpu/gemm/microkernel.h"
@@ -22,19 +23,26 @@
 
 namespace ta::cpu::gemm {
 
+// One step at a time over a row of the tile (NR values, in L1; the OpenBLAS path: a row of C), each
+// step a loop the compiler vectorizes; the fields of `out` are read once into locals,
+// since a store through c could otherwise alias them.
 template <class Simd, EpilogueActivation act>
 void finish_rows(const float* acc, int64_t ld_acc, const TileWrite& out) {
+  const float alpha = out.alpha, beta = out.beta;
+  const float* bias = out.bias;
+  const int64_t cols = out.cols;
   for (int64_t i = 0; i < out.rows; ++i) {
     const float* x = acc + i * ld_acc;
     float* c = out.c + i * out.ldc;
-    float* pre = out.pre ? out.pre + i * out.ldc : nullptr;
-    for (int64_t j = 0; j < out.cols; ++j) {
-      float v = out.alpha * x[j];
-      if (out.beta != 0.0f) v += out.beta * c[j];
-      if (out.bias) v += out.bias[j];
-      if (pre) pre[j] = v;
-      c[j] = epilogue_activation(act, v);
-    }
+    if (beta == 0.0f)
+      for (int64_t j = 0; j < cols; ++j) c[j] = alpha * x[j];
+    else
+      for (int64_t j = 0; j < cols; ++j) c[j] = alpha * x[j] + beta * c[j];
+    if (bias)
+      for (int64_t j = 0; j < cols; ++j) c[j] += bias[j];
+    if (out.pre) std::copy(c, c + cols, out.pre + i * out.ldc);
+    if constexpr (act != EpilogueActivation::None)
+      for (int64_t j = 0; j < cols; ++j) c[j] = epilogue_activation(act, c[j]);
   }
 }
 

@@ -22,6 +22,7 @@ struct Portable {
   }
   static V broadcast(float x) { return V{x, x, x, x}; }
   static V fma(V a, V b, V c) { return a * b + c; }
+  static V add(V a, V b) { return a + b; }
   static void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
 };
 

@@ -20,6 +20,20 @@
 
 namespace ta::cpu::gemm {
 
+// dst[c * ld_dst + r] = src[r * ld_src + c] for r, c < 4: a 4 x 4 block transposed in
+// registers (two rounds of shuffles on the compiler's generic 4-float vectors).
+template <class Simd>
+void transpose_4x4(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+  using V4 = float __attribute__((vector_size(16)));
+  V4 r[4];
+  for (int i = 0; i < 4; ++i) std::memcpy(&r[i], src + i * ld_src, sizeof(V4));
+  const V4 lo01 = __builtin_shufflevector(r[0], r[1], 0, 4, 1, 5), lo23 = __builtin_shufflevector(r[2], r[3], 0, 4, 1, 5);
+  const V4 hi01 = __builtin_shufflevector(r[0], r[1], 2, 6, 3, 7), hi23 = __builtin_shufflevector(r[2], r[3], 2, 6, 3, 7);
+  const V4 c[4] = {__builtin_shufflevector(lo01, lo23, 0, 1, 4, 5), __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7),
+                   __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5), __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7)};
+  for (int i = 0; i < 4; ++i) std::memcpy(dst + i * ld_dst, &c[i], sizeof(V4));
+}
+
 template <class Simd, int W>
 void pack_strips(const StripSource& x, int64_t w0, int64_t width, int64_t p0, int64_t kc, float* dst) {
   for (int64_t s = 0; s < width; s += W, dst += kc * W) {
@@ -30,15 +44,17 @@ void pack_strips(const StripSource& x, int64_t w0, int64_t width, int64_t p0, in
         std::memcpy(dst + k * W, src, n * sizeof(float));
         std::fill(dst + k * W + n, dst + k * W + W, 0.0f);
       }
-    } else {  // a transpose: row w of the source holds the depth; 8 of its k at a time
-      const float* src = x.data + (w0 + s) * x.ld + p0;
-      int64_t k = 0;
-      for (; k + 8 <= kc; k += 8)
-        for (int64_t w = 0; w < W; ++w)
-          for (int64_t kk = 0; kk < 8; ++kk) dst[(k + kk) * W + w] = w < n ? src[w * x.ld + k + kk] : 0.0f;
-      for (; k < kc; ++k)
-        for (int64_t w = 0; w < W; ++w) dst[k * W + w] = w < n ? src[w * x.ld + k] : 0.0f;
+      continue;
     }
+    // A transpose: row w of the source holds the depth. Full strips go 4 x 4 blocks at a
+    // time; the last few k, and strips cut short by the edge, one value at a time.
+    const float* src = x.data + (w0 + s) * x.ld + p0;
+    int64_t k = 0;
+    if (n == W && W % 4 == 0)
+      for (; k + 4 <= kc; k += 4)
+        for (int64_t w = 0; w < W; w += 4) transpose_4x4<Simd>(src + w * x.ld + k, x.ld, dst + k * W + w, W);
+    for (; k < kc; ++k)
+      for (int64_t w = 0; w < W; ++w) dst[k * W + w] = w < n ? src[w * x.ld + k] : 0.0f;
   }
 }
 

@@ -11,7 +11,7 @@
 // keeps all of them in registers for the whole loop (blocking.h says how many fit).
 //
 // The includer (microkernel_<isa>.cpp) defines Simd, inside its target region:
-//   V, kLanes, zero(), load(p), broadcast(x), fma(a, b, c) = a * b + c, store(p, v).
+//   V, kLanes, zero(), load(p), broadcast(x), fma(a, b, c) = a * b + c, add(a, b), store(p, v).
 // Simd makes each instruction set's copy its own function (see epilogue.h).
 #pragma once
 
@@ -37,6 +37,17 @@ void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& 
       for (int v = 0; v < NV; ++v) acc[i][v] = Simd::fma(ai, row[v], acc[i][v]);
     }
   }
+  // The common case straight from the registers: a whole tile, C = tile or C += tile.
+  if (out.rows == MR && out.cols == NR && out.alpha == 1.0f && (out.beta == 0.0f || out.beta == 1.0f) &&
+      !out.bias && !out.pre && out.activation == EpilogueActivation::None) {
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < NV; ++v) {
+        float* c = out.c + i * out.ldc + v * Simd::kLanes;
+        Simd::store(c, out.beta == 0.0f ? acc[i][v] : Simd::add(Simd::load(c), acc[i][v]));
+      }
+    return;
+  }
+  // Anything else (edges, alpha, beta, bias, activation) through the epilogue.
   alignas(64) float tile[MR * NR];
   for (int i = 0; i < MR; ++i)
     for (int v = 0; v < NV; ++v) Simd::store(tile + i * NR + v * Simd::kLanes, acc[i][v]);
