@@ -1,6 +1,6 @@
 // Workload "gemm": C = op(A) op(B) in float32, the cases of the spec's gemm table
-// (../shared/bench/README.md, gemm.py) plus square 3072 and 4096, timed four ways on
-// the same inputs:
+// (../shared/bench/README.md, gemm.py) plus square 3072 and 4096 and the shape classes
+// the backend's choice of engine rests on, timed four ways on the same inputs:
 //
 //   framework  ta::matmul(a, b, transpose_a, transpose_b) on tensors: the backend's
 //              choice per shape (core/cpu/gemm/dispatch.cpp); NT has b stored [N, K]
@@ -74,6 +74,19 @@ const Case kCases[] = {
     {"gau_out_nt", T, 512, 256, "NT", "GAU out-proj 512 -> 256"},
     {"gau_qk_nt", 256, 128, 256, "NT", "GAU chunk Qq @ Kq^T"},
     {"gau_kv_nn", 256, 256, 512, "NN", "GAU chunk kernel @ V"},
+    // Not in the spec: the shape classes the backend's choice of engine is measured on
+    // (core/cpu/gemm/dispatch.cpp): attention tiles (one thread, inside the fused
+    // kernels), small squares, and thin products (one decoded token, narrow outputs).
+    {"tile_qk_nt", 64, 64, 128, "NT", "attention tile S = Q @ K^T"},
+    {"tile_pv_nn", 64, 128, 64, "NN", "attention tile O += P @ V"},
+    {"small_32", 32, 32, 32, "NN", "small square"},
+    {"small_64", 64, 64, 64, "NN", "small square"},
+    {"thin_m1_nt", 1, 256, 1024, "NT", "one token through nn.Linear"},
+    {"thin_m4_nt", 4, 256, 1024, "NT", "four tokens through nn.Linear"},
+    {"thin_m8_nt", 8, 256, 1024, "NT", "eight tokens through nn.Linear"},
+    {"thin_n1_nn", T, 256, 1, "NN", "matrix-vector"},
+    {"thin_n8_nt", T, 256, 8, "NT", "nn.Linear to 8 outputs"},
+    {"thin_n16_nt", T, 256, 16, "NT", "nn.Linear to 16 outputs"},
 };
 
 enum Variant { kFramework, kOwn, kCblas, kInProcess };
@@ -304,7 +317,7 @@ void run_gemm(const bench::Options& opt, bench::Report& report) {
 
 const bench::RegisterWorkload reg{{"gemm",
                                    "float32 matrix-product GFLOP/s: ta::matmul, the project's GEMM, OpenBLAS as "
-                                   "configured and forced to SkylakeX; the spec's 19 cases + square 3072, 4096",
+                                   "configured and forced to SkylakeX; the spec's 19 cases, square 3072, 4096, small and thin shapes",
                                    run_gemm,
                                    {{"skylakex-child", "1", ""}},  // hidden: the SkylakeX reference's process
                                    "skylakex-child",

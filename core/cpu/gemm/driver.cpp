@@ -41,10 +41,10 @@ PackBuffers& pack_buffers() {
   return buffers;
 }
 
-// Asks for part q of `parts` of a sliver of A (rows [w0, w0 + rows) x depth [p0, p0 + kc))
+// Asks for part q of `parts` of a block of A (rows [w0, w0 + rows) x depth [p0, p0 + kc))
 // to be brought into cache, one cache line (16 floats) per request. The driver spreads
-// the next sliver over the micro-kernel calls of the current sweep: packing then finds
-// it in cache instead of waiting on L3 for rows too short (KC floats) for the hardware
+// the next block over the micro-kernel calls of the current one: packing then finds it
+// in cache instead of waiting on L3 for rows too short (KC floats) for the hardware
 // prefetcher to follow. (noipa: GCC takes a function that only prefetches for one
 // without effects once it has looked inside, and drops its calls.)
 [[gnu::noipa]] void prefetch_part(const StripSource& x, int64_t w0, int64_t rows, int64_t p0, int64_t kc, int64_t q, int64_t parts) {
@@ -67,10 +67,12 @@ void multiply_block(const MicroKernel& kernel, const Product& p, int64_t i0, int
   const int64_t K = p.alpha == 0.0f ? 0 : p.K;
   const StripSource a_rows{p.A, p.lda, p.ta == Transpose::No ? Contiguous::Depth : Contiguous::Width};
   const StripSource b_columns{p.B, p.ldb, p.tb == Transpose::No ? Contiguous::Width : Contiguous::Depth};
-  const Cut n_cut = cut_evenly(j1 - j0, blocking.nc, NR), k_cut = cut_evenly(K, blocking.kc, 1);
+  const Cut m_cut = cut_evenly(i1 - i0, blocking.mc, MR), n_cut = cut_evenly(j1 - j0, blocking.nc, NR),
+            k_cut = cut_evenly(K, blocking.kc, 1);
+  const int64_t kc_max = std::max<int64_t>(k_cut.block_size, 1);
   PackBuffers& buffers = pack_buffers();
-  float* a = buffers.a.get(MR * std::max<int64_t>(k_cut.block_size, 1));
-  float* b = buffers.b.get((n_cut.block_size + NR - 1) / NR * NR * std::max<int64_t>(k_cut.block_size, 1));
+  float* a = buffers.a.get((m_cut.block_size + MR - 1) / MR * MR * kc_max);
+  float* b = buffers.b.get((n_cut.block_size + NR - 1) / NR * NR * kc_max);
 
   for (int64_t jc = j0; jc < j1; jc += n_cut.block_size) {
     const int64_t nc = std::min(n_cut.block_size, j1 - jc);
@@ -78,26 +80,30 @@ void multiply_block(const MicroKernel& kernel, const Product& p, int64_t i0, int
       const int64_t pc = q * k_cut.block_size, kc = std::min(k_cut.block_size, K - pc);
       const bool first = q == 0, last = q == k_cut.count - 1;
       kernel.pack_b(b_columns, jc, nc, pc, kc, b);
-      for (int64_t ir = i0; ir < i1; ir += MR) {
-        const int64_t rows = std::min(MR, i1 - ir);
-        kernel.pack_a(a_rows, ir, rows, pc, kc, a);
-        const int64_t next_rows = std::min(MR, i1 - ir - MR), calls = (nc + NR - 1) / NR;
-        for (int64_t jr = jc; jr < jc + nc; jr += NR) {
-          if (next_rows > 0) prefetch_part(a_rows, ir + MR, next_rows, pc, kc, (jr - jc) / NR, calls);
-          // The first depth block applies the caller's beta, later ones add onto C; the
-          // last one finishes (bias, pre-activation, activation).
-          const TileWrite out{p.C + ir * p.ldc + jr,
-                              last && p.epilogue.pre_activation ? p.epilogue.pre_activation + ir * p.ldc + jr
-                                                                : nullptr,
-                              p.ldc,
-                              rows,
-                              std::min(NR, jc + nc - jr),
-                              p.alpha,
-                              first ? p.beta : 1.0f,
-                              last && p.epilogue.bias ? p.epilogue.bias + jr : nullptr,
-                              last ? p.epilogue.activation : EpilogueActivation::None};
-          kernel.multiply(kc, a, b + (jr - jc) * kc, out);
-        }
+      for (int64_t ic = i0; ic < i1; ic += m_cut.block_size) {
+        const int64_t mc = std::min(m_cut.block_size, i1 - ic);
+        kernel.pack_a(a_rows, ic, mc, pc, kc, a);
+        // While this block computes, the next one is fetched, a part per micro-kernel call.
+        const int64_t next_rows = std::min(m_cut.block_size, i1 - ic - mc);
+        const int64_t calls = (mc + MR - 1) / MR * ((nc + NR - 1) / NR);
+        int64_t call = 0;
+        for (int64_t ir = ic; ir < ic + mc; ir += MR)
+          for (int64_t jr = jc; jr < jc + nc; jr += NR, ++call) {
+            if (next_rows > 0) prefetch_part(a_rows, ic + mc, next_rows, pc, kc, call, calls);
+            // The first depth block applies the caller's beta, later ones add onto C; the
+            // last one finishes (bias, pre-activation, activation).
+            const TileWrite out{p.C + ir * p.ldc + jr,
+                                last && p.epilogue.pre_activation ? p.epilogue.pre_activation + ir * p.ldc + jr
+                                                                  : nullptr,
+                                p.ldc,
+                                std::min(MR, ic + mc - ir),
+                                std::min(NR, jc + nc - jr),
+                                p.alpha,
+                                first ? p.beta : 1.0f,
+                                last && p.epilogue.bias ? p.epilogue.bias + jr : nullptr,
+                                last ? p.epilogue.activation : EpilogueActivation::None};
+            kernel.multiply(kc, a + (ir - ic) * kc, b + (jr - jc) * kc, out);
+          }
       }
     }
   }

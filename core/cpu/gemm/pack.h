@@ -40,10 +40,13 @@ void pack_strips(const StripSource& x, int64_t w0, int64_t width, int64_t p0, in
     const int64_t n = std::min<int64_t>(W, width - s);
     if (x.contiguous == Contiguous::Width) {  // row k of the block is n consecutive floats
       const float* src = x.data + p0 * x.ld + w0 + s;
-      for (int64_t k = 0; k < kc; ++k, src += x.ld) {
-        std::memcpy(dst + k * W, src, n * sizeof(float));
-        std::fill(dst + k * W + n, dst + k * W + W, 0.0f);
-      }
+      if (n == W)  // a copy of constant size: a few vector moves, no call
+        for (int64_t k = 0; k < kc; ++k, src += x.ld) std::memcpy(dst + k * W, src, W * sizeof(float));
+      else
+        for (int64_t k = 0; k < kc; ++k, src += x.ld) {
+          std::copy(src, src + n, dst + k * W);
+          std::fill(dst + k * W + n, dst + k * W + W, 0.0f);
+        }
       continue;
     }
     // A transpose: row w of the source holds the depth. Full strips go 4 x 4 blocks at a

@@ -26,6 +26,7 @@ namespace ta::cpu::gemm {
 template <class Simd, int MR, int NV>
 void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& out) {
   constexpr int NR = NV * Simd::kLanes;
+  for (int64_t i = 0; i < out.rows; ++i) __builtin_prefetch(out.c + i * out.ldc);  // C, for the end
   typename Simd::V acc[MR][NV];
   for (int i = 0; i < MR; ++i)
     for (int v = 0; v < NV; ++v) acc[i][v] = Simd::zero();
