@@ -194,13 +194,12 @@ struct ChildRound {
 
 // One round of the child: this program again, with OpenBLAS forced to SkylakeX.
 ChildRound run_skylakex_round(const std::vector<Prepared>& cases, int threads) {
-  std::string only;
-  for (const Prepared& p : cases) only += (only.empty() ? "" : ",") + std::string(p.c->name);
-  const std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string command = "OPENBLAS_CORETYPE=SKYLAKEX '" + exe + "' gemm --threads " + std::to_string(threads) +
-                              " --only " + only + " --skylakex-child 1";
+  std::ostringstream command;
+  command << "OPENBLAS_CORETYPE=SKYLAKEX '" << std::filesystem::read_symlink("/proc/self/exe").string()
+          << "' gemm --threads " << threads << " --skylakex-child 1 --only ";
+  for (size_t i = 0; i < cases.size(); ++i) command << (i ? "," : "") << cases[i].c->name;
   ChildRound round;
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen(command.str().c_str(), "r");
   if (!pipe) {
     round.error = "could not start the child";
     return round;

@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -310,6 +311,19 @@ TEST_CASE("gemm: aliasing rules: A and B may be the same memory; C is written on
   for (int64_t i = 0; i < D * D; ++i) REQUIRE(gram_t[i] == doctest::Approx(ref_t[i]).epsilon(1e-5).scale(1.0));
 }
 
+TEST_CASE("gemm: the engine per shape: OpenBLAS for fewer than half a tile of columns, ours otherwise") {
+  if (std::getenv("TA_GEMM")) {
+    MESSAGE("skipped: TA_GEMM is set, so it decides every product");
+    return;
+  }
+  const int64_t nr = best_kernel().nr;
+  CHECK(engine_for(4096, nr / 2 - 1, 256) == GemmEngine::OpenBlas);
+  CHECK(engine_for(4096, 1, 256) == GemmEngine::OpenBlas);
+  CHECK(engine_for(4096, nr / 2, 256) == GemmEngine::Own);
+  CHECK(engine_for(1, 1024, 256) == GemmEngine::Own);
+  CHECK(engine_for(64, 128, 64) == GemmEngine::Own);
+}
+
 TEST_CASE("gemm: TA_GEMM names an engine or is rejected with the values it takes") {
   CHECK(!forced_engine(nullptr));
   CHECK(!forced_engine(""));
@@ -399,9 +413,11 @@ TEST_CASE("gemm epilogue: bias, every activation and the kept pre-activation equ
           }
 }
 
-TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's offsets") {
+TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's offsets, either engine") {
   ta::cpu::CpuBackend be;
-  const int64_t batch = 3, M = 20, N = 45, K = 300, stride_c = M * N + 7;
+  for (int64_t N : {45, 5}) {  // N = 5 goes to OpenBLAS (dispatch.cpp), then the epilogue pass
+  CAPTURE(N);
+  const int64_t batch = 3, M = 20, K = 300, stride_c = M * N + 7;
   const std::vector<float> A = random_values(batch * M * K, 41), B = random_values(K * N, 42),
                            bias = random_values(N, 43);
   std::vector<float> y(batch * stride_c, kSentinel), pre(batch * stride_c, kSentinel);
@@ -420,6 +436,7 @@ TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's off
       REQUIRE(y[b * stride_c + g] == kSentinel);
       REQUIRE(pre[b * stride_c + g] == kSentinel);
     }
+  }
   }
 }
 

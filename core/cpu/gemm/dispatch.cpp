@@ -30,11 +30,17 @@ std::optional<GemmEngine> forced_engine(const char* value) {
   throw Error(cat("TA_GEMM: got '", v, "', expected own, openblas or auto"));
 }
 
+// The policy, from build/bench gemm on this machine (1 thread, AVX-512 kernel; the shape
+// classes of its table): ours is ahead on every square, training, attention-tile and
+// small shape, and on thin M (one to eight tokens through a layer: 1.2-1.4x, 4 even).
+// OpenBLAS is ahead on thin N: 2.2x at N = 8 and 2.4x at N = 1 (matrix-vector), where
+// most of each 32-wide tile of ours is zeros; even at N = 16, half a tile. So OpenBLAS
+// takes the products with fewer than half a tile of columns.
 GemmEngine engine_for(int64_t M, int64_t N, int64_t K) {
   static const std::optional<GemmEngine> forced = forced_engine(std::getenv("TA_GEMM"));
   if (forced) return *forced;
-  (void)M, (void)N, (void)K;
-  return GemmEngine::Own;
+  (void)M, (void)K;
+  return 2 * N < best_kernel().nr ? GemmEngine::OpenBlas : GemmEngine::Own;
 }
 
 }  // namespace ta::cpu::gemm
