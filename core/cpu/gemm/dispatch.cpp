@@ -31,16 +31,16 @@ std::optional<GemmEngine> forced_engine(const char* value) {
 }
 
 // The policy, from build/bench gemm on this machine (1 thread, AVX-512 kernel; the shape
-// classes of its table): ours is ahead on every square, training, attention-tile and
-// small shape, and on thin M (one to eight tokens through a layer: 1.2-1.4x, 4 even).
-// OpenBLAS is ahead on thin N: 2.2x at N = 8 and 2.4x at N = 1 (matrix-vector), where
-// most of each 32-wide tile of ours is zeros; even at N = 16, half a tile. So OpenBLAS
-// takes the products with fewer than half a tile of columns.
+// classes of its table, two runs): ours is ahead on every square, training,
+// attention-tile and small shape, and on thin M (one to eight tokens through a layer:
+// 1.1-1.4x). OpenBLAS is ahead on thin N, where most of each 32-wide tile of ours is
+// zeros: 1.7-2.2x at N = 8, 2.4-2.6x at N = 1 (matrix-vector), and 1.04-1.15x at N = 16
+// (half a tile). So OpenBLAS takes the products at most half a tile wide.
 GemmEngine engine_for(int64_t M, int64_t N, int64_t K) {
   static const std::optional<GemmEngine> forced = forced_engine(std::getenv("TA_GEMM"));
   if (forced) return *forced;
   (void)M, (void)K;
-  return 2 * N < best_kernel().nr ? GemmEngine::OpenBlas : GemmEngine::Own;
+  return 2 * N <= best_kernel().nr ? GemmEngine::OpenBlas : GemmEngine::Own;
 }
 
 }  // namespace ta::cpu::gemm
