@@ -36,21 +36,31 @@ void transpose_4x4(const float* src, int64_t ld_src, float* dst, int64_t ld_dst)
 
 template <class Simd, int W>
 void pack_strips(const StripSource& x, int64_t w0, int64_t width, int64_t p0, int64_t kc, float* dst) {
+  if (x.contiguous == Contiguous::Width) {
+    // Row k of the block is `width` consecutive floats: read each once, front to back,
+    // and deal it out to the strips (strip s starts at dst + s W kc). Going strip by strip
+    // instead reads W floats from rows a whole matrix row apart, which the hardware
+    // prefetcher does not follow and which fight over the same few L1 sets. Rows start a
+    // matrix row apart too (a new page each, often), so the row 4 ahead is asked for.
+    constexpr int64_t kAhead = 4;
+    const int64_t full = width / W * W;
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* src = x.data + (p0 + k) * x.ld + w0;
+      if (k + kAhead < kc)
+        for (int64_t w = 0; w < width; w += 16) __builtin_prefetch(src + kAhead * x.ld + w);
+      for (int64_t s = 0; s < full; s += W)  // a copy of constant size: a few vector moves
+        std::memcpy(dst + s * kc + k * W, src + s, W * sizeof(float));
+      if (full == width) continue;
+      float* edge = dst + full * kc + k * W;
+      std::copy(src + full, src + width, edge);
+      std::fill(edge + (width - full), edge + W, 0.0f);
+    }
+    return;
+  }
+  // A transpose: row w of the source holds the depth. Full strips go 4 x 4 blocks at a
+  // time; the last few k, and strips cut short by the edge, one value at a time.
   for (int64_t s = 0; s < width; s += W, dst += kc * W) {
     const int64_t n = std::min<int64_t>(W, width - s);
-    if (x.contiguous == Contiguous::Width) {  // row k of the block is n consecutive floats
-      const float* src = x.data + p0 * x.ld + w0 + s;
-      if (n == W)  // a copy of constant size: a few vector moves, no call
-        for (int64_t k = 0; k < kc; ++k, src += x.ld) std::memcpy(dst + k * W, src, W * sizeof(float));
-      else
-        for (int64_t k = 0; k < kc; ++k, src += x.ld) {
-          std::copy(src, src + n, dst + k * W);
-          std::fill(dst + k * W + n, dst + k * W + W, 0.0f);
-        }
-      continue;
-    }
-    // A transpose: row w of the source holds the depth. Full strips go 4 x 4 blocks at a
-    // time; the last few k, and strips cut short by the edge, one value at a time.
     const float* src = x.data + (w0 + s) * x.ld + p0;
     int64_t k = 0;
     if (n == W && W % 4 == 0)
