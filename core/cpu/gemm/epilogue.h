@@ -23,37 +23,50 @@
 
 namespace ta::cpu::gemm {
 
-// One step at a time over a row of the tile (NR values, in L1; the OpenBLAS path: a row of C), each
-// step a loop the compiler vectorizes; the fields of `out` are read once into locals,
-// since a store through c could otherwise alias them.
-template <class Simd, EpilogueActivation act>
+// One step at a time over the tile's rows (in L1: NR values each; the OpenBLAS path
+// hands whole rows of C), each step a loop nest the compiler vectorizes, the
+// activation's constants set up once for the whole tile. The fields of `out` are read
+// into locals first, since a store through c could otherwise alias them.
+template <class Simd, EpilogueActivation act, int64_t kCols>
 void finish_rows(const float* acc, int64_t ld_acc, const TileWrite& out) {
   const float alpha = out.alpha, beta = out.beta;
   const float* bias = out.bias;
-  const int64_t cols = out.cols;
-  for (int64_t i = 0; i < out.rows; ++i) {
+  float* const c = out.c;
+  const int64_t rows = out.rows, cols = kCols > 0 ? kCols : out.cols, ldc = out.ldc;
+  for (int64_t i = 0; i < rows; ++i) {
     const float* x = acc + i * ld_acc;
-    float* c = out.c + i * out.ldc;
+    float* ci = c + i * ldc;
     if (beta == 0.0f)
-      for (int64_t j = 0; j < cols; ++j) c[j] = alpha * x[j];
+      for (int64_t j = 0; j < cols; ++j) ci[j] = alpha * x[j];
     else
-      for (int64_t j = 0; j < cols; ++j) c[j] = alpha * x[j] + beta * c[j];
+      for (int64_t j = 0; j < cols; ++j) ci[j] = alpha * x[j] + beta * ci[j];
     if (bias)
-      for (int64_t j = 0; j < cols; ++j) c[j] += bias[j];
-    if (out.pre) std::copy(c, c + cols, out.pre + i * out.ldc);
-    if constexpr (act != EpilogueActivation::None)
-      for (int64_t j = 0; j < cols; ++j) c[j] = epilogue_activation(act, c[j]);
+      for (int64_t j = 0; j < cols; ++j) ci[j] += bias[j];
   }
+  if (out.pre)
+    for (int64_t i = 0; i < rows; ++i) std::copy(c + i * ldc, c + i * ldc + cols, out.pre + i * ldc);
+  if constexpr (act != EpilogueActivation::None)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = epilogue_activation(act, c[i * ldc + j]);
 }
 
-template <class Simd>
+// kFullCols: the tile's width, known when the micro-kernel calls (0 for any width):
+// whole-width tiles then get loops of constant length.
+template <class Simd, EpilogueActivation act, int64_t kFullCols>
+void finish_rows_of(const float* acc, int64_t ld_acc, const TileWrite& out) {
+  if (kFullCols > 0 && out.cols == kFullCols) return finish_rows<Simd, act, kFullCols>(acc, ld_acc, out);
+  finish_rows<Simd, act, 0>(acc, ld_acc, out);
+}
+
+template <class Simd, int64_t kFullCols = 0>
 void finish_tile(const float* acc, int64_t ld_acc, const TileWrite& out) {
+  using A = EpilogueActivation;
   switch (out.activation) {
-    case EpilogueActivation::None: return finish_rows<Simd, EpilogueActivation::None>(acc, ld_acc, out);
-    case EpilogueActivation::Relu: return finish_rows<Simd, EpilogueActivation::Relu>(acc, ld_acc, out);
-    case EpilogueActivation::GeluErf: return finish_rows<Simd, EpilogueActivation::GeluErf>(acc, ld_acc, out);
-    case EpilogueActivation::GeluTanh: return finish_rows<Simd, EpilogueActivation::GeluTanh>(acc, ld_acc, out);
-    case EpilogueActivation::Silu: return finish_rows<Simd, EpilogueActivation::Silu>(acc, ld_acc, out);
+    case A::None: return finish_rows_of<Simd, A::None, kFullCols>(acc, ld_acc, out);
+    case A::Relu: return finish_rows_of<Simd, A::Relu, kFullCols>(acc, ld_acc, out);
+    case A::GeluErf: return finish_rows_of<Simd, A::GeluErf, kFullCols>(acc, ld_acc, out);
+    case A::GeluTanh: return finish_rows_of<Simd, A::GeluTanh, kFullCols>(acc, ld_acc, out);
+    case A::Silu: return finish_rows_of<Simd, A::Silu, kFullCols>(acc, ld_acc, out);
   }
 }
 

@@ -52,7 +52,7 @@ void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& 
   alignas(64) float tile[MR * NR];
   for (int i = 0; i < MR; ++i)
     for (int v = 0; v < NV; ++v) Simd::store(tile + i * NR + v * Simd::kLanes, acc[i][v]);
-  finish_tile<Simd>(tile, NR, out);
+  finish_tile<Simd, NR>(tile, NR, out);
 }
 
 // The micro-kernel of Simd with an MR x (NV lanes) tile, with its packing and epilogue.
