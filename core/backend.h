@@ -40,6 +40,19 @@ enum class ReduceOp { Sum, Max, LogSumExp };
 
 enum class Transpose { No, Yes };
 
+// The activation a GEMM can apply to its result before writing it (Backend::gemm_epilogue),
+// each with the formula of core/elementwise_math.h: GeluErf is the exact x Phi(x) that
+// layers/ call GELU, GeluTanh its tanh approximation, Silu x sigmoid(x).
+enum class EpilogueActivation { None, Relu, GeluErf, GeluTanh, Silu };
+
+// What gemm_epilogue does to the product before writing it: a bias per output column
+// (Linear's bias), then an activation; the value before the activation can be kept too.
+struct GemmEpilogue {
+  const float* bias = nullptr;  // [N], added to every row; or null
+  EpilogueActivation activation = EpilogueActivation::None;
+  float* pre_activation = nullptr;  // laid out as C (same strides), receives the activation's argument; or null
+};
+
 // The kernel of fused FAVOR+ attention (Performer): the softmax kernel's positive
 // random features, or the ReLU kernel (see Backend::favor_causal_forward).
 enum class FavorKernel { Softmax, Relu };
@@ -161,9 +174,21 @@ class Backend {
   // For b < batch: C_b = alpha * op(A_b) op(B_b) + beta * C_b, row-major, with
   // op(X) = X or X^T per the flags, op(A) M x K, op(B) K x N, C M x N, and
   // X_b = X + b * stride_X (a stride of 0 reuses one matrix for every b).
+  // Aliasing: A and B may be the same memory (both are only read); C must not overlap
+  // A or B, and the C_b must not overlap one another. beta = 0: C is not read, so it
+  // may hold anything, NaN included. alpha = 0 or K = 0: A and B are not read.
   virtual void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                     int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
                     int64_t batch) = 0;
+  // gemm with a fused epilogue, applied while each tile of the product is still being
+  // written (no pass over C of its own):
+  //   P_b = alpha op(A_b) op(B_b) + beta C_b + bias   (bias[j] added to column j),
+  //   pre_b = P_b (when epilogue.pre_activation: pre_b = pre_activation + b * stride_c),
+  //   C_b = act(P_b).
+  // pre_activation must not overlap A, B or C (nor may C overlap A or B, as for gemm).
+  virtual void gemm_epilogue(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha,
+                             const float* A, int64_t stride_a, const float* B, int64_t stride_b, float beta,
+                             float* C, int64_t stride_c, int64_t batch, const GemmEpilogue& epilogue) = 0;
 
   // --- fused exact softmax attention (FlashAttention-style, Dao et al. 2022) ---
   // q [bh, n_q, d], k and v [bh, n_k, d], row-major; bh = batch * heads.

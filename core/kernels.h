@@ -61,6 +61,16 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
 // bias [out] (or undefined). The bias rows are written into the output first and the
 // GEMM adds onto them (beta = 1), so the bias costs no pass over the output of its own.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+// The same layer with its activation fused into the GEMM (Backend::gemm_epilogue): y =
+// act(x W^T + b), bias and activation applied to each tile of the product as it is
+// written. With PreActivation::Keep, pre = x W^T + b too (what the activation's
+// backward reads); with Drop, pre is undefined.
+enum class PreActivation { Drop, Keep };
+struct LinearActivation {
+  Tensor y, pre;
+};
+LinearActivation linear_activation(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                   EpilogueActivation activation, PreActivation keep);
 
 // Fused exact softmax attention (see Backend::attention_forward). q [B, H, n_q, d],
 // k and v [B, H, n_k, d], key_pad [B, n_k] (1 = padded) or undefined.

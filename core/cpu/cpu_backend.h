@@ -1,7 +1,8 @@
 // core/cpu/cpu_backend.h — the CPU implementation of the kernel list in core/backend.h.
 //
 // Each group of kernels lives in its own file: elementwise.cpp, reduce.cpp (reductions,
-// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (OpenBLAS), loss.cpp, norm.cpp, attention.cpp,
+// softmax, cumulative sums), index.cpp, movement.cpp, gemm.cpp (the project's GEMM in gemm/, OpenBLAS as
+// reference and fallback), loss.cpp, norm.cpp, attention.cpp,
 // block_sparse_attention.cpp, flash.cpp (FLASH attention), optim.cpp,
 // and cpu_backend.cpp (memory, creation, random numbers).
 #pragma once
@@ -10,7 +11,8 @@
 
 namespace ta::cpu {
 
-// One single-threaded GEMM on row-major tiles (the convention of gemm.cpp), for
+// One GEMM on row-major tiles (the convention of gemm.cpp), C = alpha op(A) op(B) + beta C
+// with leading dimensions of the caller's choosing, always on the calling thread: for
 // kernels that call it from inside their own parallel loops.
 void gemm_tile(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
@@ -60,6 +62,9 @@ class CpuBackend : public Backend {
   void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
             int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
             int64_t batch) override;
+  void gemm_epilogue(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                     int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
+                     int64_t batch, const GemmEpilogue& epilogue) override;
 
   void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
                          int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,

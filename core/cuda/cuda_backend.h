@@ -10,7 +10,8 @@
 //                    copy_rows, device detection and the backend object
 //   gemm.cpp         cuBLAS (the row-major convention is stated there)
 //   elementwise.cu   one thread per element: creation.cuh (fill, arange, Philox
-//                    random numbers), elementwise.cuh, optim.cuh (optimizer updates)
+//                    random numbers), elementwise.cuh, optim.cuh (optimizer updates),
+//                    gemm_epilogue.cuh (bias and activation after cuBLAS)
 //   reduce.cu        along an axis: reduce.cuh (reductions, softmax, cumsum, sum of
 //                    squares), loss.cuh (cross-entropy), norm.cuh (layer / RMS norm)
 //   index.cu         index.cuh: index_select / index_add / gather / scatter_add, permute
@@ -73,6 +74,9 @@ class CudaBackend final : public Backend {
   void gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
             int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
             int64_t batch) override;
+  void gemm_epilogue(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                     int64_t stride_a, const float* B, int64_t stride_b, float beta, float* C, int64_t stride_c,
+                     int64_t batch, const GemmEpilogue& epilogue) override;
 
   void attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
                          int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,

@@ -1,27 +1,42 @@
 // Workload "gemm": C = op(A) op(B) in float32, the cases of the spec's gemm table
-// (../shared/bench/README.md, gemm.py), timed two ways on the same inputs:
+// (../shared/bench/README.md, gemm.py) plus square 3072 and 4096 and the shape classes
+// the backend's choice of engine rests on, timed four ways on the same inputs:
 //
-//   framework  ta::matmul(a, b, transpose_a, transpose_b) on tensors; NT has b stored
-//              [N, K] with transpose_b, TN has a stored [K, M] with transpose_a (no copies)
-//   cblas      cblas_sgemm on raw buffers holding the same values, the output freshly
-//              allocated (64-byte aligned malloc) and freed by every call, as torch.mm does
+//   framework  ta::matmul(a, b, transpose_a, transpose_b) on tensors: the backend's
+//              choice per shape (core/cpu/gemm/dispatch.cpp); NT has b stored [N, K]
+//              with transpose_b, TN has a stored [K, M] with transpose_a (no copies)
+//   own        the project's packed GEMM itself (core/cpu/gemm/), whatever the choice
+//   cblas      OpenBLAS's cblas_sgemm as this environment configures it (here its
+//              Haswell kernels: OPENBLAS_CORETYPE=Haswell)
+//   skylakex   the same cblas_sgemm in a child process started with
+//              OPENBLAS_CORETYPE=SKYLAKEX, OpenBLAS's AVX-512 kernels: a ceiling
+//              reference for this benchmark only (the environment pins Haswell because
+//              those kernels misbehave on this processor family elsewhere; the child's
+//              outputs are checked against ours)
+// own, cblas and skylakex write a freshly allocated output (64-byte aligned malloc),
+// freed by every call, as torch.mm does; framework's comes from the caching allocator.
 //
 // Protocol (gemm.py): per case and variant, 2 warm-up calls fix k, the calls per block
 // (a block lasts >= 100 ms); then 3 rounds over all cases, each giving every case and
-// variant 3 blocks (9 blocks each, spread over the run; the variant that goes first
-// alternates between rounds). Time per call = block / k; median and min over the 9
-// blocks; GFLOP/s = 2 M N K / time.
+// variant 3 blocks (9 blocks each, spread over the run; the in-process variants rotate
+// which goes first; the skylakex child runs once per round, after them). Time per
+// call = block / k; median and min over the 9 blocks; GFLOP/s = 2 M N K / time.
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
 #include <memory>
-#include <algorithm>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/cpu/gemm/threading.h"
 #include "examples/bench/bench.h"
 #include "examples/bench/timing.h"
 #include "tinyattn.h"
@@ -43,6 +58,8 @@ const Case kCases[] = {
     {"square_512", 512, 512, 512, "NN", "square"},
     {"square_1024", 1024, 1024, 1024, "NN", "square"},
     {"square_2048", 2048, 2048, 2048, "NN", "square"},
+    {"square_3072", 3072, 3072, 3072, "NN", "square"},
+    {"square_4096", 4096, 4096, 4096, "NN", "square"},
     {"ffn_up_nn", T, 256, 1024, "NN", "FFN up fwd, x @ W"},
     {"ffn_up_nt", T, 256, 1024, "NT", "FFN up fwd, nn.Linear"},
     {"ffn_down_nt", T, 1024, 256, "NT", "FFN down fwd, nn.Linear"},
@@ -57,7 +74,24 @@ const Case kCases[] = {
     {"gau_out_nt", T, 512, 256, "NT", "GAU out-proj 512 -> 256"},
     {"gau_qk_nt", 256, 128, 256, "NT", "GAU chunk Qq @ Kq^T"},
     {"gau_kv_nn", 256, 256, 512, "NN", "GAU chunk kernel @ V"},
+    // Not in the spec: the shape classes the backend's choice of engine is measured on
+    // (core/cpu/gemm/dispatch.cpp): attention tiles (one thread, inside the fused
+    // kernels), small squares, and thin products (one decoded token, narrow outputs).
+    {"tile_qk_nt", 64, 64, 128, "NT", "attention tile S = Q @ K^T"},
+    {"tile_pv_nn", 64, 128, 64, "NN", "attention tile O += P @ V"},
+    {"small_32", 32, 32, 32, "NN", "small square"},
+    {"small_64", 64, 64, 64, "NN", "small square"},
+    {"thin_m1_nt", 1, 256, 1024, "NT", "one token through nn.Linear"},
+    {"thin_m4_nt", 4, 256, 1024, "NT", "four tokens through nn.Linear"},
+    {"thin_m8_nt", 8, 256, 1024, "NT", "eight tokens through nn.Linear"},
+    {"thin_n1_nn", T, 256, 1, "NN", "matrix-vector"},
+    {"thin_n8_nt", T, 256, 8, "NT", "nn.Linear to 8 outputs"},
+    {"thin_n16_nt", T, 256, 16, "NT", "nn.Linear to 16 outputs"},
 };
+
+enum Variant { kFramework, kOwn, kCblas, kInProcess };
+const char* const kVariantNames[] = {"framework", "own", "cblas"};
+const char* const kSkylakeX = "skylakex";
 
 // A raw float buffer, 64-byte aligned, freed on scope exit.
 struct Buffer {
@@ -72,46 +106,41 @@ struct Buffer {
 
 struct Prepared {
   const Case* c;
-  bool trans_a, trans_b;
-  ta::Tensor a, b;               // framework operands, stored as the layout says
-  std::unique_ptr<Buffer> ra, rb;  // the same values as raw buffers for cblas
-  int64_t k_fw = 1, k_blas = 1;
-  std::vector<double> t_fw, t_blas;  // seconds per call, one per block
+  ta::Transpose trans_a, trans_b;
+  ta::Tensor a, b;                 // framework operands, stored as the layout says
+  std::unique_ptr<Buffer> ra, rb;  // the same values as raw buffers
+  int64_t k[kInProcess] = {1, 1, 1};
+  std::vector<double> t[kInProcess];  // seconds per call, one per block
+  std::vector<double> t_skylakex;
 
-  void framework() const {
-    ta::Tensor c = ta::matmul(a, b, trans_a, trans_b);
-    bench::do_not_optimize(c.data());
+  int64_t lda() const { return trans_a == ta::Transpose::Yes ? c->M : c->K; }
+  int64_t ldb() const { return trans_b == ta::Transpose::Yes ? c->K : c->N; }
+
+  void own_into(float* out) const {
+    namespace g = ta::cpu::gemm;
+    const g::Product p{trans_a, trans_b, c->M, c->N, c->K, 1.0f, ra->p, lda(), rb->p, ldb(), 0.0f, out, c->N, {}};
+    g::multiply_batch(g::best_kernel(), p, g::Batch{1, 0, 0, 0}, g::threads_for(c->M, c->N, c->K, 1));
   }
-  void cblas() const {
-    const int64_t M = c->M, N = c->N, K = c->K;
-    float* out = static_cast<float*>(std::aligned_alloc(64, (M * N * sizeof(float) + 63) / 64 * 64));
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(M),
-                static_cast<blasint>(N), static_cast<blasint>(K), 1.0f, ra->p, static_cast<blasint>(trans_a ? M : K), rb->p,
-                static_cast<blasint>(trans_b ? K : N), 0.0f, out, static_cast<blasint>(N));
-    bench::do_not_optimize(out);
-    std::free(out);
+  void cblas_into(float* out) const {
+    cblas_sgemm(CblasRowMajor, trans_a == ta::Transpose::Yes ? CblasTrans : CblasNoTrans,
+                trans_b == ta::Transpose::Yes ? CblasTrans : CblasNoTrans, static_cast<blasint>(c->M),
+                static_cast<blasint>(c->N), static_cast<blasint>(c->K), 1.0f, ra->p, static_cast<blasint>(lda()),
+                rb->p, static_cast<blasint>(ldb()), 0.0f, out, static_cast<blasint>(c->N));
+  }
+  void call(int v) const {
+    if (v == kFramework) {
+      ta::Tensor out = ta::matmul(a, b, trans_a == ta::Transpose::Yes, trans_b == ta::Transpose::Yes);
+      bench::do_not_optimize(out.data());
+      return;
+    }
+    Buffer out(c->M * c->N);
+    if (v == kOwn) own_into(out.p);
+    else cblas_into(out.p);
+    bench::do_not_optimize(out.p);
   }
 };
 
-// Both variants once on the same inputs: they must agree (same BLAS call underneath).
-double max_rel_diff(const Prepared& p) {
-  ta::Tensor c = ta::matmul(p.a, p.b, p.trans_a, p.trans_b);
-  const int64_t M = p.c->M, N = p.c->N, K = p.c->K;
-  Buffer out(M * N);
-  cblas_sgemm(CblasRowMajor, p.trans_a ? CblasTrans : CblasNoTrans, p.trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(M), static_cast<blasint>(N), static_cast<blasint>(K), 1.0f, p.ra->p,
-              static_cast<blasint>(p.trans_a ? M : K), p.rb->p, static_cast<blasint>(p.trans_b ? K : N), 0.0f, out.p,
-              static_cast<blasint>(N));
-  const float* x = c.data();
-  double diff = 0, scale = 1e-30;
-  for (int64_t i = 0; i < M * N; ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(x[i]) - out.p[i]));
-    scale = std::max(scale, std::fabs(static_cast<double>(out.p[i])));
-  }
-  return diff / scale;
-}
-
-void run_gemm(const bench::Options& opt, bench::Report& report) {
+std::vector<Prepared> prepare(const bench::Options& opt) {
   ta::Generator gen(0);
   std::vector<Prepared> cases;
   cases.reserve(std::size(kCases));
@@ -119,39 +148,128 @@ void run_gemm(const bench::Options& opt, bench::Report& report) {
     if (!opt.selected(c.name)) continue;
     Prepared p;
     p.c = &c;
-    p.trans_a = c.layout[0] == 'T';
-    p.trans_b = c.layout[1] == 'T';
-    p.a = ta::Tensor::normal(p.trans_a ? ta::Shape{c.K, c.M} : ta::Shape{c.M, c.K}, 0.0f, 1.0f, gen);
-    p.b = ta::Tensor::normal(p.trans_b ? ta::Shape{c.N, c.K} : ta::Shape{c.K, c.N}, 0.0f, 1.0f, gen);
+    p.trans_a = c.layout[0] == 'T' ? ta::Transpose::Yes : ta::Transpose::No;
+    p.trans_b = c.layout[1] == 'T' ? ta::Transpose::Yes : ta::Transpose::No;
+    p.a = ta::Tensor::normal(c.layout[0] == 'T' ? ta::Shape{c.K, c.M} : ta::Shape{c.M, c.K}, 0.0f, 1.0f, gen);
+    p.b = ta::Tensor::normal(c.layout[1] == 'T' ? ta::Shape{c.N, c.K} : ta::Shape{c.K, c.N}, 0.0f, 1.0f, gen);
     p.ra = std::make_unique<Buffer>(p.a.numel());
     p.rb = std::make_unique<Buffer>(p.b.numel());
     std::memcpy(p.ra->p, p.a.data(), p.a.numel() * sizeof(float));
     std::memcpy(p.rb->p, p.b.data(), p.b.numel() * sizeof(float));
     cases.push_back(std::move(p));
   }
+  return cases;
+}
+
+// sum of |C| in double: the check that two processes computed the same product.
+double abs_sum(const float* c, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(c[i]);
+  return s;
+}
+
+// ---- the SkylakeX child ---------------------------------------------------------------
+
+// Runs in the child (OPENBLAS_CORETYPE=SKYLAKEX): for each selected case, calibrates k,
+// times 3 blocks of cblas_sgemm and prints "RESULT name t1 t2 t3 abs_sum"; first a line
+// "CORE name" with the kernel OpenBLAS chose.
+int skylakex_child(const bench::Options& opt) {
+  std::cout << "CORE " << openblas_get_corename() << "\n" << std::flush;
+  for (const Prepared& p : prepare(opt)) {
+    const int64_t k = bench::calls_per_block([&] { p.call(kCblas); });
+    std::cout << "RESULT " << p.c->name;
+    for (int b = 0; b < 3; ++b) std::cout << " " << bench::time_block([&] { p.call(kCblas); }, k);
+    Buffer out(p.c->M * p.c->N);
+    p.cblas_into(out.p);
+    std::cout << " " << abs_sum(out.p, p.c->M * p.c->N) << "\n" << std::flush;
+  }
+  return 0;
+}
+
+struct ChildRound {
+  std::string core, error;
+  std::map<std::string, std::vector<double>> times;
+  std::map<std::string, double> abs_sums;
+};
+
+// One round of the child: this program again, with OpenBLAS forced to SkylakeX.
+ChildRound run_skylakex_round(const std::vector<Prepared>& cases, int threads) {
+  std::ostringstream command;
+  command << "OPENBLAS_CORETYPE=SKYLAKEX '" << std::filesystem::read_symlink("/proc/self/exe").string()
+          << "' gemm --threads " << threads << " --skylakex-child 1 --only ";
+  for (size_t i = 0; i < cases.size(); ++i) command << (i ? "," : "") << cases[i].c->name;
+  ChildRound round;
+  FILE* pipe = popen(command.str().c_str(), "r");
+  if (!pipe) {
+    round.error = "could not start the child";
+    return round;
+  }
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe)) {
+    std::istringstream in(line);
+    std::string tag, name;
+    in >> tag;
+    if (tag == "CORE") in >> round.core;
+    if (tag != "RESULT") continue;
+    in >> name;
+    double t;
+    for (int b = 0; b < 3 && in >> t; ++b) round.times[name].push_back(t);
+    in >> round.abs_sums[name];
+  }
+  const int status = pclose(pipe);
+  if (status != 0) round.error = "the child exited with status " + std::to_string(status);
+  return round;
+}
+
+// ---- the workload ---------------------------------------------------------------------
+
+void run_gemm(const bench::Options& opt, bench::Report& report) {
+  std::vector<Prepared> cases = prepare(opt);
   if (cases.empty()) return;
 
-  // Calibration (2 warm-up calls each) and the agreement check.
+  // Calibration (2 warm-up calls each) and the agreement check of own and framework
+  // against cblas, relative to the largest |C|.
   double worst_diff = 0;
+  std::map<std::string, double> own_abs_sum;
   for (Prepared& p : cases) {
-    p.k_fw = bench::calls_per_block([&] { p.framework(); });
-    p.k_blas = bench::calls_per_block([&] { p.cblas(); });
-    worst_diff = std::max(worst_diff, max_rel_diff(p));
-    std::printf("  calibrated %-15s k = %lld (framework), %lld (cblas)\n", p.c->name,
-                static_cast<long long>(p.k_fw), static_cast<long long>(p.k_blas));
+    for (int v = 0; v < kInProcess; ++v) p.k[v] = bench::calls_per_block([&] { p.call(v); });
+    const int64_t n = p.c->M * p.c->N;
+    Buffer own(n), ref(n);
+    p.own_into(own.p);
+    p.cblas_into(ref.p);
+    const ta::Tensor fw = ta::matmul(p.a, p.b, p.trans_a == ta::Transpose::Yes, p.trans_b == ta::Transpose::Yes);
+    double diff = 0, scale = 1e-30;
+    for (int64_t i = 0; i < n; ++i) {
+      diff = std::max({diff, std::fabs(double(own.p[i]) - ref.p[i]), std::fabs(double(fw.data()[i]) - ref.p[i])});
+      scale = std::max(scale, std::fabs(double(ref.p[i])));
+    }
+    worst_diff = std::max(worst_diff, diff / scale);
+    own_abs_sum[p.c->name] = abs_sum(own.p, n);
+    std::printf("  calibrated %-15s k = %lld (framework), %lld (own), %lld (cblas)\n", p.c->name,
+                static_cast<long long>(p.k[kFramework]), static_cast<long long>(p.k[kOwn]),
+                static_cast<long long>(p.k[kCblas]));
     std::fflush(stdout);
   }
 
+  std::string skylakex_core, skylakex_error;
+  double worst_child_diff = 0;
   for (int round = 0; round < 3; ++round) {
-    for (Prepared& p : cases) {
-      auto fw = [&] {
-        for (int b = 0; b < 3; ++b) p.t_fw.push_back(bench::time_block([&] { p.framework(); }, p.k_fw));
-      };
-      auto bl = [&] {
-        for (int b = 0; b < 3; ++b) p.t_blas.push_back(bench::time_block([&] { p.cblas(); }, p.k_blas));
-      };
-      if (round % 2 == 0) fw(), bl();
-      else bl(), fw();
+    for (Prepared& p : cases)
+      for (int i = 0; i < kInProcess; ++i) {
+        const int v = (i + round) % kInProcess;
+        for (int b = 0; b < 3; ++b) p.t[v].push_back(bench::time_block([&] { p.call(v); }, p.k[v]));
+      }
+    if (skylakex_error.empty()) {
+      const ChildRound child = run_skylakex_round(cases, report.threads());
+      skylakex_core = child.core;
+      skylakex_error = child.error;
+      for (Prepared& p : cases) {
+        const auto t = child.times.find(p.c->name);
+        if (t == child.times.end()) continue;
+        p.t_skylakex.insert(p.t_skylakex.end(), t->second.begin(), t->second.end());
+        const double ours = own_abs_sum[p.c->name];
+        worst_child_diff = std::max(worst_child_diff, std::fabs(child.abs_sums.at(p.c->name) - ours) / ours);
+      }
     }
     std::printf("  round %d of 3 done\n", round + 1);
     std::fflush(stdout);
@@ -159,27 +277,49 @@ void run_gemm(const bench::Options& opt, bench::Report& report) {
 
   for (const Prepared& p : cases) {
     const double flop = 2.0 * p.c->M * p.c->N * p.c->K;
-    bench::Summary f = bench::summarize(p.t_fw), b = bench::summarize(p.t_blas);
     char what[96];
     std::snprintf(what, sizeof what, "%lldx%lldx%lld %s, %s", static_cast<long long>(p.c->M),
                   static_cast<long long>(p.c->K), static_cast<long long>(p.c->N), p.c->layout, p.c->what);
     report.describe(p.c->name, what);
-    report.add("framework", p.c->name, "gflops", flop / f.median / 1e9, "GFLOP/s");
-    report.add("framework", p.c->name, "gflops_best", flop / f.min / 1e9, "GFLOP/s");
-    report.add("cblas", p.c->name, "gflops", flop / b.median / 1e9, "GFLOP/s");
-    report.add("cblas", p.c->name, "gflops_best", flop / b.min / 1e9, "GFLOP/s");
-    report.add("framework", p.c->name, "vs_cblas", b.median / f.median, "ratio");
-    report.add("framework", p.c->name, "vs_cblas_best", b.min / f.min, "ratio");
+    bench::Summary s[kInProcess];
+    for (int v = 0; v < kInProcess; ++v) {
+      s[v] = bench::summarize(p.t[v]);
+      report.add(kVariantNames[v], p.c->name, "gflops", flop / s[v].median / 1e9, "GFLOP/s");
+      report.add(kVariantNames[v], p.c->name, "gflops_best", flop / s[v].min / 1e9, "GFLOP/s");
+    }
+    report.add("framework", p.c->name, "vs_cblas", s[kCblas].median / s[kFramework].median, "ratio");
+    report.add("own", p.c->name, "vs_cblas", s[kCblas].median / s[kOwn].median, "ratio");
+    report.add("own", p.c->name, "vs_cblas_best", s[kCblas].min / s[kOwn].min, "ratio");
+    if (p.t_skylakex.empty()) continue;
+    const bench::Summary x = bench::summarize(p.t_skylakex);
+    report.add(kSkylakeX, p.c->name, "gflops", flop / x.median / 1e9, "GFLOP/s");
+    report.add(kSkylakeX, p.c->name, "gflops_best", flop / x.min / 1e9, "GFLOP/s");
+    report.add("own", p.c->name, "vs_skylakex", x.median / s[kOwn].median, "ratio");
+    report.add("own", p.c->name, "vs_skylakex_best", x.min / s[kOwn].min, "ratio");
   }
   report.note("gflops: from the median of 9 blocks of >= 100 ms; gflops_best: from the fastest block. "
-              "vs_cblas = framework / cblas throughput (median-based, best-based).");
-  char check[128];
-  std::snprintf(check, sizeof check, "Check: framework and cblas outputs agree to %.1e (max |diff| / max |C|).",
-                worst_diff);
+              "vs_X = own (or framework) / X throughput (median-based; _best: best-based).");
+  report.note("own: the project's GEMM (micro-kernel " + std::string(ta::cpu::gemm::best_kernel().name) +
+              "); framework: ta::matmul, the backend's choice per shape.");
+  char check[160];
+  std::snprintf(check, sizeof check,
+                "Check: own and framework agree with cblas to %.1e (max |diff| / max |C|).", worst_diff);
   report.note(check);
+  if (!skylakex_error.empty())
+    report.note("skylakex: " + skylakex_error + (skylakex_core.empty() ? "" : " (core " + skylakex_core + ")"));
+  else {
+    std::snprintf(check, sizeof check, "skylakex: a child process with OPENBLAS_CORETYPE=SKYLAKEX (OpenBLAS core %s); "
+                  "its sums of |C| agree with ours to %.1e.", skylakex_core.c_str(), worst_child_diff);
+    report.note(check);
+  }
 }
 
-const bench::RegisterWorkload reg{
-    {"gemm", "float32 matrix-product GFLOP/s, ta::matmul vs direct cblas_sgemm, the spec's 19 cases", run_gemm}};
+const bench::RegisterWorkload reg{{"gemm",
+                                   "float32 matrix-product GFLOP/s: ta::matmul, the project's GEMM, OpenBLAS as "
+                                   "configured and forced to SkylakeX; the spec's 19 cases, square 3072, 4096, small and thin shapes",
+                                   run_gemm,
+                                   {{"skylakex-child", "1", ""}},  // hidden: the SkylakeX reference's process
+                                   "skylakex-child",
+                                   skylakex_child}};
 
 }  // namespace

@@ -140,6 +140,20 @@ TEST_CASE("cuda device: matrix products through cuBLAS, every transpose and batc
              kernels::matmul(empty_k, other, Transpose::No, Transpose::No));
 }
 
+TEST_CASE("cuda device: the fused linear layer (GEMM + bias + activation epilogue)") {
+  if (!have_gpu()) return;
+  const Tensor x = random_tensor({2, 37, 19}, 15), w = random_tensor({300, 19}, 16), b = random_tensor({300}, 17);
+  for (EpilogueActivation act : {EpilogueActivation::None, EpilogueActivation::Relu, EpilogueActivation::GeluErf,
+                                 EpilogueActivation::GeluTanh, EpilogueActivation::Silu}) {
+    CAPTURE(static_cast<int>(act));
+    const kernels::LinearActivation gpu =
+        kernels::linear_activation(on_gpu(x), on_gpu(w), on_gpu(b), act, kernels::PreActivation::Keep);
+    const kernels::LinearActivation cpu = kernels::linear_activation(x, w, b, act, kernels::PreActivation::Keep);
+    check_same(gpu.y, cpu.y, 1e-4f, 1e-4f);
+    check_same(gpu.pre, cpu.pre, 1e-4f, 1e-4f);
+  }
+}
+
 TEST_CASE("cuda device: norms, cross-entropy and optimizer updates") {
   if (!have_gpu()) return;
   const Tensor x = random_tensor({9, 300}, 15), gamma = random_tensor({300}, 16), beta = random_tensor({300}, 17);

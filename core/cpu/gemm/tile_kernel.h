@@ -1,0 +1,71 @@
+// core/cpu/gemm/tile_kernel.h — the register-blocked micro-kernel, written once for every
+// vector width.
+//
+// tile (MR x NR) = A~ B~ over kc steps, NR = NV vectors of Simd::kLanes floats:
+//   for k < kc:
+//     b_v = B~[k, v-th vector]             NV loads
+//     for each row i:
+//       a = A~[k, i], broadcast            1 load
+//       acc[i][v] += a * b_v               NV fused multiply-adds
+// The MR x NV accumulators are named by compile-time indices only, so the compiler
+// keeps all of them in registers for the whole loop (blocking.h says how many fit).
+//
+// The includer (microkernel_<isa>.cpp) defines Simd, inside its target region:
+//   V, kLanes, zero(), load(p), broadcast(x), fma(a, b, c) = a * b + c, add(a, b), store(p, v).
+// Simd makes each instruction set's copy its own function (see epilogue.h).
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu/gemm/epilogue.h"
+#include "core/cpu/gemm/microkernel.h"
+#include "core/cpu/gemm/pack.h"
+
+namespace ta::cpu::gemm {
+
+template <class Simd, int MR, int NV>
+void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& out) {
+  constexpr int NR = NV * Simd::kLanes;
+  for (int64_t i = 0; i < out.rows; ++i) __builtin_prefetch(out.c + i * out.ldc);  // C, for the end
+  typename Simd::V acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = Simd::zero();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
+    typename Simd::V row[NV];
+    for (int v = 0; v < NV; ++v) row[v] = Simd::load(b + v * Simd::kLanes);
+    for (int i = 0; i < MR; ++i) {
+      const typename Simd::V ai = Simd::broadcast(a[i]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = Simd::fma(ai, row[v], acc[i][v]);
+    }
+  }
+  // The common case straight from the registers: a whole tile, C = tile or C += tile.
+  if (out.rows == MR && out.cols == NR && out.alpha == 1.0f && (out.beta == 0.0f || out.beta == 1.0f) &&
+      !out.bias && !out.pre && out.activation == EpilogueActivation::None) {
+    for (int i = 0; i < MR; ++i)
+      for (int v = 0; v < NV; ++v) {
+        float* c = out.c + i * out.ldc + v * Simd::kLanes;
+        Simd::store(c, out.beta == 0.0f ? acc[i][v] : Simd::add(Simd::load(c), acc[i][v]));
+      }
+    return;
+  }
+  // Anything else (edges, alpha, beta, bias, activation) through the epilogue.
+  alignas(64) float tile[MR * NR];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) Simd::store(tile + i * NR + v * Simd::kLanes, acc[i][v]);
+  finish_tile<Simd, NR>(tile, NR, out);
+}
+
+// The micro-kernel of Simd with an MR x (NV lanes) tile, with its packing and epilogue.
+template <class Simd, int MR, int NV>
+constexpr MicroKernel make_micro_kernel(const char* name) {
+  constexpr int NR = NV * Simd::kLanes;
+  return MicroKernel{name,
+                     MR,
+                     NR,
+                     multiply_tile<Simd, MR, NV>,
+                     pack_strips<Simd, MR>,
+                     pack_strips<Simd, NR>,
+                     finish_tile<Simd>};
+}
+
+}  // namespace ta::cpu::gemm
