@@ -200,10 +200,12 @@ all: $(BUILD)/custom_attention
 custom_attention: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/custom_attention
 
-# `make test` also runs the conformance suite on the program's own variant.
+# `make test` also runs the conformance suite on the program's own variant, and
+# trains it for a few steps (a second or two: the program runs end to end).
 test: test-custom-attention
 test-custom-attention: deps cuda-info
 	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/custom_attention
 	$(TEST_ENV) $(BUILD)/custom_attention --check
+	$(TEST_ENV) $(BUILD)/custom_attention --steps 5 --eval-seqs 16
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

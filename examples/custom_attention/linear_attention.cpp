@@ -5,25 +5,25 @@
 //
 // Softmax attention weighs value j for query i by exp(q_i . k_j / sqrt(d)). Linear
 // attention replaces the exponential by a kernel sim(q, k) = phi(q) . phi(k) with a
-// positive feature map, phi(x) = elu(x) + 1 (the paper's eq. 7), so that
+// positive feature map, phi(x) = elu(x) + 1, so that
 //
-//   out_i = sum_j (phi(q_i) . phi(k_j)) v_j / sum_j phi(q_i) . phi(k_j)           (eq. 4)
-//         = phi(q_i)^T S / phi(q_i)^T z,  S = sum_j phi(k_j) v_j^T,  z = sum_j phi(k_j)   (eq. 5)
+//   out_i = sum_j (phi(q_i) . phi(k_j)) v_j / sum_j phi(q_i) . phi(k_j)                 (A)
+//         = phi(q_i)^T S / phi(q_i)^T z,  S = sum_j phi(k_j) v_j^T,  z = sum_j phi(k_j)   (B)
 //
 // The second line regroups the first by associativity: S [d, d] and z [d] are
 // computed once for all queries, so the cost is O(n d^2) instead of O(n^2 d). In
-// causal attention j runs up to i only, so S and z become prefix sums S_i, z_i
-// (eq. 8-10); kept as running sums they turn decoding into an RNN whose step costs
-// O(d^2) whatever the length (eq. 16-20).
+// causal attention j runs up to i only, so S and z become prefix sums S_i, z_i;
+// kept as running sums they turn decoding into an RNN whose step costs O(d^2)
+// whatever the length (the paper's title: "Transformers are RNNs").
 //
 // The same function is written four times below:
-//   1. the reference: eq. 4 as an n x n masked product (what the others are held to);
-//   2. bidirectional: eq. 5;
-//   3. causal, by chunks of c positions: eq. 4 inside each chunk (a masked c x c
-//      product) plus eq. 5 with the sums over the earlier chunks only, so memory is
+//   1. the reference: (A) as an n x n masked product (what the others are held to);
+//   2. bidirectional: (B);
+//   3. causal, by chunks of c positions: (A) inside each chunk (a masked c x c
+//      product) plus (B) with the sums over the earlier chunks only, so memory is
 //      O(n c + (n / c) d^2), linear in n;
 //   4. decoding: the running sums S_i, z_i, one token at a time.
-// Like the paper's code, every form adds eps = 1e-6 to the denominator: a query
+// Like the authors' code, every form adds eps = 1e-6 to the denominator: a query
 // whose keys are all padding then gives 0 instead of 0 / 0.
 //
 // Nothing else in the program refers to this file: the registration at the bottom
@@ -59,7 +59,7 @@ Tensor causal_mask(int64_t n_q, int64_t n_k, Device device) {
   return Tensor::from_vector(m, Shape{n_q, n_k}, device);
 }
 
-// 1. The reference, eq. 4: w_ij = phi(q_i) . phi(k_j) (times the causal mask),
+// 1. The reference, (A): w_ij = phi(q_i) . phi(k_j) (times the causal mask),
 // out_i = sum_j w_ij v_j / (sum_j w_ij + eps). Quadratic in n; short and plainly the
 // paper's formula, so the conformance suite holds the fast forms to it.
 class LinearAttentionReference : public AttentionCore {
@@ -93,7 +93,7 @@ class LinearAttention : public AttentionCore {
     return causal ? chunked_causal(q, k, v, key_padding_mask) : bidirectional(q, k, v, key_padding_mask);
   }
 
-  // 2. Bidirectional, eq. 5: S = phi(K)^T V and z = the column sums of phi(K), once
+  // 2. Bidirectional, (B): S = phi(K)^T V and z = the column sums of phi(K), once
   // for all queries; out = phi(Q) S / (phi(Q) z + eps).
   Tensor bidirectional(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask) const {
     const Tensor qf = phi(q), kf = key_features(k, key_padding_mask);
@@ -132,7 +132,7 @@ class LinearAttention : public AttentionCore {
     return narrow(out, 2, 0, n);
   }
 
-  // 4. Decoding, the RNN of eq. 16-20: S += phi(k_t) v_t^T, z += phi(k_t), then
+  // 4. Decoding, the RNN: S += phi(k_t) v_t^T, z += phi(k_t), then
   // out_t = phi(q_t) S / (phi(q_t) z + eps). q, k, v [b, h, 1, d].
   std::unique_ptr<MixerState> start_decoding(int64_t) const override { return std::make_unique<RunningSums>(); }
 
@@ -157,13 +157,14 @@ class LinearAttention : public AttentionCore {
   int64_t chunk_;
 };
 
-// The registration: the variant's name, its own option (the chunk size, a Size so
-// that the conformance suite tests lengths around it), how to build it, the
-// reference it must equal, the option values the suite runs with (a small chunk, so
-// that short sequences span several), and that it takes no length-aware scale (it
-// has no softmax). multi_head_attention() puts the core between the shared
-// projections of multi-head attention; the reference is built with the same
-// generator calls, so both draw the same weights.
+// The registration: the variant's name, its own option (the chunk size, declared a
+// Size: the conformance suite tests lengths just below, at, just above and several
+// times above it), how to build it, the reference it must equal, the option values
+// the suite runs (chunks of 5 and 1, so that short sequences span many, and the
+// default), and that it takes no length-aware scale (it has no softmax).
+// multi_head_attention() puts the core between the projections that all multi-head
+// variants share; the reference is built with the same generator calls, so both
+// draw the same weights.
 const AttentionRegistration linear_attention_registration({
     .name = "linear",
     .description = "linear attention, elu(x) + 1 features (Katharopoulos et al. 2020), chunked causal form",

@@ -36,7 +36,7 @@ struct Settings {
   std::string attention = "linear";
   std::map<std::string, std::string> options;  // the variant's own, e.g. {"linear-chunk", "32"}
   std::string data = "examples/data/protein";
-  int64_t steps = 300, batch = 8, max_len = 512;
+  int64_t steps = 500, batch = 8, max_len = 512;
   int64_t layers = 2, d_model = 64, heads = 2;
   float lr = 2e-3f;
   int64_t eval_seqs = 0;  // test sequences scored (0: all)
@@ -49,7 +49,7 @@ void print_help() {
       "  --check             run the conformance suite on --attention; exit 1 with its messages on failure\n"
       "  --attention NAME    the variant to check or train (default linear, this program's own)\n"
       "  --data DIR          folder with train.fasta and test.fasta (default examples/data/protein)\n"
-      "  --steps N           training steps (default 300)\n"
+      "  --steps N           training steps (default 500)\n"
       "  --batch N           sequences per step (default 8)\n"
       "  --max-len N         tokens read at once; longer sequences are cropped (default 512)\n"
       "  --layers N, --d-model N, --heads N   the model (default 2, 64, 2)\n"
