@@ -183,6 +183,9 @@ STAGED_HEADERS := $(STAGING)/include/tinyattn/.installed
 STAGED_LIB     := $(STAGING)/lib/libtinyattn.a
 STAGED_PKG     := PKG_CONFIG_PATH=$(STAGING)/lib/pkgconfig pkg-config
 CUSTOM_OBJS    := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/custom_attention/*.cpp))
+# The library's own compiler flags, without its include path and OpenMP (a user's
+# program gets both from pkg-config).
+CUSTOM_CXXFLAGS := $(filter-out -I. -MMD -MP -fopenmp,$(CXXFLAGS))
 
 $(STAGED_HEADERS): $(INSTALL_HEADERS)
 	$(call install_headers,$(STAGING))
@@ -192,7 +195,7 @@ $(STAGED_LIB): $(LIB) tinyattn.pc.in
 
 $(CUSTOM_OBJS): $(BUILD)/obj/%.o: %.cpp $(wildcard examples/custom_attention/*.h) $(STAGED_HEADERS) | $(STAGED_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++20 $(OPTFLAGS) -Wall -Wextra $$($(STAGED_PKG) --cflags tinyattn) -c $< -o $@
+	$(CXX) $(CUSTOM_CXXFLAGS) $$($(STAGED_PKG) --cflags tinyattn) -c $< -o $@
 $(BUILD)/custom_attention: $(CUSTOM_OBJS) $(STAGED_LIB)
 	$(CXX) $(OPTFLAGS) $(CUSTOM_OBJS) $$($(STAGED_PKG) --libs tinyattn) -o $@
 
