@@ -157,6 +157,7 @@ clean:
 # into $(BUILD)/staging, with the flags pkg-config gives and nothing of the
 # repository on its include path, so building it proves the install works.
 PREFIX ?= /usr/local
+DEB_PACKAGES += pkgconf
 INSTALL_HEADERS := tinyattn.h $(shell find $(LIB_DIRS) -name '*.h')
 
 # $(call install_headers,DIR)

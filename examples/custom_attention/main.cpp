@@ -46,7 +46,8 @@ struct Settings {
 void print_help() {
   std::printf(
       "usage: custom_attention [--check] [flags]\n"
-      "  --check             run the conformance suite on --attention; exit 1 with its messages on failure\n"
+      "  --check             run the conformance suite on --attention (with the option sets its registration\n"
+      "                      gives for testing); exit 1 with the suite's messages on failure\n"
       "  --attention NAME    the variant to check or train (default linear, this program's own)\n"
       "  --data DIR          folder with train.fasta and test.fasta (default examples/data/protein)\n"
       "  --steps N           training steps (default 500)\n"
