@@ -6,6 +6,8 @@
 #   make demo       builds and runs the main job on the bundled data
 #   make protein    builds and runs the protein language model's default run
 #   make bench      builds the benchmark program as build/bench
+#   make install PREFIX=DIR   headers, static library and pkg-config file (default /usr/local)
+#   make custom_attention     a user's program against that install: build/custom_attention
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
 #   make CXX=clang++       any of the above with clang (build-clang/, build-asan-clang/)
 #   make clang-check       builds everything with clang, warnings as errors, and runs the tests
@@ -89,8 +91,9 @@ TEST_SRCS := $(shell find tests -name '*.cpp' -not -path 'tests/fuzz/*')
 TESTED_EXAMPLES := cifar_gen protein_lm common
 TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
-# (flags, progress bar, run logs) is linked into each of them.
-EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
+# (flags, progress bar, run logs) is linked into each of them, and custom_attention/,
+# a user's program built against the installed library (below).
+EXAMPLES  := $(filter-out common custom_attention,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
 
 LIB      := $(BUILD)/libtinyattn.a
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/obj/%.o)
@@ -202,5 +205,73 @@ endif
 
 clean:
 	rm -rf build build-asan build-clang build-asan-clang build-fuzz
+
+# ---- install, and a user's program built against it ------------------------------------
+# `make install PREFIX=DIR` (default /usr/local; DESTDIR for packaging) writes
+#   DIR/include/tinyattn/   tinyattn.h and every header of the library's folders, in
+#                           the repository's layout (they include each other as
+#                           "core/tensor.h"; pkg-config puts this folder on the path)
+#   DIR/lib/libtinyattn.a
+#   DIR/lib/pkgconfig/tinyattn.pc   (from tinyattn.pc.in: Cflags, and Libs with what
+#                           this build links: OpenBLAS-openmp, OpenMP, CUDA if built)
+# Files whose content has not changed are left untouched (install -C).
+# examples/custom_attention is compiled as its users compile it: against an install
+# into $(BUILD)/staging, with the flags pkg-config gives and nothing of the
+# repository on its include path, so building it proves the install works.
+PREFIX ?= /usr/local
+DEB_PACKAGES += pkgconf
+INSTALL_HEADERS := tinyattn.h $(shell find $(LIB_DIRS) -name '*.h')
+
+# $(call install_headers,DIR)
+define install_headers
+	@echo "install: $(words $(INSTALL_HEADERS)) headers -> $(1)/include/tinyattn"
+	@for h in $(INSTALL_HEADERS); do install -C -D -m 644 $$h $(1)/include/tinyattn/$$h || exit 1; done
+endef
+# $(call install_library,DIR,PREFIX written into the .pc file)
+define install_library
+	install -C -D -m 644 $(LIB) $(1)/lib/libtinyattn.a
+	@mkdir -p $(1)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(2)|' -e 's|@LIBS@|$(strip $(LDLIBS))|' tinyattn.pc.in > $(BUILD)/tinyattn.pc
+	install -C -m 644 $(BUILD)/tinyattn.pc $(1)/lib/pkgconfig/tinyattn.pc
+endef
+
+.PHONY: install custom_attention test-custom-attention
+install: $(LIB)
+	$(if $(strip $(PREFIX)),,$(error install: PREFIX is empty))
+	$(call install_headers,$(DESTDIR)$(abspath $(PREFIX)))
+	$(call install_library,$(DESTDIR)$(abspath $(PREFIX)),$(abspath $(PREFIX)))
+
+STAGING        := $(BUILD)/staging
+STAGED_HEADERS := $(STAGING)/include/tinyattn/.installed
+STAGED_LIB     := $(STAGING)/lib/libtinyattn.a
+STAGED_PKG     := PKG_CONFIG_PATH=$(STAGING)/lib/pkgconfig pkg-config
+CUSTOM_OBJS    := $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/custom_attention/*.cpp))
+# The library's own compiler flags, without its include path and OpenMP (a user's
+# program gets both from pkg-config).
+CUSTOM_CXXFLAGS := $(filter-out -I. -MMD -MP -fopenmp,$(CXXFLAGS))
+
+$(STAGED_HEADERS): $(INSTALL_HEADERS)
+	$(call install_headers,$(STAGING))
+	@touch $@
+$(STAGED_LIB): $(LIB) tinyattn.pc.in
+	$(call install_library,$(STAGING),$(abspath $(STAGING)))
+
+$(CUSTOM_OBJS): $(BUILD)/obj/%.o: %.cpp $(wildcard examples/custom_attention/*.h) $(STAGED_HEADERS) | $(STAGED_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CUSTOM_CXXFLAGS) $$($(STAGED_PKG) --cflags tinyattn) -c $< -o $@
+$(BUILD)/custom_attention: $(CUSTOM_OBJS) $(STAGED_LIB)
+	$(CXX) $(OPTFLAGS) $(CUSTOM_OBJS) $$($(STAGED_PKG) --libs tinyattn) -o $@
+
+all: $(BUILD)/custom_attention
+custom_attention: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/custom_attention
+
+# `make test` also runs the conformance suite on the program's own variant, and
+# trains it for a few steps (a second or two: the program runs end to end).
+test: test-custom-attention
+test-custom-attention: deps cuda-info
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/custom_attention
+	$(TEST_ENV) $(BUILD)/custom_attention --check
+	$(TEST_ENV) $(BUILD)/custom_attention --steps 5 --eval-seqs 16
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
