@@ -3,6 +3,7 @@
 #include <atomic>
 #include <vector>
 
+#include "autograd/grad_ready.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "core/kernels.h"
@@ -38,6 +39,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
   static std::atomic<uint64_t> pass_counter{0};
   const uint64_t mark = ++pass_counter;
   std::vector<Node*> stack{start.get()};
+  LeafCompletion leaves;  // reports complete leaf gradients to a GradReadyScope's hook, if any
   start->visit_mark = mark;
   start->pending = 0;
   while (!stack.empty()) {
@@ -46,7 +48,11 @@ void backward(const Tensor& root, const Tensor& grad_out) {
     TA_CHECK(!n->used, "backward: the graph through op '", n->name, "' was already used by an earlier backward() ",
              "and its saved tensors freed; run the forward pass again");
     for (auto& child : n->next) {
-      if (!child || child->reusable) continue;  // leaf sinks run on arrival, uncounted
+      if (!child) continue;
+      if (child->reusable) {  // leaf sinks run on arrival, outside the ordering
+        leaves.expect(*child);
+        continue;
+      }
       if (child->visit_mark != mark) {
         child->visit_mark = mark;
         child->pending = 0;
@@ -75,6 +81,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
       const bool has_grad = i < grads.size() && grads[i].defined();
       if (child->reusable) {  // a leaf: add into its .grad right away
         if (has_grad) child->backward(grads[i]);
+        leaves.delivered(*child);
         continue;
       }
       if (has_grad) accumulate(*child, grads[i]);
