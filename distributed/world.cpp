@@ -13,6 +13,8 @@ double sum_over_ranks(double value) { return sum_over_ranks(std::vector<double>{
 
 double mean_over_ranks(double value) { return sum_over_ranks(value) / world_size(); }
 
+bool any_rank(bool flag) { return sum_over_ranks(flag ? 1.0 : 0.0) > 0; }
+
 double mean_weight(int64_t count) {
   TA_CHECK(count >= 0, "mean_weight: count must be >= 0, got ", count);
   const double total = sum_over_ranks(static_cast<double>(count));

@@ -49,6 +49,10 @@ void barrier();
 std::vector<double> sum_over_ranks(std::vector<double> values);
 double sum_over_ranks(double value);
 double mean_over_ranks(double value);
+// True on every rank when `flag` is true on at least one: for decisions all ranks
+// must take at the same step (stop on Ctrl-C or a time limit, whose clocks differ
+// slightly from rank to rank).
+bool any_rank(bool flag);
 // world_size() * count / (count summed over ranks): the factor that turns this rank's
 // mean over its `count` items (tokens, images) into its share of the mean over all
 // ranks' items. Data parallelism averages gradients over ranks, so with ranks of

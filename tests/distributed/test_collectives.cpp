@@ -36,7 +36,7 @@ using ta::testing::two_ranks;
 
 }  // namespace
 
-TEST_CASE("mpi: two ranks, host sums, mean weights, bytes from rank 0") {
+TEST_CASE("mpi: two ranks, host sums, any_rank, mean weights, bytes from rank 0") {
   if (!two_ranks()) return;
   const int r = dist::rank();
   CHECK(dist::is_root() == (r == 0));
@@ -44,6 +44,8 @@ TEST_CASE("mpi: two ranks, host sums, mean weights, bytes from rank 0") {
   CHECK(dist::sum_over_ranks(r + 1.0) == 3.0);
   CHECK(dist::mean_over_ranks(r == 0 ? 2.0 : 5.0) == 3.5);
   CHECK(dist::sum_over_ranks(std::vector<double>{1.0, r * 10.0}) == std::vector<double>{2.0, 10.0});
+  CHECK(dist::any_rank(r == 1));
+  CHECK_FALSE(dist::any_rank(false));
   // Rank 0 saw 3 items, rank 1 one: their means weigh 2 * 3/4 and 2 * 1/4.
   CHECK(dist::mean_weight(r == 0 ? 3 : 1) == (r == 0 ? 1.5 : 0.5));
   char text[16] = {};

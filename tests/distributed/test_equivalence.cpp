@@ -20,7 +20,10 @@
 // (about 1e-7 relative). Adam divides by the root of the second moment, which for
 // parameters with tiny gradients turns that rounding into differences of order
 // lr * (rounding / |g|); over a few steps the parameters stay within 1e-5 of each
-// other, the losses within 1e-6 relative.
+// other (measured: 2.5e-6 and 1.6e-6; 1.2e-6 to 2.3e-6 in the sanitizer build),
+// and the losses, computed from those parameters, within 1e-5 relative (measured:
+// below 1e-6; up to 3e-6 in the sanitizer build, whose -O1 kernels round
+// differently). Without the reduction the protein parameters differ by 8e-3.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -54,7 +57,7 @@ namespace protein = ta::protein;
 using ta::testing::max_abs_difference;
 using ta::testing::two_ranks;
 
-constexpr double kParamTolerance = 1e-5, kLossTolerance = 1e-6;
+constexpr double kParamTolerance = 1e-5, kLossTolerance = 1e-5;
 constexpr double kBucketMb = 0.1;  // 25,000 floats: several buckets for these models
 
 std::vector<Tensor> state_tensors(const ta::Module& model) {
