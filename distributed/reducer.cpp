@@ -136,6 +136,7 @@ void GradientReducer::reduce() {
   for (size_t i = 0; i < slots_.size(); ++i)
     if (!slots_[i].packed) pack(i);
   start_ready_buckets();
+  const double t_flags = now_s();
   std::vector<double> had_grad;
   for (const Slot& s : slots_) had_grad.push_back(s.had_grad ? 1.0 : 0.0);
   const std::vector<double> ranks_with_grad = comm_.sum_on_host(std::move(had_grad));
@@ -149,6 +150,7 @@ void GradientReducer::reduce() {
     s.param.set_grad(ranks_with_grad[i] > 0 ? s.view * inv_size : Tensor());
     s.packed = false;
   }
+  stats_.flags_s = t1 - t_flags;
   stats_.wait_s = t2 - t1;
   stats_.finish_s = now_s() - t0;
 }

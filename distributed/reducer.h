@@ -68,7 +68,10 @@ struct ReducerStats {
   // communication that was not overlapped, plus packing what was left and
   // unpacking. On a GPU the host does not wait for NCCL, so this is launch time only.
   double finish_s = 0;
-  double wait_s = 0;  // the part of finish_s spent waiting for sums in flight
+  // Its parts: the host sum of which parameters got a gradient, a blocking
+  // collective, so it also waits for the slowest rank to finish its backward; then
+  // waiting for the sums still in flight.
+  double flags_s = 0, wait_s = 0;
 };
 
 class GradientReducer {

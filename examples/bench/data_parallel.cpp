@@ -16,7 +16,10 @@
 // as long): forward + loss, backward (with the packing of gradients and the sums
 // started during it), finish (from backward's return to the mean gradients in
 // place: the communication NOT overlapped with backward, plus unpacking), and the
-// AdamW step. 2 warm-up steps, then --steps timed ones (default 5); medians.
+// AdamW step; and, after the steps, one all-reduce of the whole gradient right after
+// a barrier: the communication alone, without waiting for another rank's compute.
+// 2 warm-up steps, then --steps timed ones (default 5); medians, and
+// tokens/s also from the fastest step ("best").
 //
 // mpirun's flags: --oversubscribe (2 ranks may exceed the free cores), --bind-to
 // none (the OS places the processes, as for the threads of 1x2), and
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "attention/registry.h"
+#include "distributed/communicator.h"
 #include "distributed/reducer.h"
 #include "distributed/replicas.h"
 #include "distributed/world.h"
@@ -129,8 +133,20 @@ int data_parallel_child(const bench::Options& opt) {
       times["fwd_s"].push_back(t1 - t0);
       times["bwd_s"].push_back(t2 - t1 - finish);
       times["finish_s"].push_back(finish);
+      times["flags_s"].push_back(ta::dist::world_size() > 1 ? reducer.last_stats().flags_s : 0.0);
       times["wait_s"].push_back(ta::dist::world_size() > 1 ? reducer.last_stats().wait_s : 0.0);
       times["opt_s"].push_back(t3 - t2);
+    }
+    // The communication alone: a sum of the whole gradient's size over all ranks,
+    // started right after a barrier (so no rank waits for another's compute).
+    ta::dist::Communicator& comm = ta::dist::communicator(opt.device);
+    const ta::Tensor flat = ta::Tensor::zeros(ta::Shape{grad_floats}, opt.device);
+    for (int rep = 0; rep < 5; ++rep) {
+      ta::dist::barrier();
+      const double t0 = bench::now_s();
+      comm.wait(comm.start_sum(flat));
+      bench::synchronize(opt.device);
+      times["allreduce_s"].push_back(bench::now_s() - t0);
     }
     if (ta::dist::is_root()) {
       std::ostringstream line;
@@ -138,6 +154,7 @@ int data_parallel_child(const bench::Options& opt) {
            << " grad_mb " << grad_floats * 4e-6 << " buckets " << reducer.bucket_count() << " started_in_bwd "
            << reducer.last_stats().started_during_backward;
       for (const auto& [name, v] : times) line << " " << name << " " << bench::summarize(v).median;
+      line << " step_best_s " << bench::summarize(times["step_s"]).min;
       std::printf("%s\n", line.str().c_str());
       std::fflush(stdout);
     }
@@ -208,7 +225,8 @@ void run_data_parallel(const bench::Options& opt, bench::Report& report) {
     const std::map<std::string, double> r = run_config(c, opt);
     const double tokens = r.at("tokens_per_step");
     report.add(c.label, label, "tokens_per_s", tokens / r.at("step_s"), "tokens/s");
-    for (const char* m : {"step_s", "fwd_s", "bwd_s", "finish_s", "wait_s", "opt_s"})
+    report.add(c.label, label, "tokens_per_s_best", tokens / r.at("step_best_s"), "tokens/s");
+    for (const char* m : {"step_s", "fwd_s", "bwd_s", "finish_s", "flags_s", "wait_s", "opt_s", "allreduce_s"})
       report.add(c.label, label, m, r.at(m), "s");
     report.add(c.label, label, "buckets", r.at("buckets"), "count");
     report.add(c.label, label, "started_in_bwd", r.at("started_in_bwd"), "count");
@@ -217,8 +235,12 @@ void run_data_parallel(const bench::Options& opt, bench::Report& report) {
   report.note("Configurations RxT: R ranks (mpirun -np R --bind-to none) of T threads each; every rank trains on its "
               "own 4 x 1024 tokens, so tokens/s = R x 4096 / median step. bwd = backward with the gradients packed "
               "and their sums started during it; finish = after backward returns until the mean gradients are in "
-              "place: the communication not overlapped (plus packing what was left and unpacking); wait = the part "
-              "of finish spent waiting for sums in flight. Medians of the timed steps on rank 0, after 2 warm-ups.");
+              "place: the communication not overlapped (plus packing what was left and unpacking); its parts flags "
+              "= the blocking host sum of which parameters got gradients (it also waits for the slower rank to end "
+              "its backward: load imbalance, not communication) and wait = waiting for sums still in flight. "
+              "allreduce = one sum of the whole gradient over the ranks right after a barrier: the communication "
+              "itself (median of 5). "
+              "Medians of the timed steps on rank 0, after 2 warm-ups.");
 }
 
 const bench::RegisterWorkload reg{{
