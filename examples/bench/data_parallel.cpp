@@ -1,7 +1,7 @@
 // Workload "data-parallel": the train-step model (train_step.cpp, spec_model.h)
 // trained data-parallel over MPI (distributed/reducer.h), against one process.
 //
-//   build/bench data-parallel [--attention NAME] [--bucket-mb MB[,MB...]] [--steps N]
+//   build/bench data-parallel [--attention NAME] [--bucket-mb MB[,MB...]] [--steps N] [--configs LIST]
 //
 // Configurations, each a fresh `mpirun -np P` of this program (hidden option
 // --dp-child), one rank per process:
@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -211,12 +212,19 @@ void run_data_parallel(const bench::Options& opt, bench::Report& report) {
   if (ta::dist::mpi_library() == "none (single process)")
     throw bench::UsageError("data-parallel needs a build with MPI (the Makefile found no mpicxx)");
   report.set_layout(bench::Report::Layout::ByVariantAndN);
-  std::vector<Config> configs = {{"1x1", 1, 1, 25, true}, {"1x2", 1, 2, 25, true}};
+  const std::vector<std::string> wanted = bench::split_commas(opt.value("configs", "1x1,1x2,2x1"));
+  auto want = [&](const std::string& c) { return std::find(wanted.begin(), wanted.end(), c) != wanted.end(); };
+  for (const std::string& c : wanted)
+    if (c != "1x1" && c != "1x2" && c != "2x1") throw bench::UsageError("--configs: unknown configuration '" + c + "'");
+  std::vector<Config> configs;
+  if (want("1x1")) configs.push_back({"1x1", 1, 1, 25, true});
+  if (want("1x2")) configs.push_back({"1x2", 1, 2, 25, true});
   for (const std::string& mb : bench::split_commas(opt.value("bucket-mb", "25,1"))) {
     const double v = std::atof(mb.c_str());
     if (!(v > 0)) throw bench::UsageError("--bucket-mb needs positive sizes in MB, got '" + mb + "'");
     for (const bool overlap : {true, false})
-      configs.push_back({"2x1 " + std::string(overlap ? "overlap " : "no-overlap ") + mb + "MB", 2, 1, v, overlap});
+      if (want("2x1"))
+        configs.push_back({"2x1 " + std::string(overlap ? "overlap " : "no-overlap ") + mb + "MB", 2, 1, v, overlap});
   }
   const std::string label = "4x1024/rank";
   if (!opt.selected(label)) return;
@@ -249,6 +257,7 @@ const bench::RegisterWorkload reg{{
     run_data_parallel,
     {{"attention", "NAME", "the attention variant (default softmax; multi-head variants)"},
      {"bucket-mb", "MB[,MB...]", "bucket sizes of the 2-rank runs (default 25,1)"},
+     {"configs", "LIST", "which of 1x1, 1x2, 2x1 to run (default all three)"},
      {"steps", "N", "timed steps per configuration (default 5)"},
      {"overlap", "on|off", ""},  // hidden: the child's setting
      {"dp-child", "1", ""}},     // hidden: run one configuration as a rank of mpirun
