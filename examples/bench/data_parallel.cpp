@@ -15,15 +15,16 @@
 // Timed per step on rank 0 (ranks meet at the reduction, so their steps take about
 // as long): forward + loss, backward (with the packing of gradients and the sums
 // started during it), finish (from backward's return to the mean gradients in
-// place: the communication NOT overlapped with backward, plus unpacking), and the
-// AdamW step; and, after the steps, one all-reduce of the whole gradient right after
-// a barrier: the communication alone, without waiting for another rank's compute.
-// 2 warm-up steps, then --steps timed ones (default 5); medians, and
-// tokens/s also from the fastest step ("best").
+// place: the communication NOT overlapped with backward, plus unpacking), the AdamW
+// step, and rank 0's CPU seconds per step. After the steps, one all-reduce of the
+// whole gradient right after a barrier: the communication alone, without waiting
+// for another rank's compute. 2 warm-up steps, then --steps timed ones (default
+// 5); medians, and tokens/s also from the fastest step ("best").
 //
 // mpirun's flags: --oversubscribe (2 ranks may exceed the free cores), --bind-to
 // none (the OS places the processes, as for the threads of 1x2), and
 // --allow-run-as-root when run as root.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,7 +111,9 @@ int data_parallel_child(const bench::Options& opt) {
     for (const ta::Tensor& p : model->parameters()) grad_floats += p.numel();
 
     std::map<std::string, std::vector<double>> times;
+    rusage ru0{};
     for (int step = 0; step < kWarmup + timed; ++step) {
+      if (step == kWarmup) getrusage(RUSAGE_SELF, &ru0);
       const double t0 = bench::now_s();
       optimizer.zero_grad();
       ta::Tensor loss = ta::cross_entropy(model->forward(x), y);
@@ -138,6 +141,12 @@ int data_parallel_child(const bench::Options& opt) {
       times["wait_s"].push_back(ta::dist::world_size() > 1 ? reducer.last_stats().wait_s : 0.0);
       times["opt_s"].push_back(t3 - t2);
     }
+    rusage ru1{};
+    getrusage(RUSAGE_SELF, &ru1);
+    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+    const double cpu_user = (secs(ru1.ru_utime) - secs(ru0.ru_utime)) / timed;
+    const double cpu_sys = (secs(ru1.ru_stime) - secs(ru0.ru_stime)) / timed;
+
     // The communication alone: a sum of the whole gradient's size over all ranks,
     // started right after a barrier (so no rank waits for another's compute).
     ta::dist::Communicator& comm = ta::dist::communicator(opt.device);
@@ -155,7 +164,8 @@ int data_parallel_child(const bench::Options& opt) {
            << " grad_mb " << grad_floats * 4e-6 << " buckets " << reducer.bucket_count() << " started_in_bwd "
            << reducer.last_stats().started_during_backward;
       for (const auto& [name, v] : times) line << " " << name << " " << bench::summarize(v).median;
-      line << " step_best_s " << bench::summarize(times["step_s"]).min;
+      line << " step_best_s " << bench::summarize(times["step_s"]).min << " cpu_user_s " << cpu_user << " cpu_sys_s "
+           << cpu_sys;
       std::printf("%s\n", line.str().c_str());
       std::fflush(stdout);
     }
@@ -236,6 +246,8 @@ void run_data_parallel(const bench::Options& opt, bench::Report& report) {
     report.add(c.label, label, "tokens_per_s_best", tokens / r.at("step_best_s"), "tokens/s");
     for (const char* m : {"step_s", "fwd_s", "bwd_s", "finish_s", "flags_s", "wait_s", "opt_s", "allreduce_s"})
       report.add(c.label, label, m, r.at(m), "s");
+    report.add(c.label, label, "cpu_user_s", r.at("cpu_user_s"), "s/step");
+    report.add(c.label, label, "cpu_sys_s", r.at("cpu_sys_s"), "s/step");
     report.add(c.label, label, "buckets", r.at("buckets"), "count");
     report.add(c.label, label, "started_in_bwd", r.at("started_in_bwd"), "count");
     report.add(c.label, label, "grad_mb", r.at("grad_mb"), "MB");
@@ -247,7 +259,8 @@ void run_data_parallel(const bench::Options& opt, bench::Report& report) {
               "= the blocking host sum of which parameters got gradients (it also waits for the slower rank to end "
               "its backward: load imbalance, not communication) and wait = waiting for sums still in flight. "
               "allreduce = one sum of the whole gradient over the ranks right after a barrier: the communication "
-              "itself (median of 5). "
+              "itself (median of 5). cpu_* = rank 0's CPU seconds per timed step (all its threads): on a busy "
+              "machine the wall times grow, the CPU per step shows the work. "
               "Medians of the timed steps on rank 0, after 2 warm-ups.");
 }
 
