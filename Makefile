@@ -14,11 +14,18 @@
 #   make fuzz              builds the loaders' libFuzzer targets (tests/fuzz/) and runs each
 #                          for FUZZ_SECONDS (default 20) seconds
 #   make deps       installs missing Debian packages (as root) or prints the command
+#   make MPICXX=    builds without MPI even where it is installed (distributed/ then
+#                   runs one process, and the tests that need two are skipped)
 #
 # The CUDA backend is built when nvcc is found (on PATH, or in /usr/local/cuda/bin);
 # otherwise core/cuda/cuda_stub.cpp makes every CUDA entry point throw a clear error.
 # Its kernels are also tested without nvcc or GPU, under the SIMT emulation of
 # tests/cuda/simt.h; with a GPU present the tests compare the device with the CPU too.
+#
+# Data-parallel training (distributed/) is built on MPI when mpicxx is found, and on
+# NCCL for CUDA tensors when nvcc, NCCL (in the CUDA toolkit) and MPI all are; it is
+# a library of its own, so the main library and its headers never need MPI.
+# `make test` runs its tests (build/tests_distributed) under mpirun with 2 processes.
 
 CXX      ?= g++
 NPROC    := $(shell nproc)
@@ -57,8 +64,9 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(L
 # Debian packages the build needs. libopenblas-openmp-dev is the OpenMP build of
 # OpenBLAS: matrix products share OpenMP's threads with our own loops.
 # nlohmann-json3-dev reads and writes JSON (safetensors headers, run summaries);
+# libopenmpi-dev and openmpi-bin: MPI for data-parallel training (distributed/);
 # clang and libclang-rt-dev are for `make clang-check` and `make fuzz` only.
-DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev
+DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
 CLANG_PACKAGES := clang libclang-rt-dev libomp-dev
 
 # CUDA: device code for sm_80 (A100) and sm_90 (H100), plus compute_90 PTX that the
@@ -83,13 +91,50 @@ else
 endif
 LDLIBS += $(CUDA_LIBS)
 
+# MPI: the flags of Open MPI's wrapper compiler (--showme:compile / --showme:link),
+# without its deprecated C++ bindings (OMPI_SKIP_MPICXX, and MPICH's equivalent:
+# the C API is all we call). Only distributed/mpi.cpp and the distributed
+# tests include mpi.h. Without mpicxx, distributed/single_process.cpp stands in.
+ifeq ($(origin MPICXX),undefined)
+  MPICXX := $(shell command -v mpicxx 2>/dev/null)
+endif
+ifneq ($(MPICXX),)
+  MPI_CFLAGS := $(shell $(MPICXX) --showme:compile) -DOMPI_SKIP_MPICXX -DMPICH_SKIP_MPICXX -DTA_WITH_MPI
+  MPI_LIBS   := $(filter-out -lmpi_cxx,$(shell $(MPICXX) --showme:link))
+  MPIRUN     := $(shell command -v mpirun 2>/dev/null)
+  DIST_WORLD := distributed/mpi.cpp
+else
+  MPI_CFLAGS :=
+  MPI_LIBS   :=
+  MPIRUN     :=
+  DIST_WORLD := distributed/single_process.cpp
+endif
+# NCCL (distributed/ on CUDA tensors) ships with the CUDA toolkit and is bootstrapped
+# over MPI, so it is built when nvcc, nccl.h, libnccl and MPI are all there.
+NCCL_FOUND := $(if $(and $(NVCC),$(MPICXX)),$(and $(wildcard $(CUDA_HOME)/include/nccl.h),$(wildcard $(CUDA_HOME)/lib64/libnccl.so)))
+ifneq ($(NCCL_FOUND),)
+  DIST_NCCL := distributed/nccl_api_cuda.cpp
+  NCCL_LIBS := -lnccl
+else
+  DIST_NCCL := distributed/nccl_api_stub.cpp
+  NCCL_LIBS :=
+endif
+DIST_SRCS := $(filter-out distributed/mpi.cpp distributed/single_process.cpp distributed/nccl_api_%.cpp,\
+               $(wildcard distributed/*.cpp)) $(DIST_WORLD) $(DIST_NCCL)
+DIST_LDLIBS := $(MPI_LIBS) $(NCCL_LIBS)
+
 LIB_DIRS  := core autograd layers attention optim viz
 LIB_SRCS  := $(shell find $(LIB_DIRS) -name '*.cpp' -not -path 'core/cuda/*') $(CUDA_CPPS)
-TEST_SRCS := $(shell find tests -name '*.cpp' -not -path 'tests/fuzz/*')
+# tests/distributed/ is a test program of its own (build/tests_distributed, run
+# under mpirun), with its own main; tests/fuzz/ holds libFuzzer targets (make fuzz).
+TEST_SRCS := $(shell find tests -name '*.cpp' -not -path 'tests/fuzz/*' -not -path 'tests/distributed/*')
 # The library parts of the CIFAR-10 and protein examples (all but their main.cpp)
-# and the code they share (common/) are tested in tests/examples/.
+# and the code they share (common/) are tested in tests/examples/, and in the
+# data-parallel equivalence tests.
 TESTED_EXAMPLES := cifar_gen protein_lm common
-TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
+EXAMPLE_LIB_SRCS := $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
+TEST_SRCS += $(EXAMPLE_LIB_SRCS)
+DIST_TEST_SRCS := $(wildcard tests/distributed/*.cpp)
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
 # (flags, progress bar, run logs) is linked into each of them, and custom_attention/,
 # a user's program built against the installed library (below).
@@ -99,9 +144,12 @@ LIB      := $(BUILD)/libtinyattn.a
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
 EXAMPLE_BINS := $(EXAMPLES:%=$(BUILD)/%)
+DIST_LIB := $(BUILD)/libtinyattn_distributed.a
+DIST_OBJS := $(DIST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+DIST_TEST_OBJS := $(DIST_TEST_SRCS:%.cpp=$(BUILD)/obj/%.o) $(EXAMPLE_LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 
-.PHONY: all test demo protein bench deps clang-deps clang-check fuzz cuda-info clean
-all: deps cuda-info $(LIB) $(BUILD)/tests $(EXAMPLE_BINS)
+.PHONY: all test demo protein bench deps clang-deps clang-check fuzz cuda-info mpi-info clean
+all: deps cuda-info mpi-info $(LIB) $(DIST_LIB) $(BUILD)/tests $(BUILD)/tests_distributed $(EXAMPLE_BINS)
 
 deps clang-deps: PACKAGES = $(DEB_PACKAGES) $(if $(filter clang-deps,$@),$(CLANG_PACKAGES))
 deps clang-deps:
@@ -116,6 +164,10 @@ deps clang-deps:
 cuda-info:
 	@echo "cuda: $(if $(NVCC),building the CUDA backend with $(NVCC),nvcc not found: CPU-only build (CUDA entry points throw a clear error))"
 
+mpi-info:
+	@echo "mpi: $(if $(MPICXX),building distributed/ on MPI: $(MPICXX) ($(MPI_LIBS))$(if $(MPIRUN),, but no mpirun: the 2-process tests are skipped),mpicxx not found: distributed/ runs one process (the 2-process tests are skipped))"
+	@echo "nccl: $(if $(NCCL_FOUND),building distributed/ for CUDA tensors on NCCL ($(CUDA_HOME)/lib64/libnccl.so),not built (needs nvcc, nccl.h and libnccl in the CUDA toolkit, and MPI): CUDA tensors cannot be reduced across processes)"
+
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
@@ -124,7 +176,9 @@ $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
-$(CUDA_CPPS:%.cpp=$(BUILD)/obj/%.o): CXXFLAGS += $(CUDA_INCLUDE)
+$(CUDA_CPPS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/distributed/nccl_api_cuda.o: CXXFLAGS += $(CUDA_INCLUDE)
+$(BUILD)/obj/distributed/mpi.o: CXXFLAGS += $(MPI_CFLAGS)
+$(BUILD)/obj/tests/distributed/%.o: CXXFLAGS += $(MPI_CFLAGS)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -135,18 +189,53 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/tests: $(TEST_OBJS) $(LIB)
 	$(CXX) $(CXXFLAGS) $(TEST_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS) -o $@
 
+$(DIST_LIB): $(DIST_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests_distributed: $(DIST_TEST_OBJS) $(DIST_LIB) $(LIB)
+	$(CXX) $(CXXFLAGS) $(DIST_TEST_OBJS) $(DIST_LIB) $(LIB) $(LDLIBS) $(DIST_LDLIBS) -o $@
+
+# Every program links the distributed library (the objects it does not use stay out).
 .SECONDEXPANSION:
 example_objs = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard examples/$(1)/*.cpp examples/common/*.cpp))
-$(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
-	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+$(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(DIST_LIB) $(LIB)
+	$(CXX) $(CXXFLAGS) $(filter %.o,$^) $(DIST_LIB) $(LIB) $(LDLIBS) $(DIST_LDLIBS) -o $@
 
 # Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
 # stays fast on a machine whose cores are busy with other work.
 # Under AddressSanitizer the CUDA driver needs the shadow gap unprotected to map GPU memory.
 TEST_ENV := OMP_WAIT_POLICY=passive $(if $(NVCC),$(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=protect_shadow_gap=0))
-test: deps cuda-info
-	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests
+test: deps cuda-info mpi-info
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests $(BUILD)/tests_distributed
 	cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests
+	$(DIST_TEST_RUN)
+
+# The data-parallel tests: 2 processes of one thread each (the machine may have
+# fewer cores: --oversubscribe; no pinning, so neither waits for the other's core),
+# as root too where the tests run as root; a hang (a collective one rank never
+# joins) ends at the timeout instead of blocking the suite. Under AddressSanitizer,
+# LeakSanitizer is told to ignore what Open MPI's own libraries keep until exit
+# (tests/distributed/lsan_open_mpi.supp); the full (slow) unwinder and Open MPI's
+# plugins kept loaded make those stacks nameable, so nothing else is suppressed.
+MPI_ASAN_ENV := -x OMPI_MCA_mca_base_component_disable_dlclose=1 -x ASAN_OPTIONS=fast_unwind_on_malloc=0$(if $(NVCC),:protect_shadow_gap=0) \
+                -x LSAN_OPTIONS=suppressions=$(CURDIR)/tests/distributed/lsan_open_mpi.supp:print_suppressions=0
+MPIRUN_FLAGS := -np 2 --oversubscribe --bind-to none $(if $(filter 0,$(shell id -u)),--allow-run-as-root) \
+                -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY=passive $(if $(filter 1,$(SANITIZE)),$(MPI_ASAN_ENV))
+# Then the abort check: an error on rank 1 while rank 0 waits must end both ranks
+# with rank 1's message (tests/distributed/main.cpp), not hang until the timeout (124).
+ifneq ($(MPIRUN),)
+  DIST_TEST_RUN = cd $(CURDIR) && timeout 900 $(MPIRUN) $(MPIRUN_FLAGS) $(BUILD)/tests_distributed && \
+    { timeout 120 $(MPIRUN) $(MPIRUN_FLAGS) $(BUILD)/tests_distributed --abort-check > $(BUILD)/abort_check.log 2>&1; \
+      status=$$?; if [ $$status -eq 0 ] || [ $$status -eq 124 ] || \
+                     ! grep -q "rank 1: error: abort check: rank 1 fails on purpose" $(BUILD)/abort_check.log; then \
+        echo "distributed: FAILED: an error on rank 1 did not end both ranks with its message (status $$status):"; \
+        cat $(BUILD)/abort_check.log; exit 1; fi; \
+      echo "distributed: an error on rank 1 ended both ranks with its message (status $$status), as it should"; }
+else
+  DIST_TEST_RUN = @echo "distributed: MPI not found (mpicxx, mpirun): the tests that need 2 processes are skipped"; \
+                  cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests_distributed
+endif
 
 # The CIFAR-10 default run: about four minutes on 2 idle cores (examples/cifar_gen/README.md),
 # with passive waiting for the same reason.

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/grad_ready.h"
 #include "autograd/node.h"
 #include "core/error.h"
 #include "core/kernels.h"
@@ -37,7 +38,9 @@ void accumulate(GradSum& sum, const Grad& g) {
 // (AccumulateGrad::sum_pass, sum_slot). A backward run inside another (gradient
 // checkpointing) may reach the same leaf and re-mark it; the outer pass then opens
 // a second entry for that leaf, and both entries are added to .grad: the total is
-// the same.
+// the same. With a gradient-ready hook installed (autograd/grad_ready.h), a leaf whose
+// every edge of the pass has delivered is added to .grad at once (deliver(leaf)), so
+// the hook sees its whole gradient while the pass goes on.
 class LeafSums {
  public:
   explicit LeafSums(uint64_t pass) : pass_(pass) {}
@@ -50,11 +53,22 @@ class LeafSums {
     }
     accumulate(sums_[sink.sum_slot].second, g);
   }
-  void deliver() {
-    for (auto& [leaf, sum] : sums_) leaf->backward(sum.value);
+  // Adds the sums of `leaf` to its .grad now (a linear search: only used with a hook).
+  void deliver(const Node& leaf) {
+    for (auto& [sink, sum] : sums_)
+      if (sink.get() == &leaf && sum.value.defined()) deliver(*sink, sum);
+  }
+  // Adds every sum not yet delivered.
+  void deliver_rest() {
+    for (auto& [sink, sum] : sums_)
+      if (sum.value.defined()) deliver(*sink, sum);
   }
 
  private:
+  static void deliver(Node& sink, GradSum& sum) {
+    sink.backward(std::exchange(sum.value, Tensor()));
+  }
+
   uint64_t pass_;
   std::vector<std::pair<std::shared_ptr<Node>, GradSum>> sums_;
 };
@@ -86,6 +100,7 @@ void backward(const Tensor& root, const Tensor& grad_out) {
   static std::atomic<uint64_t> pass_counter{0};
   const uint64_t mark = ++pass_counter;
   std::vector<Node*> stack{start.get()};
+  LeafCompletion completion;  // counts the edges into each leaf, only while a hook is installed
   start->visit_mark = mark;
   start->pending = 0;
   while (!stack.empty()) {
@@ -94,7 +109,11 @@ void backward(const Tensor& root, const Tensor& grad_out) {
     TA_CHECK(!n->used, "backward: the graph through op '", n->name, "' was already used by an earlier backward() ",
              "and its saved tensors freed; run the forward pass again");
     for (auto& child : n->next) {
-      if (!child || child->reusable) continue;  // leaves are summed apart (LeafSums), uncounted
+      if (!child) continue;
+      if (child->reusable) {  // leaves are summed apart (LeafSums), outside the ordering
+        completion.expect(*child);
+        continue;
+      }
       if (child->visit_mark != mark) {
         child->visit_mark = mark;
         child->pending = 0;
@@ -124,13 +143,17 @@ void backward(const Tensor& root, const Tensor& grad_out) {
       const bool has_grad = i < grads.size() && grads[i].defined();
       if (child->reusable) {  // a leaf: summed with its other gradients of this pass
         if (has_grad) leaf_sums.add(child, grads[i]);
+        if (completion.delivered(*child)) {  // its last edge of the pass: hand it to the hook
+          leaf_sums.deliver(*child);
+          completion.report(*child);
+        }
         continue;
       }
       if (has_grad) accumulate(child->grad_sum, grads[i]);
       if (--child->pending == 0) ready.push_back(child);
     }
   }
-  leaf_sums.deliver();
+  leaf_sums.deliver_rest();
 }
 
 }  // namespace ta

@@ -395,7 +395,8 @@ int main(int argc, char** argv) {
   }
 
   if (opt.device == ta::Device::CUDA) {
-    if (std::string(w->name) != "attention" && std::string(w->name) != "train-step" && std::string(w->name) != "layer")
+    if (std::string(w->name) != "attention" && std::string(w->name) != "train-step" && std::string(w->name) != "layer" &&
+        std::string(w->name) != "data-parallel")
       fail_usage(std::string("--device cuda: workload '") + w->name + "' runs on the CPU only");
     try {  // a clear error now, not after the first case: no CUDA build, or no GPU
       ta::Tensor::zeros(ta::Shape{1}, ta::Device::CUDA);
