@@ -78,7 +78,7 @@ dist::ReducerOptions small_buckets() {
 cifar::ModelOptions cifar_default_model() {
   cifar::ModelOptions o;
   o.attention = "sparse-strided";
-  o.sparse_stride = 96;
+  o.attention_options = {{"sparse-stride", "96"}};
   o.layers = 2;
   o.d_model = 64;
   o.heads = 2;
