@@ -24,8 +24,10 @@
 //     are none. Each part is an average over the keys it reads, so its size does not
 //     depend on the sequence length: a model trained at one length works at another,
 //     and a causal output never depends on how long the sequence will get (which is
-//     what incremental decoding needs). Bidirectional without padding, w_i = 1/n is
-//     exactly the 1/n of the paper's quadratic GAU.
+//     what incremental decoding needs). Bidirectional without padding, w_i = 1/n puts
+//     the paper's 1/n outside the square, (1/n) relu(q.k / sqrt(s) + bias)^2, where
+//     the paper's pseudocode divides the scores inside it, relu(q.k / n)^2 (that
+//     form is Length below): the two are not the same function.
 //   Length (the paper's pseudocode and the benchmark's function): w_i = 1,
 //     u_i = lin_scale, and the caller sets score_scale = 1/c (1/n for FLASH-Quad) and
 //     lin_scale = 1/c. The scale is a property of the length, not of the row: causal
