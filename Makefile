@@ -55,8 +55,9 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(L
 # Debian packages the build needs. libopenblas-openmp-dev is the OpenMP build of
 # OpenBLAS: matrix products share OpenMP's threads with our own loops.
 # nlohmann-json3-dev reads and writes JSON (safetensors headers, run summaries);
+# libcli11-dev parses the example programs' command lines (examples/common/flags.h);
 # clang and libclang-rt-dev are for `make clang-check` and `make fuzz` only.
-DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev
+DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev libcli11-dev
 CLANG_PACKAGES := clang libclang-rt-dev libomp-dev
 
 # CUDA: device code for sm_80 (A100) and sm_90 (H100), plus compute_90 PTX that the
@@ -140,9 +141,11 @@ $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(LIB)
 # Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
 # stays fast on a machine whose cores are busy with other work.
 # Under AddressSanitizer the CUDA driver needs the shadow gap unprotected to map GPU memory.
+# The tests of tests/examples/ also run the example programs next to the test binary.
 TEST_ENV := OMP_WAIT_POLICY=passive $(if $(NVCC),$(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=protect_shadow_gap=0))
+TESTED_PROGRAMS := $(BUILD)/cifar_gen $(BUILD)/protein_lm
 test: deps cuda-info
-	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests $(TESTED_PROGRAMS)
 	cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests
 
 # The CIFAR-10 default run: about four minutes on 2 idle cores (examples/cifar_gen/README.md),
