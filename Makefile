@@ -9,7 +9,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
 #   make CXX=clang++       any of the above with clang (build-clang/, build-asan-clang/)
 #   make clang-check       builds everything with clang, warnings as errors, and runs the tests
-#   make fuzz              builds the loaders' libFuzzer targets (tests/fuzz/) and runs each
+#   make fuzz              builds the libFuzzer targets of the loaders and the flags (tests/fuzz/) and runs each
 #                          for FUZZ_SECONDS (default 20) seconds
 #   make deps       installs missing Debian packages (as root) or prints the command
 #
@@ -88,7 +88,8 @@ TEST_SRCS := $(shell find tests -name '*.cpp' -not -path 'tests/fuzz/*')
 # The library parts of the CIFAR-10 and protein examples (all but their main.cpp)
 # and the code they share (common/) are tested in tests/examples/.
 TESTED_EXAMPLES := cifar_gen protein_lm common
-TEST_SRCS += $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
+TESTED_EXAMPLE_SRCS := $(filter-out %/main.cpp,$(foreach e,$(TESTED_EXAMPLES),$(wildcard examples/$(e)/*.cpp)))
+TEST_SRCS += $(TESTED_EXAMPLE_SRCS)
 # Every folder of examples/ with .cpp files is a program, except common/, whose code
 # (flags, progress bar, run logs) is linked into each of them.
 EXAMPLES  := $(filter-out common,$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard examples/*/*.cpp))))))
@@ -174,15 +175,14 @@ clang-check: clang-deps
 	@$(MAKE) --no-print-directory -j$(NPROC) CXX=clang++ WERROR=1 all
 	cd $(CURDIR) && OMP_NUM_THREADS=1 $(TEST_ENV) build-clang/tests
 
-# libFuzzer targets for the loaders (tests/fuzz/README.md): the library and the
-# example readers built with clang, instrumented, without the CUDA backend
+# libFuzzer targets for the loaders and the examples' flags (tests/fuzz/README.md):
+# the library and the examples' parts built with clang, instrumented, without the CUDA backend
 # (build-fuzz/); each target runs for FUZZ_SECONDS on its own corpus folder, seeded
 # from tests/data/ and by the target itself. A crash leaves its input in
 # build-fuzz/fuzz/ and fails the target.
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.cpp)))
-FUZZ_EXAMPLE_SRCS := examples/protein_lm/fasta.cpp examples/protein_lm/vocab.cpp examples/cifar_gen/cifar_data.cpp \
-                     examples/common/run_files.cpp
+FUZZ_EXAMPLE_SRCS := $(TESTED_EXAMPLE_SRCS)
 FUZZ_SEEDS_fuzz_safetensors := tests/data/safetensors_malformed
 FUZZ_SEEDS_fuzz_checkpoint := tests/data/safetensors_malformed
 define run_fuzzer

@@ -106,6 +106,19 @@ std::vector<int64_t> all_below(int64_t n) {
   return all;
 }
 
+// What --show-attention draws: --attention-layers, -heads (empty: all) and -queries.
+struct AttentionMapped {
+  std::vector<int64_t> layers, heads, queries;
+};
+
+AttentionMapped attention_mapped(const Flags& flags) {
+  AttentionMapped m{flags.integer_list("attention-layers"), flags.integer_list("attention-heads"),
+                    flags.integer_list("attention-queries")};
+  if (m.layers.empty()) m.layers = all_below(flags.integer("layers"));
+  if (m.heads.empty()) m.heads = all_below(flags.integer("heads"));
+  return m;
+}
+
 // samples.png, completions.png and (--show-attention) attention.png.
 void write_pictures(const TrainingRun& run, const Flags& flags, TransformerLM& model, const Dataset& test) {
   Generator gen(static_cast<uint64_t>(flags.integer("seed")) + 2);
@@ -126,11 +139,8 @@ void write_pictures(const TrainingRun& run, const Flags& flags, TransformerLM& m
                 run.file("completions.png").c_str());
   }
   if (flags.boolean("show-attention")) {
-    std::vector<int64_t> layers = flags.integer_list("attention-layers"), heads = flags.integer_list("attention-heads");
-    if (layers.empty()) layers = all_below(flags.integer("layers"));
-    if (heads.empty()) heads = all_below(flags.integer("heads"));
-    write_png_file(run.file("attention.png"),
-                   attention_map(model, test.image(0), layers, heads, flags.integer_list("attention-queries"), 3));
+    const AttentionMapped m = attention_mapped(flags);
+    write_png_file(run.file("attention.png"), attention_map(model, test.image(0), m.layers, m.heads, m.queries, 3));
     std::printf("wrote %s (per row: a query position; columns: layer/head; red = attention weight)\n",
                 run.file("attention.png").c_str());
   }
@@ -145,6 +155,8 @@ int run_program(int argc, char** argv) {
   const Data data = load_data(flags);
   run.restore(trainer);
   describe_model(flags, trainer);
+  if (flags.boolean("show-attention"))  // a layer or head it lacks is an error now, not after training
+    check_attention_map(*trainer.model, attention_mapped(flags).layers, attention_mapped(flags).heads);
 
   ImageTrainingJob job(trainer, data.train, data.test, flags.integer("eval-images"));
   const RunEnd end = run.train(job);

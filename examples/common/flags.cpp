@@ -277,21 +277,16 @@ void Flags::set(const std::string& name, const std::string& value, const std::st
 namespace {
 
 // The command line as CLI11 sees it: one option per flag, bound to `parsed`, each
-// value checked by its spec as CLI11 reads it.
-void declare(CLI::App& app, const std::vector<FlagSpec>& specs, std::map<std::string, std::string>& parsed,
-             std::map<std::string, bool>& switches) {
+// value checked by its spec as CLI11 reads it (a bare switch reads as "true").
+void declare(CLI::App& app, const std::vector<FlagSpec>& specs, std::map<std::string, std::string>& parsed) {
   for (const FlagSpec& s : specs) {
-    const std::string shown = s.default_value.empty() ? "VALUE" : s.default_value;
-    const std::string help = s.type == FlagType::Text && s.text.allowed == any_text().allowed
-                                 ? s.help
-                                 : s.help + " (" + s.allowed() + ")";
-    CLI::Option* option = nullptr;
-    if (s.type == FlagType::Switch) {
-      option = app.add_flag("--" + s.name, switches[s.name], s.help);
-    } else {
-      option = app.add_option("--" + s.name, parsed[s.name], help)->option_text(shown);
-      option->check(CLI::Validator([spec = s](std::string& value) { return spec.problem(value); }, ""));
-    }
+    const bool plain_text = s.type == FlagType::Text && s.text.allowed == any_text().allowed;
+    const std::string help = plain_text || s.type == FlagType::Switch ? s.help : s.help + " (" + s.allowed() + ")";
+    CLI::Option* option = s.type == FlagType::Switch
+                              ? app.add_flag("--" + s.name, parsed[s.name], help)
+                              : app.add_option("--" + s.name, parsed[s.name], help)
+                                    ->option_text(s.default_value.empty() ? "VALUE" : s.default_value);
+    option->check(CLI::Validator([spec = s](std::string& value) { return spec.problem(value); }, ""));
     option->group(s.group);
   }
 }
@@ -304,8 +299,7 @@ ParseResult Flags::parse(int argc, const char* const* argv) {
   app.get_formatter()->column_width(36);
   app.footer(footer_);
   std::map<std::string, std::string> parsed;
-  std::map<std::string, bool> switches;
-  declare(app, specs_, parsed, switches);
+  declare(app, specs_, parsed);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -320,7 +314,7 @@ ParseResult Flags::parse(int argc, const char* const* argv) {
   }
   for (const FlagSpec& s : specs_) {
     if (app.count("--" + s.name) == 0) continue;
-    values_[s.name] = s.type == FlagType::Switch ? (switches[s.name] ? "true" : "false") : parsed[s.name];
+    values_[s.name] = parsed[s.name];
     given_.insert(s.name);
   }
   return ParseResult::Run;
@@ -331,8 +325,7 @@ std::string Flags::help() const {
   app.get_formatter()->column_width(36);
   app.footer(footer_);
   std::map<std::string, std::string> parsed;
-  std::map<std::string, bool> switches;
-  declare(app, specs_, parsed, switches);
+  declare(app, specs_, parsed);
   return app.help();
 }
 

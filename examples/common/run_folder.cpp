@@ -111,27 +111,24 @@ StoredCheckpoint RunFolder::stored() const {
   throw Error(cat("--resume: no usable checkpoint in '", dir_, "'", problems.empty() ? "" : ": " + problems));
 }
 
-StoredCheckpoint RunFolder::load(const std::function<Metadata(const std::string& path)>& load) {
+StoredCheckpoint RunFolder::load(const std::function<Metadata(const std::string& path)>& load) const {
   const std::string first = stored().path;  // the newest, unless its metadata cannot be read
-  keep_newest_ = first == checkpoint();
   try {
     return {first, load(first)};
   } catch (const Error& e) {
-    if (!keep_newest_ || !file_exists(previous_checkpoint())) throw;
+    if (first != checkpoint() || !file_exists(previous_checkpoint())) throw;
     std::fprintf(stderr, "warning: cannot resume from %s: %s\nwarning: resuming from %s instead\n", first.c_str(),
                  e.what(), previous_checkpoint().c_str());
-    keep_newest_ = false;
     return {previous_checkpoint(), load(previous_checkpoint())};
   }
 }
 
-void RunFolder::save(const std::function<void(const std::string& path)>& write) {
-  if (keep_newest_ && file_exists(checkpoint())) keep_as(checkpoint(), previous_checkpoint());
+void RunFolder::save(const std::function<void(const std::string& path)>& write, Rotation rotation) const {
+  if (rotation == Rotation::KeepAsPrevious && file_exists(checkpoint())) keep_as(checkpoint(), previous_checkpoint());
   write(checkpoint());
-  keep_newest_ = true;
 }
 
-bool RunFolder::set_aside_newest() {
+bool RunFolder::set_aside_newest() const {
   TA_CHECK(::rename(checkpoint().c_str(), diverged_checkpoint().c_str()) == 0, "cannot rename '", checkpoint(), "' to '",
            diverged_checkpoint(), "': ", std::strerror(errno));
   if (!file_exists(previous_checkpoint())) return false;

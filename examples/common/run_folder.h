@@ -7,10 +7,10 @@
 // --resume (which continues it).
 //
 // Checkpoints rotate: checkpoint.safetensors is the newest, and the one it
-// replaced stays as checkpoint.previous.safetensors. Each is written whole and
-// renamed into place (layers/safetensors.h), and the newest is linked to the
-// previous name before the new one replaces it, so at every moment both names
-// hold complete checkpoints. Resuming reads the newest and, when it cannot be
+// replaced stays as checkpoint.previous.safetensors (when the run knows it good).
+// Each is written whole and renamed into place (layers/safetensors.h), and the
+// newest is linked to the previous name before the new one replaces it, so at
+// every moment both names hold complete checkpoints. Resuming reads the newest and, when it cannot be
 // loaded (damaged, or from a run that went wrong), the previous one, saying why.
 // A run that diverges right after a checkpoint sets that checkpoint aside as
 // checkpoint.diverged.safetensors (its weights are the ones that blew up) and
@@ -26,6 +26,10 @@
 namespace ta::examples {
 
 enum class RunStart { New, Overwrite, Resume };
+
+// What a new checkpoint does with the current newest: keeps it as the previous, or
+// replaces it (one that is damaged or not known good).
+enum class Rotation { KeepAsPrevious, Replace };
 
 struct StoredCheckpoint {
   std::string path;
@@ -57,20 +61,18 @@ class RunFolder {
   // Calls `load` on the checkpoint stored() chose; when that fails and the
   // previous checkpoint exists, on that one (with a warning). Returns the path
   // loaded and what `load` returned.
-  StoredCheckpoint load(const std::function<Metadata(const std::string& path)>& load);
-  // Writes a new checkpoint with `write(path)`, keeping the current one as the
-  // previous (unless load() found the current one unusable).
-  void save(const std::function<void(const std::string& path)>& write);
+  StoredCheckpoint load(const std::function<Metadata(const std::string& path)>& load) const;
+  // Writes a new checkpoint with `write(path)`.
+  void save(const std::function<void(const std::string& path)>& write, Rotation rotation) const;
   // Renames the newest checkpoint to diverged_checkpoint() and the previous one,
   // if any, to the newest; at every moment a resume finds a checkpoint that was
   // not set aside. Returns whether a checkpoint remains.
-  bool set_aside_newest();
+  bool set_aside_newest() const;
 
  private:
   std::vector<std::string> run_files() const;  // outputs and checkpoints, as paths
   std::string dir_;
   std::vector<std::string> outputs_;
-  bool keep_newest_ = true;  // false after load() fell back to the previous checkpoint
 };
 
 // Creates the folder and its parents if missing; throws naming it on failure.

@@ -2,18 +2,22 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 
 namespace ta::examples {
 
 namespace {
 
-volatile std::sig_atomic_t first_signal = 0;
+// Lock-free, so safe in a handler; one exchange, so two signals handled at once on
+// two threads still count as two.
+std::atomic<int> first_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 // Only async-signal-safe calls here: write and _exit.
 void on_stop_signal(int signal) {
-  if (first_signal != 0) _exit(128 + signal);
-  first_signal = signal;
+  int none = 0;
+  if (!first_signal.compare_exchange_strong(none, signal)) _exit(128 + signal);
   constexpr char kNote[] = "\nstopping at the end of this step, after saving a checkpoint (a second signal exits at once)\n";
   [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kNote, sizeof kNote - 1);
 }
@@ -33,6 +37,6 @@ StopSignals::StopSignals() { handle(on_stop_signal); }
 
 StopSignals::~StopSignals() { handle(SIG_DFL); }
 
-int stop_signal() { return first_signal; }
+int stop_signal() { return first_signal.load(); }
 
 }  // namespace ta::examples

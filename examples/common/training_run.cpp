@@ -47,6 +47,9 @@ Metadata TrainingRun::restore(Trainer& trainer) {
     if (parse_finite_number(it->second, elapsed) && elapsed >= 0) elapsed_before_ = elapsed;
   watch_.restore(loaded.metadata);
   resumed_step_ = saved_step_ = trainer.steps_done();
+  // The next step's loss tells whether the newest is good, unless what was loaded
+  // is the previous one (the newest is damaged: never kept).
+  vouching_step_ = loaded.path == folder_.checkpoint() ? saved_step_ + 1 : -1;
   std::printf("resumed from %s at step %lld (%s of training so far)\n", loaded.path.c_str(),
               static_cast<long long>(trainer.steps_done()), format_duration(elapsed_before_).c_str());
   return loaded.metadata;
@@ -77,7 +80,7 @@ RunEnd TrainingRun::train(TrainingJob& job) {
     const StepResult r = job.step(lr);
     session_tokens_ += r.tokens;
     const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
-    if (step == saved_step_ + 1) newest_good_ = verdict == LossWatch::Verdict::Healthy;
+    if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
     if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
     progress.update(step, job.progress_text(r.loss), r.tokens);
     std::vector<std::string> eval(job.eval_columns().size());
@@ -134,9 +137,11 @@ void TrainingRun::save_checkpoint(TrainingJob& job, int64_t step) {
   for (const auto& [key, value] : job.metadata()) meta[key] = value;
   meta["elapsed_s"] = exact(training_seconds());
   watch_.store(meta);
-  folder_.save([&](const std::string& path) { job.trainer().save(path, meta); });
+  folder_.save([&](const std::string& path) { job.trainer().save(path, meta); },
+               newest_good_ ? Rotation::KeepAsPrevious : Rotation::Replace);
   saved_step_ = step;
-  newest_good_ = false;
+  newest_good_ = false;  // until the loss of the next step says so
+  vouching_step_ = step + 1;
 }
 
 // The message of a run that stops before its end, and its end.

@@ -16,8 +16,9 @@
 // then exit status 128 + the signal), or when the loss has blown up (exit status
 // kExitDiverged). A checkpoint is good once the step after it had a healthy loss
 // (the loss of step s + 1 is the first computed from the weights saved at step s):
-// a run that diverges before that sets the newest checkpoint aside, so the one
-// left as the newest is always a good one (or none is left).
+// only a good one is kept as the previous when the next is written, and a run that
+// diverges before its newest is known good sets that one aside, so the newest left
+// is always a good one (or none is left).
 #pragma once
 
 #include <chrono>
@@ -100,7 +101,8 @@ class TrainingRun {
   std::unique_ptr<CsvLog> log_;
   double elapsed_before_ = 0, session_seconds_ = 0;
   int64_t session_tokens_ = 0, saved_step_ = -1, resumed_step_ = 0;
-  bool newest_good_ = false;   // the step after the newest checkpoint had a healthy loss
+  int64_t vouching_step_ = -1;  // the step whose loss tells whether the newest checkpoint is good
+  bool newest_good_ = false;  // the step after the newest checkpoint had a healthy loss
   bool held_back_noted_ = false;
   bool state_finite_ = true;
   std::string finite_problem_;
