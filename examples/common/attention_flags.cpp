@@ -10,12 +10,6 @@ namespace ta::examples {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
 std::string modes(const AttentionVariant& v) {
   if (v.supports_causal && v.supports_bidirectional) return "causal, bidirectional";
   return v.supports_causal ? "causal" : "bidirectional";

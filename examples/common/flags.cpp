@@ -53,13 +53,13 @@ bool parse_boolean(const std::string& text, bool& out) {
   return true;
 }
 
-std::string join(const std::vector<std::string>& items, const char* separator) {
+}  // namespace
+
+std::string join(const std::vector<std::string>& items, const std::string& separator) {
   std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : separator) + s;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
   return out;
 }
-
-}  // namespace
 
 TextRule any_text() {
   return {"any text", [](const std::string&) { return true; }};

@@ -90,6 +90,8 @@ FlagSpec integer_list_flag(std::string name, std::string default_value, int64_t 
 // whole numbers, overflow refused, finite numbers only. False when not allowed.
 bool parse_whole_number(const std::string& text, int64_t& out);
 bool parse_finite_number(const std::string& text, double& out);
+// "a, b, c" from {a, b, c} with ", " (for messages, help and file lines).
+std::string join(const std::vector<std::string>& items, const std::string& separator);
 
 enum class ParseResult { Run, HelpShown };
 

@@ -27,12 +27,6 @@ std::vector<std::string> stored_names(const Flags& flags) {
   return names;
 }
 
-std::string list(const std::vector<std::string>& items, const char* separator) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : separator) + s;
-  return out;
-}
-
 }  // namespace
 
 const std::set<std::string>& unstored_flags() {
@@ -82,13 +76,13 @@ void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std:
     std::vector<std::string> changeable;
     for (const std::string& name : may_change) changeable.push_back("--" + name);
     throw Error(cat("--resume: the run stored in ", source, " was started with other flags: ",
-                    list(conflicts, ", "), ". Only ", list(changeable, ", "),
+                    join(conflicts, ", "), ". Only ", join(changeable, ", "),
                     " may change when a run resumes; to change the others, start a new run (another --out, or "
                     "--overwrite)"));
   }
   if (!missing.empty())
     std::fprintf(stderr, "note: %s does not store %s (written by an older version); %s the command line's or the default\n",
-                 source.c_str(), list(missing, ", ").c_str(), missing.size() == 1 ? "it takes" : "they take");
+                 source.c_str(), join(missing, ", ").c_str(), missing.size() == 1 ? "it takes" : "they take");
 }
 
 }  // namespace ta::examples

@@ -14,12 +14,6 @@ namespace ta::examples {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
-  return s;
-}
-
 // The header and the rows of a log file with a step <= last_step (every row when
 // the step does not read as a number: a row of someone else's file is not ours to drop).
 std::string rows_up_to(const std::string& path, const std::string& header, int64_t last_step) {
@@ -47,12 +41,12 @@ const std::string& start_log(const std::string& path, const std::string& header,
 }  // namespace
 
 CsvLog::CsvLog(const std::string& path, std::vector<std::string> columns, LogStart start, int64_t resumed_step)
-    : columns_(std::move(columns)), file_(start_log(path, join(columns_), start, resumed_step)) {}
+    : columns_(std::move(columns)), file_(start_log(path, join(columns_, ","), start, resumed_step)) {}
 
 void CsvLog::row(const std::vector<std::string>& values) {
   TA_CHECK(values.size() == columns_.size(), "log '", file_.path(), "': a row of ", values.size(), " values for ",
            columns_.size(), " columns");
-  file_.append(join(values) + "\n");
+  file_.append(join(values, ",") + "\n");
 }
 
 std::map<std::string, std::vector<std::string>> read_csv(const std::string& path) {
