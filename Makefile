@@ -11,7 +11,7 @@
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-asan/)
 #   make CXX=clang++       any of the above with clang (build-clang/, build-asan-clang/)
 #   make clang-check       builds everything with clang, warnings as errors, and runs the tests
-#   make fuzz              builds the loaders' libFuzzer targets (tests/fuzz/) and runs each
+#   make fuzz              builds the libFuzzer targets of the loaders and the flags (tests/fuzz/) and runs each
 #                          for FUZZ_SECONDS (default 20) seconds
 #   make deps       installs missing Debian packages (as root) or prints the command
 #   make MPICXX=    builds without MPI even where it is installed (distributed/ then
@@ -64,9 +64,10 @@ LDLIBS   := -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -fopenmp $(L
 # Debian packages the build needs. libopenblas-openmp-dev is the OpenMP build of
 # OpenBLAS: matrix products share OpenMP's threads with our own loops.
 # nlohmann-json3-dev reads and writes JSON (safetensors headers, run summaries);
+# libcli11-dev parses the example programs' command lines (examples/common/flags.h);
 # libopenmpi-dev and openmpi-bin: MPI for data-parallel training (distributed/);
 # clang and libclang-rt-dev are for `make clang-check` and `make fuzz` only.
-DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
+DEB_PACKAGES := g++ make libopenblas-openmp-dev doctest-dev libstb-dev nlohmann-json3-dev libcli11-dev libopenmpi-dev openmpi-bin
 CLANG_PACKAGES := clang libclang-rt-dev libomp-dev
 
 # CUDA: device code for sm_80 (A100) and sm_90 (H100), plus compute_90 PTX that the
@@ -205,9 +206,11 @@ $(EXAMPLE_BINS): $(BUILD)/%: $$(call example_objs,$$*) $(DIST_LIB) $(LIB)
 # Passive waiting: an idle OpenMP thread sleeps instead of spinning, so the suite
 # stays fast on a machine whose cores are busy with other work.
 # Under AddressSanitizer the CUDA driver needs the shadow gap unprotected to map GPU memory.
+# The tests of tests/examples/ also run the example programs next to the test binary.
 TEST_ENV := OMP_WAIT_POLICY=passive $(if $(NVCC),$(if $(filter 1,$(SANITIZE)),ASAN_OPTIONS=protect_shadow_gap=0))
+TESTED_PROGRAMS := $(BUILD)/cifar_gen $(BUILD)/protein_lm
 test: deps cuda-info mpi-info
-	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests $(BUILD)/tests_distributed
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BUILD)/tests $(BUILD)/tests_distributed $(TESTED_PROGRAMS)
 	cd $(CURDIR) && $(TEST_ENV) $(BUILD)/tests
 	$(DIST_TEST_RUN)
 
@@ -263,15 +266,14 @@ clang-check: clang-deps
 	@$(MAKE) --no-print-directory -j$(NPROC) CXX=clang++ WERROR=1 all
 	cd $(CURDIR) && OMP_NUM_THREADS=1 $(TEST_ENV) build-clang/tests
 
-# libFuzzer targets for the loaders (tests/fuzz/README.md): the library and the
-# example readers built with clang, instrumented, without the CUDA backend
+# libFuzzer targets for the loaders and the examples' flags (tests/fuzz/README.md):
+# the library and the examples' parts built with clang, instrumented, without the CUDA backend
 # (build-fuzz/); each target runs for FUZZ_SECONDS on its own corpus folder, seeded
 # from tests/data/ and by the target itself. A crash leaves its input in
 # build-fuzz/fuzz/ and fails the target.
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.cpp)))
-FUZZ_EXAMPLE_SRCS := examples/protein_lm/fasta.cpp examples/protein_lm/vocab.cpp examples/cifar_gen/cifar_data.cpp \
-                     examples/common/run_files.cpp
+FUZZ_EXAMPLE_SRCS := $(EXAMPLE_LIB_SRCS)
 FUZZ_SEEDS_fuzz_safetensors := tests/data/safetensors_malformed
 FUZZ_SEEDS_fuzz_checkpoint := tests/data/safetensors_malformed
 define run_fuzzer

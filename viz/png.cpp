@@ -53,4 +53,15 @@ void write_png(const std::string& path, const Image& image) {
   TA_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "write_png: cannot rename '", tmp, "' to '", path, "'");
 }
 
+std::string encode_png(const Image& image) {
+  std::string bytes;
+  const auto append = [](void* out, void* data, int size) {
+    static_cast<std::string*>(out)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  const int ok = stbi_write_png_to_func(append, &bytes, image.width(), image.height(), 3, image.rgb().data(),
+                                        image.width() * 3);
+  TA_CHECK(ok, "encode_png: stb_image_write could not encode a ", image.width(), " x ", image.height(), " image");
+  return bytes;
+}
+
 }  // namespace ta::viz

@@ -36,5 +36,8 @@ class Image {
 // Writes `image` to `path` (via a temporary file and a rename); throws ta::Error
 // naming the path when it cannot.
 void write_png(const std::string& path, const Image& image);
+// The bytes of the PNG file of `image`, for writers that check every byte they
+// write (the example programs' examples/common/atomic_file.h).
+std::string encode_png(const Image& image);
 
 }  // namespace ta::viz

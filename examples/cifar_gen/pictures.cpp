@@ -28,20 +28,29 @@ viz::Image grid(const std::vector<std::vector<uint8_t>>& images, int columns, in
   return out;
 }
 
+std::vector<MultiHeadAttention*> check_attention_map(TransformerLM& model, const std::vector<int64_t>& layers,
+                                                     const std::vector<int64_t>& heads) {
+  std::vector<MultiHeadAttention*> mhas;
+  for (int64_t l : layers) {
+    TA_CHECK(l >= 0 && l < static_cast<int64_t>(model.blocks.size()), "--attention-layers: layer ", l,
+             " is outside 0..", model.blocks.size() - 1);
+    auto* mha = dynamic_cast<MultiHeadAttention*>(model.blocks[l]->mixer.get());
+    TA_CHECK(mha != nullptr, "--show-attention: layer ", l, " uses '", model.blocks[l]->mixer->name(),
+             "', which is not multi-head attention with a core; attention maps need q and k");
+    for (int64_t h : heads)
+      TA_CHECK(h >= 0 && h < mha->options.heads, "--attention-heads: head ", h, " is outside 0..",
+               mha->options.heads - 1);
+    mhas.push_back(mha);
+  }
+  return mhas;
+}
+
 viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, const std::vector<int64_t>& layers,
                          const std::vector<int64_t>& heads, const std::vector<int64_t>& queries, int scale) {
   NoGradGuard no_grad;
   model.eval();
-  std::vector<MultiHeadAttention*> mhas;
-  for (int64_t l : layers) {
-    TA_CHECK(l >= 0 && l < static_cast<int64_t>(model.blocks.size()), "show-attention: layer ", l, " is outside 0..",
-             model.blocks.size() - 1);
-    auto* mha = dynamic_cast<MultiHeadAttention*>(model.blocks[l]->mixer.get());
-    TA_CHECK(mha != nullptr, "show-attention: layer ", l, " uses '", model.blocks[l]->mixer->name(),
-             "', which is not multi-head attention with a core; attention maps need q and k");
-    mha->keep_qk = true;
-    mhas.push_back(mha);
-  }
+  const std::vector<MultiHeadAttention*> mhas = check_attention_map(model, layers, heads);
+  for (MultiHeadAttention* mha : mhas) mha->keep_qk = true;
   Tensor inputs, targets;
   Dataset one;
   one.tokens.assign(image_tokens, image_tokens + kTokens);
@@ -54,14 +63,13 @@ viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, cons
   viz::Image out(columns * cell + 2, static_cast<int>(queries.size()) * cell + 2);
   for (size_t qi = 0; qi < queries.size(); ++qi) {
     const int64_t query = queries[qi];  // a token index: the input at `query` predicts token `query`
-    TA_CHECK(query >= 0 && query < kTokens, "show-attention: query ", query, " is outside 0..", kTokens - 1);
+    TA_CHECK(query >= 0 && query < kTokens, "--attention-queries: query ", query, " is outside 0..", kTokens - 1);
     out.paste(token_image(image_tokens, scale), 2, 2 + static_cast<int>(qi) * cell);
     int col = 1;
     for (size_t li = 0; li < layers.size(); ++li) {
       MultiHeadAttention* mha = mhas[li];
       Tensor w = mha->core->query_weights(mha->last_q, mha->last_k, query, mha->causal());  // [1, heads, n]
       for (int64_t h : heads) {
-        TA_CHECK(h >= 0 && h < w.size(1), "show-attention: head ", h, " is outside 0..", w.size(1) - 1);
         std::vector<float> wv = narrow(w, 1, h, 1).to_vector();
         // Input position j holds token j - 1 (position 0 is the start token).
         std::vector<float> pixel(kPixels, 0.0f);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "attention/multi_head.h"
 #include "layers/transformer.h"
 #include "viz/png.h"
 
@@ -21,5 +22,9 @@ viz::Image grid(const std::vector<std::vector<uint8_t>>& images, int columns, in
 // the query pixel marked green, and pixels after it greyed out. One row per query.
 viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, const std::vector<int64_t>& layers,
                          const std::vector<int64_t>& heads, const std::vector<int64_t>& queries, int scale);
+// The multi-head attention of each of `layers`; an Error, before any training, for
+// a layer or head the model does not have or a mixer without q and k.
+std::vector<MultiHeadAttention*> check_attention_map(TransformerLM& model, const std::vector<int64_t>& layers,
+                                                     const std::vector<int64_t>& heads);
 
 }  // namespace ta::cifar

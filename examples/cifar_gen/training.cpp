@@ -1,59 +1,59 @@
 #include "examples/cifar_gen/training.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <numeric>
 
-#include "autograd/engine.h"
 #include "core/error.h"
-#include "optim/clip.h"
-#include "optim/training_checkpoint.h"
+#include "examples/common/run_files.h"
 
 namespace ta::cifar {
 
-static int64_t warmup_of(const TrainOptions& o) { return std::min(o.warmup, o.steps - 1); }  // short runs
-
 Trainer::Trainer(const ModelOptions& model_options, const TrainOptions& o)
-    : options(o),
-      model(build_model(model_options)),
-      optimizer(weight_decay_groups(*model, o.weight_decay)),
-      data_gen(model_options.seed + 1),
-      schedule_(o.lr, warmup_of(o), o.steps, o.lr / 10) {
-  TA_CHECK(o.steps > 0 && o.batch > 0, "--steps and --batch must be positive, got ", o.steps, " and ", o.batch);
-  TA_CHECK(o.lr > 0, "--lr must be positive, got ", o.lr);
-}
+    : examples::Trainer(build_model(model_options), o, model_options.seed + 1) {}
 
-float Trainer::lr(double elapsed_s) const {
-  int64_t s = steps_done();
-  const int64_t warmup = warmup_of(options);
-  if (options.time_limit_s > 0 && s >= warmup)
-    s = std::max(s, warmup + static_cast<int64_t>(elapsed_s / options.time_limit_s * (options.steps - warmup)));
-  return schedule_.lr(s);
-}
-
-double Trainer::step(const Dataset& train, float lr) {
+StepResult Trainer::step(const Dataset& train, float lr) {
   TA_CHECK(train.size() > 0, "training: no training images");
   std::vector<int64_t> idx(options.batch);
   for (int64_t& i : idx)
     i = std::min<int64_t>(train.size() - 1, static_cast<int64_t>(data_gen.next_uniform() * train.size()));
   Tensor inputs, targets;
   make_batch(train, idx, inputs, targets);
-  Tensor loss = pixel_loss(model->forward(inputs.to(model->device())), targets.to(model->device()));
-  optimizer.zero_grad();
-  backward(loss);
-  if (options.clip > 0) clip_grad_norm(optimizer.parameters(), options.clip);
-  optimizer.step(lr);
-  return loss.item();
+  StepResult r = update(pixel_loss(model->forward(inputs.to(model->device())), targets.to(model->device())), lr);
+  r.tokens = options.batch * kTokens;
+  return r;
 }
 
-bool Trainer::finished(double elapsed_s) const {
-  return steps_done() >= options.steps || (options.time_limit_s > 0 && elapsed_s >= options.time_limit_s);
+ImageTrainingJob::ImageTrainingJob(Trainer& trainer, const Dataset& train, const Dataset& test, int64_t eval_images)
+    : trainer_(trainer), train_(train), test_(test), eval_images_(eval_images) {}
+
+StepResult ImageTrainingJob::step(float lr) {
+  const StepResult r = trainer_.step(train_, lr);
+  recent_bpd_.push_back(bits_per_dim(r.loss));
+  if (recent_bpd_.size() > 20) recent_bpd_.pop_front();
+  return r;
 }
 
-void Trainer::save(const std::string& path, const Metadata& meta) {
-  save_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}}, meta);
+std::vector<std::string> ImageTrainingJob::train_values(double loss) const { return {examples::fmt(bits_per_dim(loss))}; }
+
+std::string ImageTrainingJob::progress_text(double loss) const {
+  char text[96];
+  std::snprintf(text, sizeof text, "loss %.3f bpd %.3f", loss, bits_per_dim(loss));
+  return text;
 }
 
-Metadata Trainer::load(const std::string& path) {
-  return load_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}});
+std::vector<std::string> ImageTrainingJob::evaluate(int64_t step) {
+  const double bpd = evaluate_bpd(*trainer_.model, test_, eval_images_, trainer_.options.batch);
+  std::printf("step %lld: test bits/dim %s (first %lld test images)\n", static_cast<long long>(step),
+              examples::fmt(bpd).c_str(), static_cast<long long>(std::min(eval_images_, test_.size())));
+  std::fflush(stdout);
+  return {examples::fmt(bpd)};
+}
+
+double ImageTrainingJob::recent_train_bpd() const {
+  if (recent_bpd_.empty()) return std::numeric_limits<double>::quiet_NaN();
+  return std::accumulate(recent_bpd_.begin(), recent_bpd_.end(), 0.0) / static_cast<double>(recent_bpd_.size());
 }
 
 }  // namespace ta::cifar

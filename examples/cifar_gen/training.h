@@ -1,56 +1,53 @@
-// examples/cifar_gen/training.h — one training run of the image model: the batch
-// order, an AdamW step, the learning-rate schedule (by steps, or under a time
-// limit by the clock) and checkpoints that continue the run exactly.
+// examples/cifar_gen/training.h — training the image model: a step on images drawn
+// uniformly with replacement (examples/common/trainer.h has the rest: AdamW, the
+// schedule, checkpoints), and the job the shared training loop runs
+// (examples/common/training_run.h): bits/dim in the log, periodic test bits/dim.
 #pragma once
 
-#include <memory>
+#include <cstdint>
+#include <deque>
 #include <string>
+#include <vector>
 
-#include "core/random.h"
 #include "examples/cifar_gen/cifar_data.h"
 #include "examples/cifar_gen/model.h"
-#include "layers/safetensors.h"
-#include "optim/adam.h"
-#include "optim/schedule.h"
+#include "examples/common/trainer.h"
+#include "examples/common/training_run.h"
 
 namespace ta::cifar {
 
-struct TrainOptions {
-  int64_t batch = 4, steps = 300, warmup = 40;
-  float lr = 3e-3f, weight_decay = 0.01f, clip = 1.0f;
-  // > 0: training also ends after this many seconds, and the cosine decay follows
-  // the clock when that is further along than the steps.
-  double time_limit_s = 0;
-};
+using examples::StepResult;
+using examples::TrainOptions;
 
-class Trainer {
+class Trainer : public examples::Trainer {
  public:
   Trainer(const ModelOptions& model, const TrainOptions& options);
-
-  // The learning rate of the next step, `elapsed_s` seconds into training: linear
-  // warmup, then cosine to lr/10 at `steps`; under a time limit, the cosine's
-  // position is max(steps done, warmup + (steps - warmup) * elapsed / limit).
-  float lr(double elapsed_s) const;
   // One step: `batch` images drawn uniformly (with replacement) from `train`,
-  // loss = pixel_loss, gradients clipped by global norm, AdamW at `lr`. Returns
-  // the loss in nats per sub-pixel.
-  double step(const Dataset& train, float lr);
-  int64_t steps_done() const { return optimizer.step_count(); }
-  // True when the steps are done, or the time limit has passed.
-  bool finished(double elapsed_s) const;
+  // loss = pixel_loss, then the update (gradients clipped by global norm, AdamW at
+  // `lr`). The loss is in nats per sub-pixel.
+  StepResult step(const Dataset& train, float lr);
+};
 
-  // Everything the next step depends on: model, optimizer state and step, the
-  // batch-order and dropout generators, plus the caller's `meta`.
-  void save(const std::string& path, const Metadata& meta);
-  Metadata load(const std::string& path);
-
-  const TrainOptions options;
-  std::shared_ptr<TransformerLM> model;
-  AdamW optimizer;
-  Generator data_gen;  // the batch order
+class ImageTrainingJob : public examples::TrainingJob {
+ public:
+  // Periodic evaluations score the first `eval_images` test images.
+  ImageTrainingJob(Trainer& trainer, const Dataset& train, const Dataset& test, int64_t eval_images);
+  examples::Trainer& trainer() override { return trainer_; }
+  StepResult step(float lr) override;
+  std::vector<std::string> train_columns() const override { return {"train_bpd"}; }
+  std::vector<std::string> eval_columns() const override { return {"test_bpd"}; }
+  std::vector<std::string> train_values(double loss) const override;
+  std::string progress_text(double loss) const override;
+  std::vector<std::string> evaluate(int64_t step) override;
+  // Training bits/dim, mean of the last 20 steps.
+  double recent_train_bpd() const;
 
  private:
-  WarmupCosineSchedule schedule_;
+  Trainer& trainer_;
+  const Dataset& train_;
+  const Dataset& test_;
+  int64_t eval_images_;
+  std::deque<double> recent_bpd_;
 };
 
 }  // namespace ta::cifar

@@ -3,10 +3,11 @@
 //
 // --attention NAME picks a registered variant; each option a variant declares
 // (attention/variant_options.h) is a flag of its own name, e.g. --performer-features
-// 128 or --flash-chunk 128, shared by the variants that declare it. --help lists the
-// variants and their options from the registry, so a variant registered in a
-// program's own file shows up like a built-in one. The adapter is the only place
-// that knows both the registry and the flag parser.
+// 128 or --flash-chunk 128, shared by the variants that declare it, with the type
+// and range the variant declared. --help lists the variants and their options from
+// the registry, so a variant registered in a program's own file shows up like a
+// built-in one. The adapter is the only place that knows both the registry and the
+// flag parser.
 #pragma once
 
 #include <map>
@@ -29,8 +30,10 @@ void add_attention_flags(Flags& flags, const std::string& default_variant, const
 // declare is an error naming the variants that do.
 std::map<std::string, std::string> attention_options_of(const Flags& flags);
 
-// The names of the option flags of `variant` (to store with a run and adopt from it).
+// The names of the option flags of `variant` (to store with a run and restore from it).
 std::vector<std::string> attention_option_flags(const std::string& variant);
+// Whether `name` is the flag of some variant's option.
+bool is_attention_option_flag(const std::string& name);
 
 // The options of `variant` stored as "flag.<name>" in `saved` (a checkpoint's
 // metadata); options missing there keep their defaults.

@@ -1,52 +1,137 @@
-// examples/common/flags.h — command-line flags for the example programs.
+// examples/common/flags.h — the command-line flags of the example programs.
 //
-// Each program declares its flags with a default and a help line; parse() reads
-// --name value (or --name=value; bare --name for booleans), answers --help, and
-// rejects unknown flags or malformed values with a message naming the flag.
+// A program declares each flag once, as a FlagSpec: its name, its type, its
+// default, the values allowed (a range, a list of choices, a rule for text) and a
+// line of help. parse() hands the command line to CLI11 (Debian's libcli11-dev),
+// which splits it into `--name value`, `--name=value` and bare switches, answers
+// --help and refuses missing values and a flag given twice; every value is then
+// checked against its spec, so a program only ever reads allowed values. A refused
+// value is a ta::Error naming the flag, the value and what is allowed, which the
+// program prints as
+//
+//   cifar_gen: error: --steps: expected a whole number in 1..1000000000, got '99999999999999999999'
+//
+// Whole numbers are read in base 10 and a number too large for 64 bits is refused,
+// never saturated; numbers must be finite (nan and inf are refused everywhere).
+// The same checks apply to values taken from a checkpoint (set()), so a run
+// restored from a file obeys the same rules as one typed by hand.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace ta::examples {
 
+enum class FlagType {
+  Text,         // any text the flag's TextRule accepts
+  Integer,      // a whole number in [min, max]
+  Number,       // a finite number in the flag's Range
+  Boolean,      // --name true|false (also 1|0)
+  Switch,       // bare --name: on when given (--name=false also works)
+  Choice,       // one of a list of words
+  IntegerList,  // comma-separated whole numbers, each in [min, max]; empty allowed
+};
+
+enum class Endpoint { Included, Excluded };
+
+// The numbers a Number flag allows: min..max, min itself excluded when said so
+// (a learning rate > 0).
+struct Range {
+  double min = -std::numeric_limits<double>::max(), max = std::numeric_limits<double>::max();
+  Endpoint min_endpoint = Endpoint::Included;
+};
+
+// The texts a Text flag allows: a description for messages and --help, and the test.
+struct TextRule {
+  std::string allowed;
+  std::function<bool(const std::string&)> accepts;
+};
+TextRule any_text();        // anything, the empty text included
+TextRule non_empty_text();  // anything but the empty text
+
+struct FlagSpec {
+  std::string name;  // without the dashes
+  FlagType type = FlagType::Text;
+  std::string default_value;
+  std::string help;
+  std::string group;  // the --help section; Flags::add fills it with the current section
+  int64_t min = 0, max = 0;      // Integer, IntegerList items
+  Range range;                   // Number
+  std::vector<std::string> choices;  // Choice
+  int64_t max_items = 0;         // IntegerList
+  TextRule text = any_text();    // Text
+  std::string described;         // what allowed() says, when the declaring code words it itself
+
+  // What is allowed, for messages: "a whole number in 1..1000000000", "a number > 0
+  // and <= 1e+30", "one of: causal, masked".
+  std::string allowed() const;
+  // "" when `value` is allowed, else why not ("expected ..., got ...").
+  std::string problem(const std::string& value) const;
+  // Whether two allowed values mean the same: "0.004" and "4e-3", "true" and "1".
+  bool same_value(const std::string& a, const std::string& b) const;
+};
+
+// The ways to declare a flag.
+FlagSpec text_flag(std::string name, std::string default_value, std::string help, TextRule rule = any_text());
+FlagSpec integer_flag(std::string name, int64_t default_value, int64_t min, int64_t max, std::string help);
+FlagSpec number_flag(std::string name, std::string default_value, Range range, std::string help);
+FlagSpec boolean_flag(std::string name, bool default_value, std::string help);
+FlagSpec switch_flag(std::string name, std::string help);
+FlagSpec choice_flag(std::string name, std::string default_value, std::vector<std::string> choices, std::string help);
+FlagSpec integer_list_flag(std::string name, std::string default_value, int64_t min, int64_t max, int64_t max_items,
+                           std::string help);
+
+// Whole numbers and numbers as the flags read them: the whole text, base 10 for
+// whole numbers, overflow refused, finite numbers only. False when not allowed.
+bool parse_whole_number(const std::string& text, int64_t& out);
+bool parse_finite_number(const std::string& text, double& out);
+// "a, b, c" from {a, b, c} with ", " (for messages, help and file lines).
+std::string join(const std::vector<std::string>& items, const std::string& separator);
+
+enum class ParseResult { Run, HelpShown };
+
 class Flags {
  public:
-  explicit Flags(std::string program, std::string summary);
-  void add(const std::string& name, const std::string& default_value, const std::string& help);
-  void add_bool(const std::string& name, const std::string& help);  // default false
-  // A paragraph of --help text at this place among the flags (a heading, a list).
-  void add_text(const std::string& text);
-  // Returns false when --help was given (after printing the help): exit 0 then.
-  bool parse(int argc, char** argv);
+  Flags(std::string program, std::string summary);
 
-  std::string str(const std::string& name) const;
+  // Declares a flag in the current section; a name declared twice, or a default its
+  // own spec refuses, is an Error (the program's mistake).
+  void add(FlagSpec spec);
+  // Flags added from now on are listed under `title` in --help.
+  void begin_section(std::string title);
+  // Text printed at the end of --help (the attention variants).
+  void set_footer(std::string text) { footer_ = std::move(text); }
+
+  // Reads the command line (argv[0] is the program); on --help prints help() and
+  // returns HelpShown. A refused command line is an Error naming the flag.
+  ParseResult parse(int argc, const char* const* argv);
+  // Sets a flag from elsewhere (a checkpoint's stored value): checked like a
+  // command-line value; `source` names where it came from in the message.
+  void set(const std::string& name, const std::string& value, const std::string& source);
+
+  const std::string& str(const std::string& name) const;
   int64_t integer(const std::string& name) const;
   double number(const std::string& name) const;
-  bool boolean(const std::string& name) const;
-  bool given(const std::string& name) const;  // set on the command line
+  bool boolean(const std::string& name) const;  // Boolean and Switch flags
+  std::vector<int64_t> integer_list(const std::string& name) const;
+  bool given(const std::string& name) const { return given_.count(name) > 0; }  // on the command line
+  bool has(const std::string& name) const;  // declared
+  const FlagSpec& spec(const std::string& name) const;
+  const std::vector<FlagSpec>& specs() const { return specs_; }
+  const std::string& program() const { return program_; }
   std::string help() const;
-  // Re-parses with the values stored under "flag.<name>" in `saved` (a checkpoint's
-  // metadata, say) for each of `names`, noting on stderr every flag given on the
-  // command line that they override; `source` says where the values came from.
-  void adopt(const std::map<std::string, std::string>& saved, const std::vector<std::string>& names,
-             const std::string& source);
-  // "--name value" pairs of every flag, for logs and summaries.
-  std::map<std::string, std::string> values() const { return values_; }
 
  private:
-  struct Flag {
-    std::string name, default_value, help;
-    bool is_bool;
-    bool is_text = false;  // not a flag: a paragraph of add_text
-  };
-  const Flag& find(const std::string& name) const;
-  std::string program_, summary_;
-  std::vector<Flag> flags_;
+  const FlagSpec& typed(const std::string& name, FlagType a, FlagType b) const;
+  std::string program_, summary_, section_, footer_;
+  std::vector<FlagSpec> specs_;
   std::map<std::string, std::string> values_;
-  std::map<std::string, bool> given_;
+  std::set<std::string> given_;
 };
 
 }  // namespace ta::examples

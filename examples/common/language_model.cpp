@@ -1,6 +1,7 @@
 #include "examples/common/language_model.h"
 
 #include "attention/registry.h"
+#include "core/allocator.h"
 #include "core/error.h"
 #include "examples/common/attention_flags.h"
 
@@ -19,7 +20,22 @@ LanguageModelOptions language_model_flags(const Flags& f) {
   const std::string device = f.str("device");
   TA_CHECK(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");
   o.device = device == "cpu" ? Device::CPU : Device::CUDA;
+  TA_CHECK(o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ", o.heads);
   return o;
+}
+
+void check_memory_for_training(const LanguageModelOptions& o, int64_t batch, int64_t length) {
+  const double d = static_cast<double>(o.d_model), vocab = static_cast<double>(o.vocab);
+  const double d_ff = o.d_ff > 0 ? static_cast<double>(o.d_ff) : 4 * d, layers = static_cast<double>(o.layers);
+  const double params = vocab * d * (o.tie_embeddings ? 1 : 2) + static_cast<double>(o.max_len) * d +
+                        layers * (4 * d * d + 2 * d * d_ff);
+  const double activations = static_cast<double>(batch) * static_cast<double>(length) * (layers * (6 * d + 2 * d_ff) + 2 * vocab);
+  const double bytes = 4 * (4 * params + activations);
+  const size_t machine = machine_memory_bytes();
+  TA_CHECK(machine == 0 || bytes <= static_cast<double>(machine), "this model (", cat(params / 1e6), " million parameters)",
+           " trained on batches of ", batch, " x ", length, " tokens needs at least ", cat(bytes / 1e9),
+           " GB of memory, and the machine has ", cat(static_cast<double>(machine) / 1e9),
+           " GB: use a smaller --batch, --d-model, --d-ff, --layers or sequence length");
 }
 
 std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& o) {

@@ -27,11 +27,24 @@ struct LanguageModelOptions {
 
 // The options that the example programs' flags of the same names set: --attention
 // and its option flags (attention_flags.h), --layers, --d-model, --heads, --d-ff,
-// --dropout, --seed, --device (the rest keep their defaults).
+// --dropout, --seed, --device (the rest keep their defaults); d-model must be a
+// multiple of heads.
 LanguageModelOptions language_model_flags(const Flags& flags);
 
 // Learned positions, pre-norm blocks; throws a clear error when d_model is not a
 // multiple of heads, or the variant is unknown or lacks the causal/bidirectional mode.
 std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& options);
+
+// Throws before anything is built when training this model on batches of `batch`
+// rows of `length` tokens needs more memory than the machine has, by a lower bound
+// (4-byte floats):
+//   parameters P = vocab d + max_len d + layers (4 d^2 + 2 d d_ff) (+ vocab d untied)
+//   training  >= 4 P (weights, gradients, two Adam moments)
+//              + batch length (layers (6 d + 2 d_ff) + 2 vocab)  (activations kept
+//                for backward: the block's input, q, k, v, the attention output and
+//                its projection, the feed-forward's two hidden vectors; the logits
+//                and their gradient)
+// The real need is larger, so a refused shape could never have trained.
+void check_memory_for_training(const LanguageModelOptions& options, int64_t batch, int64_t length);
 
 }  // namespace ta::examples

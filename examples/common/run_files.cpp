@@ -1,75 +1,52 @@
 #include "examples/common/run_files.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-#include <csignal>
 #include <cmath>
-#include <cstdlib>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "examples/common/flags.h"
 
 namespace ta::examples {
 
-// Creates each prefix of the path that ends at a '/', then the path itself.
-void make_dirs(const std::string& path) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i < path.size() && path[i] != '/') continue;
-    const std::string prefix = path.substr(0, i);
-    if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      throw Error(cat("cannot create folder '", prefix, "': ", std::strerror(errno)));
+namespace {
+
+// The header and the rows of a log file with a step <= last_step (every row when
+// the step does not read as a number: a row of someone else's file is not ours to drop).
+std::string rows_up_to(const std::string& path, const std::string& header, int64_t last_step) {
+  std::ifstream in(path);
+  std::string line, kept;
+  TA_CHECK(std::getline(in, line) && line == header, "log '", path, "' has columns '", line, "', expected '", header,
+           "'; move it away or use another --out");
+  kept = header + "\n";
+  while (std::getline(in, line)) {
+    int64_t step = 0;
+    if (parse_whole_number(line.substr(0, line.find(',')), step) && step > last_step) continue;
+    kept += line + "\n";
   }
+  return kept;
 }
 
-bool file_exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
+// Writes the log's starting contents and returns its path.
+const std::string& start_log(const std::string& path, const std::string& header, LogStart start,
+                             int64_t resumed_step) {
+  const bool keep = start == LogStart::Continue && std::ifstream(path).good();
+  write_file_atomically(path, keep ? rows_up_to(path, header, resumed_step) : header + "\n");
+  return path;
 }
 
-static std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ',';
-    s += v[i];
-  }
-  return s;
-}
+}  // namespace
 
-CsvLog::CsvLog(const std::string& path, const std::vector<std::string>& columns, bool append)
-    : path_(path), columns_(columns.size()) {
-  const std::string header = join(columns);
-  bool keep = false;
-  if (append && file_exists(path)) {
-    std::ifstream in(path);
-    std::string first;
-    std::getline(in, first);
-    TA_CHECK(first == header, "log '", path, "' has columns '", first, "', expected '", header,
-             "'; move it away or use another --out");
-    keep = true;
-  }
-  file_ = std::fopen(path.c_str(), keep ? "a" : "w");
-  TA_CHECK(file_ != nullptr, "cannot open log '", path, "' for writing");
-  if (!keep) {
-    std::fprintf(file_, "%s\n", header.c_str());
-    std::fflush(file_);
-  }
-}
-
-CsvLog::~CsvLog() {
-  if (file_) std::fclose(file_);
-}
+CsvLog::CsvLog(const std::string& path, std::vector<std::string> columns, LogStart start, int64_t resumed_step)
+    : columns_(std::move(columns)), file_(start_log(path, join(columns_, ","), start, resumed_step)) {}
 
 void CsvLog::row(const std::vector<std::string>& values) {
-  TA_CHECK(values.size() == columns_, "log '", path_, "': a row of ", values.size(), " values for ", columns_,
-           " columns");
-  std::fprintf(file_, "%s\n", join(values).c_str());
-  std::fflush(file_);
+  TA_CHECK(values.size() == columns_.size(), "log '", file_.path(), "': a row of ", values.size(), " values for ",
+           columns_.size(), " columns");
+  file_.append(join(values, ",") + "\n");
 }
 
 std::map<std::string, std::vector<std::string>> read_csv(const std::string& path) {
@@ -82,12 +59,28 @@ std::map<std::string, std::vector<std::string>> read_csv(const std::string& path
   for (std::string c; std::getline(hs, c, ',');) names.push_back(c);
   std::map<std::string, std::vector<std::string>> out;
   while (std::getline(in, line)) {
-    std::stringstream ls(line);
+    std::stringstream ls(line + ",");  // a last empty value is a value
     size_t i = 0;
-    for (std::string c; std::getline(ls, c, ',') && i < names.size(); ++i) out[names[i]].push_back(c);
+    for (std::string c; i < names.size() && std::getline(ls, c, ','); ++i) out[names[i]].push_back(c);
+    for (; i < names.size(); ++i) out[names[i]].push_back("");
   }
   return out;
 }
+
+viz::Series log_series(const std::map<std::string, std::vector<std::string>>& csv, const std::string& column,
+                       const std::string& label) {
+  viz::Series s{label, {}, {}};
+  const auto steps = csv.find("step"), values = csv.find(column);
+  if (steps == csv.end() || values == csv.end()) return s;
+  for (size_t i = 0; i < steps->second.size() && i < values->second.size(); ++i) {
+    double step = 0, value = 0;
+    if (parse_finite_number(steps->second[i], step) && parse_finite_number(values->second[i], value))
+      s.x.push_back(step), s.y.push_back(value);
+  }
+  return s;
+}
+
+void write_png_file(const std::string& path, const viz::Image& image) { write_file_atomically(path, viz::encode_png(image)); }
 
 // nlohmann-json writes the text of each key and value: strings escaped as JSON
 // requires (invalid UTF-8 replaced by U+FFFD rather than failing at the end of a
@@ -100,27 +93,17 @@ void JsonSummary::set(const std::string& key, double value) { entries_.emplace_b
 void JsonSummary::set(const std::string& key, const std::string& value) { entries_.emplace_back(key, json_text(value)); }
 
 void JsonSummary::write(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    TA_CHECK(out.good(), "cannot write '", tmp, "'");
-    out << "{\n";
-    for (size_t i = 0; i < entries_.size(); ++i)
-      out << "  " << json_text(entries_[i].first) << ": " << entries_[i].second << (i + 1 < entries_.size() ? "," : "")
-          << "\n";
-    out << "}\n";
-  }
-  TA_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "'");
+  std::string text = "{\n";
+  for (size_t i = 0; i < entries_.size(); ++i)
+    text += "  " + json_text(entries_[i].first) + ": " + entries_[i].second + (i + 1 < entries_.size() ? ",\n" : "\n");
+  write_file_atomically(path, text + "}\n");
 }
 
-static volatile std::sig_atomic_t interrupt_count = 0;
-
-static void on_interrupt(int) {
-  interrupt_count = interrupt_count + 1;
-  if (interrupt_count >= 2) _exit(130);
+std::string fmt(double v) {
+  if (std::isnan(v)) return "nan";  // not "-nan"
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
 }
-
-void install_interrupt_handler() { std::signal(SIGINT, on_interrupt); }
-bool interrupted() { return interrupt_count > 0; }
 
 }  // namespace ta::examples

@@ -1,39 +1,49 @@
-// examples/common/run_files.h — what a training run writes: a CSV log of its
-// metrics, a JSON summary, and the folder they live in; plus Ctrl-C handling.
+// examples/common/run_files.h — the files a training run writes besides its
+// checkpoints: a CSV log of its metrics, a JSON summary, PNG pictures. Every one
+// goes through atomic_file.h: whole and checked, or an Error naming the path.
 #pragma once
 
-#include <cstdio>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "examples/common/atomic_file.h"
+#include "viz/plot.h"
+
 namespace ta::examples {
 
-// Creates the folder (and its parents) if missing; throws naming it on failure.
-void make_dirs(const std::string& path);
-bool file_exists(const std::string& path);
+enum class LogStart { Fresh, Continue };
 
-// A CSV file with a fixed header; each row is flushed at once so a crash loses
-// nothing. When `append` and the file exists with the same header, rows are added
-// (a resumed run continues its log).
+// A CSV file with a fixed header whose first column is the step; each row is
+// appended at once (atomic_file.h: a failed append is an Error, no half row).
+// Fresh writes the header (replacing any earlier file). Continue (a resumed run)
+// keeps an existing file with the same header (another header is an Error), minus
+// the rows after `resumed_step`: those were written after the checkpoint the run
+// continues from, and the run writes them again.
 class CsvLog {
  public:
-  CsvLog(const std::string& path, const std::vector<std::string>& columns, bool append);
-  ~CsvLog();
-  CsvLog(const CsvLog&) = delete;
-  CsvLog& operator=(const CsvLog&) = delete;
+  CsvLog(const std::string& path, std::vector<std::string> columns, LogStart start, int64_t resumed_step = 0);
   void row(const std::vector<std::string>& values);
+  const std::vector<std::string>& columns() const { return columns_; }
 
  private:
-  std::string path_;
-  size_t columns_;
-  std::FILE* file_ = nullptr;
+  std::vector<std::string> columns_;
+  AppendFile file_;
 };
 
 // Reads back a CSV written by CsvLog: column name -> values (as text).
 std::map<std::string, std::vector<std::string>> read_csv(const std::string& path);
 
-// A flat JSON object of numbers and strings, written atomically.
+// The points (step, value) of one column of a log read by read_csv, rows where it
+// is empty skipped.
+viz::Series log_series(const std::map<std::string, std::vector<std::string>>& csv, const std::string& column,
+                       const std::string& label);
+
+// A PNG picture, written with write_file_atomically.
+void write_png_file(const std::string& path, const viz::Image& image);
+
+// A flat JSON object of numbers and strings, written with write_file_atomically.
 class JsonSummary {
  public:
   void set(const std::string& key, double value);
@@ -44,9 +54,7 @@ class JsonSummary {
   std::vector<std::pair<std::string, std::string>> entries_;  // key, JSON text of the value
 };
 
-// Ctrl-C: the first press asks the run to stop at the next step boundary (it then
-// saves a checkpoint and exits); a second press exits at once.
-void install_interrupt_handler();
-bool interrupted();
+// "%.6g" of a number: how logs and messages print metrics.
+std::string fmt(double v);
 
 }  // namespace ta::examples

@@ -16,7 +16,9 @@
 // exp(|q'|^2 + |k'|^2), the positive features' only exp(q'.k')^2): errors larger by
 // orders of magnitude, the paper's case for positive features. The positive error
 // then falls slowly, its rare large draws (a lognormal tail) dominating the mean.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -58,17 +60,32 @@ double favor_mse(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   return total;
 }
 
+// "0.5,1": numbers > 0, comma-separated.
+examples::TextRule positive_numbers() {
+  return {"comma-separated numbers > 0", [](const std::string& text) {
+            size_t begin = 0;
+            for (size_t end; begin <= text.size(); begin = end + 1) {
+              end = std::min(text.find(',', begin), text.size());
+              double v = 0;
+              if (!examples::parse_finite_number(text.substr(begin, end - begin), v) || v <= 0) return false;
+            }
+            return true;
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
-  examples::Flags flags("favor_error", "MSE of FAVOR+ attention against exact softmax attention (Performer, Fig. 4)");
-  flags.add("n", "1024", "sequence length L (the paper: 4096)");
-  flags.add("d", "16", "head dimension");
-  flags.add("draws", "30", "feature draws averaged per entry (the paper: 15)");
-  flags.add("qk-std", "0.5,1", "standard deviations of the entries of Q and K (comma-separated, one table each)");
-  flags.add("seed", "1", "seed of the inputs and the draws");
-  flags.add("out", "favor_error", "prefix of the plots: <out>_std<s>.png");
-  if (!flags.parse(argc, argv)) return 0;
+  using namespace examples;
+  Flags flags("favor_error", "MSE of FAVOR+ attention against exact softmax attention (Performer, Fig. 4)");
+  flags.add(integer_flag("n", 1024, 1, 16384, "sequence length L (the paper: 4096)"));
+  flags.add(integer_flag("d", 16, 1, 4096, "head dimension"));
+  flags.add(integer_flag("draws", 30, 1, 100000, "feature draws averaged per entry (the paper: 15)"));
+  flags.add(text_flag("qk-std", "0.5,1", "standard deviations of the entries of Q and K (one table each)",
+                      positive_numbers()));
+  flags.add(integer_flag("seed", 1, 0, std::numeric_limits<int64_t>::max(), "seed of the inputs and the draws"));
+  flags.add(text_flag("out", "favor_error", "prefix of the plots: <out>_std<s>.png", non_empty_text()));
+  if (flags.parse(argc, argv) == ParseResult::HelpShown) return 0;
   const int64_t n = flags.integer("n"), d = flags.integer("d"), draws = flags.integer("draws");
   const uint64_t seed = static_cast<uint64_t>(flags.integer("seed"));
   std::vector<std::string> scales;

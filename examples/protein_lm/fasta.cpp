@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "examples/common/atomic_file.h"
 #include "examples/protein_lm/vocab.h"
 
 namespace ta::protein {
@@ -76,20 +77,13 @@ std::vector<FastaRecord> read_fasta(const std::string& path) {
 
 void write_fasta(const std::string& path, const std::vector<FastaRecord>& records, int64_t width) {
   TA_CHECK(width > 0, "write_fasta: line width must be positive, got ", width);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    TA_CHECK(out.good(), "write_fasta: cannot write '", tmp, "'");
-    for (const FastaRecord& r : records) {
-      out << '>' << r.id;
-      if (!r.description.empty()) out << ' ' << r.description;
-      out << '\n';
-      for (size_t i = 0; i < r.sequence.size(); i += static_cast<size_t>(width))
-        out << r.sequence.substr(i, static_cast<size_t>(width)) << '\n';
-    }
-    TA_CHECK(out.good(), "write_fasta: writing '", tmp, "' failed");
+  std::string text;
+  for (const FastaRecord& r : records) {
+    text += '>' + r.id + (r.description.empty() ? "" : " " + r.description) + '\n';
+    for (size_t i = 0; i < r.sequence.size(); i += static_cast<size_t>(width))
+      text += r.sequence.substr(i, static_cast<size_t>(width)) + '\n';
   }
-  TA_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "write_fasta: cannot rename '", tmp, "' to '", path, "'");
+  examples::write_file_atomically(path, text);
 }
 
 }  // namespace ta::protein

@@ -33,8 +33,8 @@ struct FastaRecord {
 std::vector<FastaRecord> parse_fasta(std::istream& in, const std::string& source);
 std::vector<FastaRecord> read_fasta(const std::string& path);
 
-// Writes records with sequence lines of at most `width` letters, atomically
-// (temporary file, then rename).
+// Writes records with sequence lines of at most `width` letters, whole or not at
+// all (examples/common/atomic_file.h: a failed write is an Error naming the path).
 void write_fasta(const std::string& path, const std::vector<FastaRecord>& records, int64_t width = 60);
 
 }  // namespace ta::protein

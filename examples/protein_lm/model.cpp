@@ -5,12 +5,10 @@
 #include <numeric>
 
 #include "attention/registry.h"
-#include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "examples/common/language_model.h"
-#include "optim/clip.h"
 
 namespace ta::protein {
 
@@ -92,14 +90,13 @@ Batch Sampler::next(Generator& gen) const {
   return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
 }
 
-double train_step(TransformerLM& model, Optimizer& optimizer, const Batch& host_batch, float lr, float clip) {
+examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, const Batch& host_batch, float lr,
+                                float clip) {
   const Batch batch = on_device(host_batch, model.device());
   Tensor loss = cross_entropy(model.forward(batch.inputs, batch.padding), batch.targets, kIgnore);
-  optimizer.zero_grad();
-  backward(loss);
-  if (clip > 0) clip_grad_norm(optimizer.parameters(), clip);
-  optimizer.step(lr);
-  return loss.item();
+  examples::StepResult r = examples::apply_gradients(loss, optimizer, lr, clip);
+  r.tokens = host_batch.tokens;
+  return r;
 }
 
 // ---- evaluation ------------------------------------------------------------------

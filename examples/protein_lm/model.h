@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "examples/common/language_model.h"
+#include "examples/common/trainer.h"
 #include "examples/protein_lm/data.h"
 #include "layers/transformer.h"
 #include "optim/optimizer.h"
@@ -48,9 +49,10 @@ class Sampler {
   std::vector<uint8_t> stream_;  // pack only
 };
 
-// loss = cross_entropy over scored targets; backward; clip; optimizer step at `lr`.
-// Returns the loss (nats per scored token).
-double train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr, float clip);
+// loss = cross_entropy over scored targets, then the update (examples/common/
+// trainer.h: backward, clipping, the optimizer's step at `lr` unless a gradient is
+// not finite). The loss is in nats per scored token; tokens: the batch's.
+examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr, float clip);
 
 // ---- evaluation ------------------------------------------------------------------
 

@@ -14,6 +14,7 @@
 #include "attention/registry.h"
 #include "examples/common/attention_flags.h"
 #include "examples/common/flags.h"
+#include "examples/common/run_config.h"
 #include "tests/testing.h"
 
 using namespace ta;
@@ -24,12 +25,10 @@ namespace {
 
 Flags program(const std::vector<std::string>& args, const std::map<std::string, std::string>& defaults = {}) {
   Flags f("prog", "a test program");
-  f.add("steps", "10", "training steps");
+  f.add(integer_flag("steps", 10, 1, 100, "training steps"));
   add_attention_flags(f, "softmax", "the token mixer", defaults);
-  std::vector<std::string> all = {"prog"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
+  std::vector<const char*> argv = {"prog"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
   f.parse(static_cast<int>(argv.size()), argv.data());
   return f;
 }
@@ -63,8 +62,22 @@ TEST_CASE("attention flags: the chosen variant gets its options, by flag, and on
 
   CHECK(error_message([] { attention_options_of(program({"--flash-chunk", "64"})); }) ==
         "--flash-chunk is an option of flash, not of --attention softmax (whose options are: none)");
-  CHECK(error_message([] { attention_options_of(program({"--attention", "no-such"})); })
-            .find("unknown variant 'no-such'") != std::string::npos);
+  const std::string unknown = error_message([] { program({"--attention", "no-such"}); });
+  CHECK(unknown.find("--attention: expected one of: softmax,") == 0);
+  CHECK(unknown.find("got 'no-such'") != std::string::npos);
+}
+
+TEST_CASE("attention flags: an option's value is checked by its flag, with the range the variant declared") {
+  for (const SharedOption& o : attention_options()) {
+    if (o.spec.type != OptionType::Integer || o.spec.min < -1e18) continue;
+    const std::string name = o.spec.name;  // clang 14: doctest's messages cannot name a binding
+    CAPTURE(name);
+    // One below the declared minimum, and a number too large for 64 bits.
+    const std::string below = std::to_string(static_cast<int64_t>(o.spec.min) - 1);
+    CHECK(error_message([&] { program({"--" + name, below}); }) ==
+          "--" + name + ": expected " + o.spec.allowed() + ", got '" + below + "' (see --help)");
+    CHECK(error_message([&] { program({"--" + name, "99999999999999999999"}); }).find("--" + name + ": expected") == 0);
+  }
 }
 
 TEST_CASE("attention flags: a program's own defaults, and the options a run stored") {
@@ -81,9 +94,15 @@ TEST_CASE("attention flags: a program's own defaults, and the options a run stor
   CHECK(std::find(names.begin(), names.end(), "performer-features") != names.end());
   CHECK(saved_attention_options(saved, "performer") == std::map<std::string, std::string>{{"performer-features", "32"}});
   Flags resumed = program({});
-  resumed.adopt(saved, {"attention"}, "the checkpoint");
-  resumed.adopt(saved, attention_option_flags(resumed.str("attention")), "the checkpoint");
+  restore_run_config(resumed, saved, {}, "the checkpoint");
+  CHECK(resumed.str("attention") == "performer");
   CHECK(attention_options_of(resumed).at("performer-features") == "32");
+  CHECK(resumed.integer("steps") == 5);
+  // Stored: the run's variant and its own options, not those of other variants.
+  const Metadata stored = run_config(resumed);
+  CHECK(stored.at("flag.performer-features") == "32");
+  CHECK(stored.count("flag.flash-chunk") == 0);
+  CHECK(stored.at("flag.steps") == "5");
 }
 
 TEST_CASE("attention flags: examples/README.md lists the registered variants") {

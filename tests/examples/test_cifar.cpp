@@ -208,7 +208,7 @@ TEST_CASE("cifar resume: 4 steps, a checkpoint, fresh objects and 4 more equal 8
   o.steps = 8;
   o.warmup = 2;
   auto train = [&](cifar::Trainer& t, int steps, std::vector<double>& losses) {
-    for (int i = 0; i < steps; ++i) losses.push_back(t.step(d, t.lr(0)));
+    for (int i = 0; i < steps; ++i) losses.push_back(t.step(d, t.lr(0)).loss);
   };
   std::vector<double> straight_losses, resumed_losses;
   cifar::Trainer straight(m, o);

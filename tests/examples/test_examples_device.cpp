@@ -41,7 +41,7 @@ CifarRun cifar_run(Device device, const cifar::Dataset& d) {
   o.warmup = 1;
   cifar::Trainer trainer(m, o);
   CifarRun r;
-  while (!trainer.finished(0)) r.losses.push_back(trainer.step(d, trainer.lr(0)));
+  while (!trainer.finished(0)) r.losses.push_back(trainer.step(d, trainer.lr(0)).loss);
   r.bpd = cifar::evaluate_bpd(*trainer.model, d, 2, 2);
   const int64_t prefix = cifar::kTokens - 3;
   std::vector<uint8_t> prefixes(d.image(0), d.image(0) + prefix);
@@ -95,7 +95,7 @@ TEST_CASE("examples on another device: a protein_lm step with padding equals the
     b.targets = Tensor::from_vector(out, Shape{2, 8});
     b.padding = Tensor::from_vector(pad, Shape{2, 8});
     std::vector<double> losses;
-    for (int i = 0; i < 2; ++i) losses.push_back(protein::train_step(*model, opt, b, 1e-2f, 1.0f));
+    for (int i = 0; i < 2; ++i) losses.push_back(protein::train_step(*model, opt, b, 1e-2f, 1.0f).loss);
     return losses;
   };
   const std::vector<double> cpu = run(Device::CPU);

@@ -450,7 +450,7 @@ TEST_CASE("resuming from a training checkpoint equals training straight through,
         const protein::Sampler sampler(c, objective, 16, pack, 3);
         for (int i = 0; i < steps; ++i)
           losses.push_back(
-              protein::train_step(*r.model, *r.opt, sampler.next(r.data), schedule.lr(r.opt->step_count()), 0.5f));
+              protein::train_step(*r.model, *r.opt, sampler.next(r.data), schedule.lr(r.opt->step_count()), 0.5f).loss);
       };
       std::vector<double> straight_losses, resumed_losses;
       Run straight = make(21);

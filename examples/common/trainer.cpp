@@ -1,0 +1,72 @@
+#include "examples/common/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "autograd/engine.h"
+#include "core/error.h"
+#include "optim/clip.h"
+#include "optim/training_checkpoint.h"
+
+namespace ta::examples {
+
+StepResult apply_gradients(const Tensor& loss, Optimizer& optimizer, float lr, float clip) {
+  StepResult r;
+  r.loss = loss.item();
+  optimizer.zero_grad();
+  backward(loss);
+  // Without clipping the norm is still measured (FLT_MAX never clips), so that a
+  // non-finite gradient never reaches the parameters.
+  const float max_norm = clip > 0 ? clip : std::numeric_limits<float>::max();
+  r.grad_norm = clip_grad_norm(optimizer.parameters(), max_norm, NonFiniteNorm::Return);
+  if (std::isfinite(r.grad_norm)) optimizer.step(lr);
+  return r;
+}
+
+static int64_t warmup_of(const TrainOptions& o) { return std::min(o.warmup, o.steps - 1); }  // short runs
+
+Trainer::Trainer(std::shared_ptr<TransformerLM> m, const TrainOptions& o, uint64_t data_seed)
+    : options(o),
+      model(std::move(m)),
+      optimizer(weight_decay_groups(*model, o.weight_decay)),
+      data_gen(data_seed),
+      schedule_(o.lr, warmup_of(o), o.steps, o.lr / 10) {
+  TA_CHECK(o.steps > 0 && o.batch > 0, "--steps and --batch must be positive, got ", o.steps, " and ", o.batch);
+  TA_CHECK(std::isfinite(o.lr) && o.lr > 0, "--lr must be positive, got ", o.lr);
+}
+
+float Trainer::lr(double elapsed_s) const {
+  int64_t s = steps_done();
+  const int64_t warmup = warmup_of(options);
+  if (options.time_limit_s > 0 && s >= warmup) {
+    const double clock = std::min(1.0, elapsed_s / options.time_limit_s) * static_cast<double>(options.steps - warmup);
+    s = std::max(s, warmup + static_cast<int64_t>(clock));
+  }
+  return schedule_.lr(s);
+}
+
+bool Trainer::finished(double elapsed_s) const {
+  return steps_done() >= options.steps || (options.time_limit_s > 0 && elapsed_s >= options.time_limit_s);
+}
+
+void Trainer::save(const std::string& path, const Metadata& meta) {
+  save_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}}, meta);
+}
+
+Metadata Trainer::load(const std::string& path) {
+  return load_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}});
+}
+
+void check_finite(const Trainer& trainer) {
+  std::map<std::string, Tensor> state;
+  for (const auto& [name, t] : trainer.model->state_dict()) state["model " + name] = t;
+  for (const auto& [name, t] : trainer.optimizer.state().tensors) state["optimizer state " + name] = t;
+  for (const auto& [name, t] : state) {
+    const std::vector<float> values = t.to_vector();
+    const auto bad = std::count_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+    TA_CHECK(bad == 0, "the ", name, " ", t.shape(), " holds ", bad, " NaN or infinite value", bad > 1 ? "s" : "");
+  }
+}
+
+}  // namespace ta::examples

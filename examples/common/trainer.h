@@ -1,0 +1,76 @@
+// examples/common/trainer.h — what training a language model takes in both example
+// programs: the model, AdamW, the learning-rate schedule (by steps, or under a
+// time limit by the clock), the generator of the batch order, one update, and
+// checkpoints that continue the run exactly.
+//
+// Each program adds how it draws a batch and computes its loss (cifar_gen's
+// training.h, protein_lm's model.h) and hands the result to update().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/random.h"
+#include "layers/safetensors.h"
+#include "layers/transformer.h"
+#include "optim/adam.h"
+#include "optim/schedule.h"
+
+namespace ta::examples {
+
+struct TrainOptions {
+  int64_t batch = 4, steps = 300, warmup = 40;
+  float lr = 3e-3f, weight_decay = 0.01f, clip = 1.0f;  // clip 0: none
+  // > 0: training also ends after this many seconds, and the cosine decay follows
+  // the clock when that is further along than the steps.
+  double time_limit_s = 0;
+};
+
+struct StepResult {
+  double loss = 0;       // of the batch, before the update
+  float grad_norm = 0;   // global norm before clipping; not finite: the update was skipped
+  int64_t tokens = 0;    // tokens the model read (for tokens/s)
+};
+
+// One update: gradients of `loss` by backward, their global norm (always
+// measured), clipped to `clip` when clip > 0, then the optimizer's step at `lr`,
+// unless a gradient is NaN or infinite: then the parameters are left as they were
+// (the run has diverged; see loss_watch.h).
+StepResult apply_gradients(const Tensor& loss, Optimizer& optimizer, float lr, float clip);
+
+class Trainer {
+ public:
+  // AdamW without decay on norms, biases and embeddings (optim/optimizer.h); the
+  // batch order drawn from a generator seeded with `data_seed`.
+  Trainer(std::shared_ptr<TransformerLM> model, const TrainOptions& options, uint64_t data_seed);
+  virtual ~Trainer() = default;
+
+  // The learning rate of the next step, `elapsed_s` seconds into training: linear
+  // warmup, then cosine to lr/10 at `steps`; under a time limit, the cosine's
+  // position is max(steps done, warmup + (steps - warmup) * elapsed / limit).
+  float lr(double elapsed_s) const;
+  int64_t steps_done() const { return optimizer.step_count(); }
+  // True when the steps are done, or the time limit has passed.
+  bool finished(double elapsed_s) const;
+  StepResult update(const Tensor& loss, float lr) { return apply_gradients(loss, optimizer, lr, options.clip); }
+
+  // Everything the next step depends on: model, optimizer state and step, the
+  // batch-order ("data") and dropout ("model") generators, plus the caller's `meta`.
+  void save(const std::string& path, const Metadata& meta);
+  Metadata load(const std::string& path);
+
+  const TrainOptions options;
+  std::shared_ptr<TransformerLM> model;
+  AdamW optimizer;
+  Generator data_gen;
+
+ private:
+  WarmupCosineSchedule schedule_;
+};
+
+// Throws, naming the tensor, when a parameter, buffer or optimizer state of the
+// trainer holds NaN or infinity: checked before every checkpoint is written.
+void check_finite(const Trainer& trainer);
+
+}  // namespace ta::examples

@@ -1,0 +1,212 @@
+#include "examples/common/training_run.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <optional>
+
+#include "core/error.h"
+#include "examples/common/progress.h"
+#include "examples/common/run_config.h"
+#include "examples/common/shared_flags.h"
+#include "examples/common/stop_signals.h"
+
+namespace ta::examples {
+
+namespace {
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The shortest text that reads back as the same double.
+std::string exact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+TrainingRun::TrainingRun(Flags& flags, std::vector<std::string> outputs, std::set<std::string> may_change)
+    : flags_(flags), start_(run_start(flags)), folder_(flags.str("out"), concat({"log.csv"}, outputs)) {
+  folder_.check(start_);
+  if (resuming()) {
+    const StoredCheckpoint stored = folder_.stored();
+    restore_run_config(flags, stored.metadata, may_change, stored.path);
+  }
+}
+
+Metadata TrainingRun::restore(Trainer& trainer) {
+  if (!resuming()) return {};
+  const StoredCheckpoint loaded = folder_.load([&](const std::string& path) { return trainer.load(path); });
+  double elapsed = 0;
+  if (const auto it = loaded.metadata.find("elapsed_s"); it != loaded.metadata.end())
+    if (parse_finite_number(it->second, elapsed) && elapsed >= 0) elapsed_before_ = elapsed;
+  watch_.restore(loaded.metadata);
+  resumed_step_ = saved_step_ = trainer.steps_done();
+  // The next step's loss tells whether the newest is good, unless what was loaded
+  // is the previous one (the newest is damaged: never kept).
+  vouching_step_ = loaded.path == folder_.checkpoint() ? saved_step_ + 1 : -1;
+  std::printf("resumed from %s at step %lld (%s of training so far)\n", loaded.path.c_str(),
+              static_cast<long long>(trainer.steps_done()), format_duration(elapsed_before_).c_str());
+  return loaded.metadata;
+}
+
+double TrainingRun::elapsed() const {
+  return elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
+}
+
+RunEnd TrainingRun::train(TrainingJob& job) {
+  Trainer& t = job.trainer();
+  folder_.prepare(start_);
+  const StopSignals stop_signals;
+  log_ = std::make_unique<CsvLog>(
+      folder_.file("log.csv"),
+      concat(concat(concat({"step", "lr", "train_loss"}, job.train_columns()), job.eval_columns()),
+             {"tokens_per_s", "elapsed_s"}),
+      resuming() ? LogStart::Continue : LogStart::Fresh, resumed_step_);
+  if (t.steps_done() >= t.options.steps)
+    std::printf("the checkpoint is at step %lld of %lld: nothing to train\n", static_cast<long long>(t.steps_done()),
+                static_cast<long long>(t.options.steps));
+  Progress progress(t.options.steps, t.steps_done());
+  if (t.options.time_limit_s > 0) progress.set_time_limit(t.options.time_limit_s - elapsed_before_);
+  session_start_ = std::chrono::steady_clock::now();
+  while (!t.finished(elapsed())) {
+    const int64_t step = t.steps_done() + 1;
+    const float lr = t.lr(elapsed());
+    const StepResult r = job.step(lr);
+    session_tokens_ += r.tokens;
+    const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
+    if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
+    if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
+    progress.update(step, job.progress_text(r.loss), r.tokens);
+    std::vector<std::string> eval(job.eval_columns().size());
+    if (verdict == LossWatch::Verdict::Healthy && step % flags_.integer("eval-every") == 0 && !t.finished(elapsed())) {
+      progress.finish_line();
+      eval = job.evaluate(step);
+    }
+    session_seconds_ = elapsed() - elapsed_before_;
+    log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
+                     {fmt(tokens_per_second()), fmt(training_seconds())}));
+    if (const std::optional<RunEnd> end = after_step(job, step, verdict)) {
+      progress.finish_line();
+      return stop(*end, step);
+    }
+  }
+  progress.finish_line();
+  session_seconds_ = elapsed() - elapsed_before_;
+  if (watch_.at_end() == LossWatch::Verdict::Diverged) return stop(RunEnd::Diverged, t.steps_done());
+  if (saved_step_ != t.steps_done()) save_checkpoint(job, t.steps_done());
+  if (!state_finite_) return stop(RunEnd::Diverged, t.steps_done());
+  if (t.steps_done() < t.options.steps)
+    std::printf("time limit of %s reached after %lld of %lld steps\n", format_duration(t.options.time_limit_s).c_str(),
+                static_cast<long long>(t.steps_done()), static_cast<long long>(t.options.steps));
+  return RunEnd::Finished;
+}
+
+// After a step's log row: the checkpoint when one is due or a signal asked, and
+// whether the run stops here.
+std::optional<RunEnd> TrainingRun::after_step(TrainingJob& job, int64_t step, LossWatch::Verdict verdict) {
+  if (verdict == LossWatch::Verdict::Diverged) return RunEnd::Diverged;
+  if (step % flags_.integer("checkpoint-every") == 0 || stop_signal() != 0) save_checkpoint(job, step);
+  if (!state_finite_) return RunEnd::Diverged;
+  if (stop_signal() != 0) return RunEnd::Interrupted;
+  return std::nullopt;
+}
+
+// A checkpoint of the trainer at `step`, unless the loss is above the watch's limit
+// or a value is not finite: then the last checkpoint stays the newest.
+void TrainingRun::save_checkpoint(TrainingJob& job, int64_t step) {
+  if (watch_.above_limit()) {
+    if (!held_back_noted_)
+      std::fprintf(stderr, "\nnote: no checkpoints while %s\n", watch_.diagnosis().c_str());
+    held_back_noted_ = true;
+    return;
+  }
+  try {
+    check_finite(job.trainer());
+  } catch (const Error& e) {
+    state_finite_ = false;
+    finite_problem_ = e.what();
+    return;
+  }
+  Metadata meta = run_config(flags_);
+  for (const auto& [key, value] : job.metadata()) meta[key] = value;
+  meta["elapsed_s"] = exact(training_seconds());
+  watch_.store(meta);
+  folder_.save([&](const std::string& path) { job.trainer().save(path, meta); },
+               newest_good_ ? Rotation::KeepAsPrevious : Rotation::Replace);
+  saved_step_ = step;
+  newest_good_ = false;  // until the loss of the next step says so
+  vouching_step_ = step + 1;
+}
+
+// The message of a run that stops before its end, and its end.
+RunEnd TrainingRun::stop(RunEnd end, int64_t step) {
+  const char* program = flags_.program().c_str();
+  if (end == RunEnd::Interrupted) {
+    std::fprintf(stderr, "%s: stopped by %s at step %lld: %s; continue with: %s --resume --out %s\n", program,
+                 strsignal(stop_signal()), static_cast<long long>(step), newest_checkpoint().c_str(), program,
+                 folder_.dir().c_str());
+    return end;
+  }
+  const std::string why = state_finite_ ? watch_.diagnosis() : finite_problem_ + " at step " + std::to_string(step);
+  std::fprintf(stderr, "\n%s: diverged at step %lld: %s.\n", program, static_cast<long long>(step), why.c_str());
+  if (saved_step_ >= 0 && !newest_good_ && file_exists(folder_.checkpoint())) {
+    const bool left = folder_.set_aside_newest();
+    std::fprintf(stderr, "%s: the checkpoint of step %lld holds the weights that blew up: set aside as %s%s\n", program,
+                 static_cast<long long>(saved_step_), folder_.diverged_checkpoint().c_str(),
+                 left ? "; the previous checkpoint is the newest again" : "");
+  }
+  std::fprintf(stderr, "%s: %s\n", program, newest_checkpoint().c_str());
+  if (file_exists(folder_.checkpoint()))
+    std::fprintf(stderr, "%s: to continue from it at a lower learning rate: %s --resume --out %s --lr %s\n", program,
+                 program, folder_.dir().c_str(), fmt(flags_.number("lr") / 10).c_str());
+  return end;
+}
+
+// What --resume would continue from, in words.
+std::string TrainingRun::newest_checkpoint() const {
+  if (!file_exists(folder_.checkpoint())) return "no checkpoint of this run is left to resume from";
+  Metadata meta;
+  try {
+    meta = read_safetensors_metadata(folder_.checkpoint());
+  } catch (const Error&) {
+  }
+  return cat("the newest checkpoint, ", folder_.checkpoint(), ", is of step ", meta.count("step") ? meta["step"] : "?");
+}
+
+void TrainingRun::log_final(TrainingJob& job, const std::vector<std::string>& eval_values) {
+  const std::vector<std::string> blanks(job.train_columns().size());
+  log_->row(concat(concat(concat({std::to_string(job.trainer().steps_done()), "", ""}, blanks), eval_values),
+                   {"", fmt(training_seconds())}));
+}
+
+double TrainingRun::tokens_per_second() const {
+  return session_seconds_ > 0 ? static_cast<double>(session_tokens_) / session_seconds_ : 0.0;
+}
+
+int TrainingRun::exit_status(RunEnd end) const {
+  switch (end) {
+    case RunEnd::Finished: return kExitDone;
+    case RunEnd::Interrupted: return 128 + stop_signal();
+    case RunEnd::Diverged: return kExitDiverged;
+  }
+  return kExitError;
+}
+
+int run_main(const std::string& program, const std::function<int()>& body) {
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines in order with the progress and errors on stderr
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "\n%s: error: %s\n", program.c_str(), e.what());
+    return kExitError;
+  }
+}
+
+}  // namespace ta::examples
