@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/cpu/gemm/isa_region.h"
 #include "core/epilogue_math.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+TA_ISA_REGION_BEGIN("avx2,fma")
 
 #include "core/cpu/gemm/tile_kernel.h"
 
@@ -43,7 +43,7 @@ const MicroKernel* avx2_kernel() {
 
 }  // namespace ta::cpu::gemm
 
-#pragma GCC pop_options
+TA_ISA_REGION_END
 
 #else
 

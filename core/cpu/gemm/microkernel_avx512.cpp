@@ -4,8 +4,8 @@
 //
 // How one library holds kernels for instruction sets the machine may lack: everything
 // this file includes is included first, compiled for the build's own target; then
-// `#pragma GCC target` turns AVX-512 on for the rest of the file only, where the kernel
-// templates are instantiated for the Avx512 type (anonymous namespace, so the copies
+// TA_ISA_REGION_BEGIN (isa_region.h) turns AVX-512 on for the rest of the file only,
+// where the kernel templates are instantiated for the Avx512 type (anonymous namespace, so the copies
 // are private to this file). Nothing here runs unless CPUID says the processor (and
 // its operating system) supports AVX-512F (avx512_kernel()).
 #include "core/cpu/gemm/microkernel.h"
@@ -17,10 +17,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/cpu/gemm/isa_region.h"
 #include "core/epilogue_math.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
+TA_ISA_REGION_BEGIN("avx2,fma,avx512f")
 
 #include "core/cpu/gemm/tile_kernel.h"
 
@@ -48,7 +48,7 @@ const MicroKernel* avx512_kernel() {
 
 }  // namespace ta::cpu::gemm
 
-#pragma GCC pop_options
+TA_ISA_REGION_END
 
 #else
 
