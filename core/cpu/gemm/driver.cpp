@@ -46,8 +46,14 @@ PackBuffers& pack_buffers() {
 // the next block over the micro-kernel calls of the current one: packing then finds it
 // in cache instead of waiting on L3 for rows too short (KC floats) for the hardware
 // prefetcher to follow. (noipa: GCC takes a function that only prefetches for one
-// without effects once it has looked inside, and drops its calls.)
-[[gnu::noipa]] void prefetch_part(const StripSource& x, int64_t w0, int64_t rows, int64_t p0, int64_t kc, int64_t q, int64_t parts) {
+// without effects once it has looked inside, and drops its calls; clang has no noipa,
+// and keeps prefetches as effects.)
+#if defined(__clang__)
+#define TA_KEEP_PREFETCH_CALLS [[gnu::noinline]]
+#else
+#define TA_KEEP_PREFETCH_CALLS [[gnu::noipa]]
+#endif
+TA_KEEP_PREFETCH_CALLS void prefetch_part(const StripSource& x, int64_t w0, int64_t rows, int64_t p0, int64_t kc, int64_t q, int64_t parts) {
   if (x.contiguous == Contiguous::Depth) {  // rows of kc floats
     for (int64_t r = q * rows / parts; r < (q + 1) * rows / parts; ++r)
       for (int64_t k = 0; k < kc; k += 16) __builtin_prefetch(x.data + (w0 + r) * x.ld + p0 + k);
