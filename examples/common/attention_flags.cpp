@@ -71,9 +71,11 @@ void add_attention_flags(Flags& flags, const std::string& default_variant, const
   flags.add(choice_flag("attention", default_variant, names, help + ", one of the variants listed below"));
 
   const std::vector<SharedOption> options = attention_options();
-  for (const auto& [name, value] : program_defaults)
+  for (const auto& program_default : program_defaults) {
+    const std::string& name = program_default.first;
     TA_CHECK(std::any_of(options.begin(), options.end(), [&](const SharedOption& o) { return o.spec.name == name; }),
              "attention flags: a default for ", name, ", which no registered variant declares");
+  }
   flags.begin_section("attention options (each taken by the variants named in brackets)");
   for (const SharedOption& o : options) {
     const auto program_default = program_defaults.find(o.spec.name);

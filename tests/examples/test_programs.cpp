@@ -117,7 +117,8 @@ TEST_CASE("programs: impossible combinations are errors before any data is read 
                                              "--attention-layers: layer 3 is outside 0..0",
                                              "GB of memory, and the machine has"};
   for (size_t i = 0; i < cases.size(); ++i) {
-    const auto& [program, args] = cases[i];
+    const std::string& program = cases[i].first;  // not a structured binding: clang 14 cannot capture one
+    const std::vector<std::string>& args = cases[i].second;
     CAPTURE(program);
     CAPTURE(i);
     std::string err;
@@ -346,9 +347,10 @@ TEST_CASE("programs: a disk that fills up after the final checkpoint is an error
   run.signal(SIGCONT);
   CHECK(run.wait() == 1);
   CHECK(run.err().find("No space left on device") != std::string::npos);
-  for (const auto& [name, text] : before) {
+  for (const auto& file : before) {
+    const std::string& name = file.first;  // not a structured binding: clang 14 cannot capture one
     CAPTURE(name);
-    CHECK(read_text(out / name) == text);
+    CHECK(read_text(out / name) == file.second);
     CHECK_FALSE(fs::exists(out / (name + ".tmp")));
   }
   CHECK(step_of(out / "checkpoint.safetensors") == "6");
