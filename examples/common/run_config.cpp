@@ -13,13 +13,13 @@ namespace {
 
 const std::string kPrefix = "flag.";
 
-// The flags a run with this --attention stores: all but the unstored ones and the
-// options of other variants.
+// The flags a run with this --attention stores: all but the unstored ones, those
+// of the checkpoint modes and the options of other variants.
 std::vector<std::string> stored_names(const Flags& flags) {
   const std::vector<std::string> own = attention_option_flags(flags.str("attention"));
   std::vector<std::string> names;
   for (const FlagSpec& s : flags.specs()) {
-    if (unstored_flags().count(s.name)) continue;
+    if (unstored_flags().count(s.name) || s.use == FlagUse::CheckpointMode) continue;
     const bool option = is_attention_option_flag(s.name);
     if (option && std::find(own.begin(), own.end(), s.name) == own.end()) continue;
     names.push_back(s.name);
@@ -60,8 +60,8 @@ std::vector<std::string> take_flags(Flags& flags, const Metadata& saved, const s
   return conflicts;
 }
 
-void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
-                        const std::string& source) {
+std::vector<std::string> take_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
+                                         const std::string& source) {
   // The variant first: which options are the run's depends on it.
   std::vector<std::string> conflicts = take_flags(flags, saved, {"attention"}, may_change, source);
   std::vector<std::string> missing, names;
@@ -72,17 +72,22 @@ void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std:
   }
   const std::vector<std::string> more = take_flags(flags, saved, names, may_change, source);
   conflicts.insert(conflicts.end(), more.begin(), more.end());
-  if (!conflicts.empty()) {
-    std::vector<std::string> changeable;
-    for (const std::string& name : may_change) changeable.push_back("--" + name);
-    throw Error(cat("--resume: the run stored in ", source, " was started with other flags: ",
-                    join(conflicts, ", "), ". Only ", join(changeable, ", "),
-                    " may change when a run resumes; to change the others, start a new run (another --out, or "
-                    "--overwrite)"));
-  }
-  if (!missing.empty())
+  if (conflicts.empty() && !missing.empty())
     std::fprintf(stderr, "note: %s does not store %s (written by an older version); %s the command line's or the default\n",
                  source.c_str(), join(missing, ", ").c_str(), missing.size() == 1 ? "it takes" : "they take");
+  return conflicts;
+}
+
+void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
+                        const std::string& source) {
+  const std::vector<std::string> conflicts = take_run_config(flags, saved, may_change, source);
+  if (conflicts.empty()) return;
+  std::vector<std::string> changeable;
+  for (const std::string& name : may_change) changeable.push_back("--" + name);
+  throw Error(cat("--resume: the run stored in ", source, " was started with other flags: ", join(conflicts, ", "),
+                  ". Only ", join(changeable, ", "),
+                  " may change when a run resumes; to change the others, start a new run (another --out, or "
+                  "--overwrite)"));
 }
 
 }  // namespace ta::examples

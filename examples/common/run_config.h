@@ -24,15 +24,24 @@
 
 namespace ta::examples {
 
-// Flags never stored: where and how the run starts.
+// Flags never stored: where and how the run starts (nor the flags of the
+// checkpoint modes, FlagUse::CheckpointMode).
 const std::set<std::string>& unstored_flags();
 
 // "flag.<name>" -> value for each stored flag.
 Metadata run_config(const Flags& flags);
 
 // Takes the run's flags back from a checkpoint's metadata into `flags` (whose
-// command line has been parsed), as described above; `source` names the
-// checkpoint in messages.
+// command line has been parsed): each stored flag not given on the command line;
+// returns the conflicts ("--layers 3 (stored: 2)"), given flags with another
+// value that are not in `may_change`. The flags the checkpoint does not store are
+// named in a note (when there is no conflict). `source` names the checkpoint in
+// messages.
+std::vector<std::string> take_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
+                                         const std::string& source);
+
+// take_run_config for --resume: a conflict is an Error naming each and the flags
+// that may change.
 void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
                         const std::string& source);
 
