@@ -13,7 +13,10 @@ namespace {
 
 const Rgb kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},  {148, 103, 189},
                         {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-const Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225};
+const Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225}, kWhite{255, 255, 255};
+
+// The colour of the k-th series.
+Rgb colour_of(size_t k) { return kPalette[k % (sizeof kPalette / sizeof kPalette[0])]; }
 
 // Maps data values to pixels along one axis (log10 of the value on a log axis).
 struct Axis {
@@ -106,7 +109,7 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
 
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    const Rgb c = kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
+    const Rgb c = colour_of(k);
     const int thickness = s.style == SeriesStyle::Line ? 1 : 2, dash = s.style == SeriesStyle::Dashed ? 6 : 0;
     int px = -1, py = -1;
     for (size_t i = 0; i < s.x.size(); ++i) {
@@ -119,12 +122,22 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
       if (s.style == SeriesStyle::Markers) img.fill_rect(x - 2, y - 2, x + 3, y + 3, c);
       px = x, py = y;
     }
-    const int ly = top + 8 + static_cast<int>(k) * 14;  // legend, top right: the series' mark, then its name
+  }
+  // The legend, top right over a white box: each series' mark, then its name.
+  int legend_width = 0;
+  for (const Series& s : series) legend_width = std::max(legend_width, 26 + text_width(s.name));
+  const int lx = right - 10 - legend_width;
+  img.fill_rect(lx - 6, top + 2, right - 4, top + 10 + static_cast<int>(series.size()) * 14, kWhite);
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    const Rgb c = colour_of(k);
+    const int ly = top + 8 + static_cast<int>(k) * 14;
     if (s.style == SeriesStyle::Markers)
-      img.fill_rect(right - 250, ly, right - 236, ly + 8, c);
+      img.fill_rect(lx, ly, lx + 14, ly + 8, c);
     else
-      draw_line(img, right - 250, ly + 4, right - 236, ly + 4, c, thickness, s.style == SeriesStyle::Dashed ? 4 : 0);
-    draw_text(img, right - 230, ly, s.name, kBlack);
+      draw_line(img, lx, ly + 4, lx + 14, ly + 4, c, s.style == SeriesStyle::Line ? 1 : 2,
+                s.style == SeriesStyle::Dashed ? 4 : 0);
+    draw_text(img, lx + 20, ly, s.name, kBlack);
   }
   return img;
 }

@@ -12,8 +12,6 @@
 #include "examples/common/checkpoint_mode.h"
 #include "examples/common/run_files.h"
 #include "examples/common/run_folder.h"
-#include "examples/common/shared_flags.h"
-#include "examples/common/training_run.h"
 
 namespace ta::cifar {
 
@@ -41,22 +39,10 @@ Dataset test_images(const Flags& flags) {
   return test;
 }
 
-// The checkpoint's model, built from its stored flags and loaded.
-std::shared_ptr<TransformerLM> checkpoint_model(const Flags& flags, const ModelCheckpoint& checkpoint) {
-  apply_threads(flags);
-  auto model = build_model(model_options(flags));
-  load_checkpoint_model(checkpoint, *model);
-  return model;
-}
-
-}  // namespace
-
-int evaluate_checkpoint(Flags& flags) {
-  const ModelCheckpoint checkpoint = open_model_checkpoint(flags, ProgramMode::Evaluate, {"data", "test-file", "images"});
-  const std::string output = output_path(flags, checkpoint, "evaluation.json");
-  auto model = checkpoint_model(flags, checkpoint);
+// Test bits/dim of the model, printed and written to `output` as JSON.
+void score_checkpoint(const Flags& flags, const ModelCheckpoint& checkpoint, TransformerLM& model, const std::string& output) {
   const Dataset test = test_images(flags);
-  const TestScore score = score_test_images(*model, test, flags.integer("images"), flags.integer("batch"));
+  const TestScore score = score_test_images(model, test, flags.integer("images"), flags.integer("batch"));
   JsonSummary figures;
   figures.set("checkpoint", checkpoint.path);
   figures.set("step", static_cast<double>(checkpoint.step));
@@ -65,27 +51,32 @@ int evaluate_checkpoint(Flags& flags) {
   figures.set("test_images", static_cast<double>(score.images));
   figures.set("test_bpd", score.bpd);
   figures.set("eval_s", score.seconds);
-  figures.set("params", static_cast<double>(model->parameter_count()));
+  figures.set("params", static_cast<double>(model.parameter_count()));
   figures.write(output);
   std::printf("wrote %s\n", output.c_str());
-  return kExitDone;
 }
 
-int sample_from_checkpoint(Flags& flags) {
-  const ModelCheckpoint checkpoint =
-      open_model_checkpoint(flags, ProgramMode::Sample,
-                            {"data", "test-file", "seed", "sample", "complete", "temperature", "show-attention",
-                             "attention-layers", "attention-heads", "attention-queries"});
+// The pictures the flags ask for, in the folder `output`.
+void draw_from_checkpoint(const Flags& flags, const ModelCheckpoint& checkpoint, TransformerLM& model, const std::string& output) {
   const bool attention = flags.boolean("show-attention");
   TA_CHECK(flags.integer("sample") > 0 || flags.integer("complete") > 0 || attention,
            "--sample-from: nothing to draw: give --sample N, --complete N or --show-attention");
-  const std::string folder = output_path(flags, checkpoint, "samples");
-  auto model = checkpoint_model(flags, checkpoint);
-  if (attention) check_attention_map(*model, attention_mapped(flags).layers, attention_mapped(flags).heads);
+  if (attention) check_attention_map(model, attention_mapped(flags).layers, attention_mapped(flags).heads);
   const Dataset test = flags.integer("complete") > 0 || attention ? test_images(flags) : Dataset{};
-  make_dirs(folder);
-  write_pictures(pictures_in(folder), flags, *model, test, checkpoint.step);
-  return kExitDone;
+  make_dirs(output);
+  write_pictures(pictures_in(output), flags, model, test, checkpoint.step);
+}
+
+}  // namespace
+
+CheckpointModes cifar_checkpoint_modes() {
+  return {.evaluate_reads = {"data", "test-file", "images"},
+          .sample_reads = {"data", "test-file", "seed", "sample", "complete", "temperature", "show-attention",
+                                    "attention-layers", "attention-heads", "attention-queries"},
+          .sample_output = "samples",
+          .build = [](const Flags& flags) { return build_model(model_options(flags)); },
+          .evaluate = score_checkpoint,
+          .sample = draw_from_checkpoint};
 }
 
 }  // namespace ta::cifar

@@ -1,5 +1,5 @@
 // examples/cifar_gen/checkpoint_modes.h — cifar_gen with a trained model instead of
-// training one (examples/common/checkpoint_mode.h has what both programs share):
+// training one (examples/common/checkpoint_mode.h has the way through both modes):
 //
 //   build/cifar_gen --evaluate CHECKPOINT [--data DIR | --test-file FILE] [--images N] [--output FILE]
 //       test bits/dim of the checkpoint's model on the first N test images (all by
@@ -10,16 +10,13 @@
 //       of the run (the same flags give the same pictures).
 #pragma once
 
+#include "examples/common/checkpoint_mode.h"
 #include "examples/common/flags.h"
 
 namespace ta::cifar {
 
-// --evaluate, --sample-from, --output and this program's flags of those modes
-// (--images, --test-file).
+// --evaluate, --sample-from, --output, and --images and --test-file.
 void add_cifar_checkpoint_mode_flags(examples::Flags& flags);
-
-// Each returns the exit status.
-int evaluate_checkpoint(examples::Flags& flags);
-int sample_from_checkpoint(examples::Flags& flags);
+examples::CheckpointModes cifar_checkpoint_modes();
 
 }  // namespace ta::cifar

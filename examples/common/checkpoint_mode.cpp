@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "examples/common/run_config.h"
 #include "examples/common/run_folder.h"
+#include "examples/common/shared_flags.h"
+#include "examples/common/training_run.h"
 #include "optim/training_checkpoint.h"
 
 namespace ta::examples {
@@ -102,18 +104,11 @@ ModelCheckpoint open_model_checkpoint(Flags& flags, ProgramMode mode, const std:
     TA_CHECK(!(flags.given(s.name) && never_stored && !readable.count(s.name)), "--", s.name, " is not read by ", flag,
              ", which reads only ", join(allowed, ", "));
   }
-  const std::vector<std::string> conflicts = take_run_config(flags, c.metadata, readable, c.path);
+  const std::vector<std::string> conflicts = take_run_config(flags, c.metadata, readable, c.path).conflicts;
   TA_CHECK(conflicts.empty(), flag, ": the model of ", c.path, " was trained with other flags: ", join(conflicts, ", "),
            ". ", flag, " takes the model and its configuration from the checkpoint and reads only ", join(allowed, ", "),
            " (leave the others out)");
   return c;
-}
-
-void load_checkpoint_model(const ModelCheckpoint& c, Module& model) {
-  load_training_checkpoint_model(c.path, model);
-  std::printf("loaded %s: the model of step %lld (%s attention, %lld parameters)\n", c.path.c_str(),
-              static_cast<long long>(c.step), c.metadata.at(kFlagPrefix + "attention").c_str(),
-              static_cast<long long>(model.parameter_count()));
 }
 
 std::string output_path(const Flags& flags, const ModelCheckpoint& c, const std::string& what) {
@@ -126,6 +121,22 @@ std::string output_path(const Flags& flags, const ModelCheckpoint& c, const std:
   if (last.empty() || last == "." || last == "..") folder = fs::weakly_canonical(fs::absolute(c.path)).parent_path();
   const std::string name = folder.filename().empty() ? "checkpoint" : folder.filename().string();
   return (folder.parent_path() / (name + "-step" + std::to_string(c.step) + "-" + what)).string();
+}
+
+int run_program_mode(Flags& flags, const std::function<int(Flags& flags)>& train, const CheckpointModes& modes) {
+  const ProgramMode mode = program_mode(flags);
+  if (mode == ProgramMode::Train) return train(flags);
+  const bool evaluate = mode == ProgramMode::Evaluate;
+  const ModelCheckpoint checkpoint = open_model_checkpoint(flags, mode, evaluate ? modes.evaluate_reads : modes.sample_reads);
+  apply_threads(flags);
+  const std::string output = output_path(flags, checkpoint, evaluate ? modes.evaluate_output : modes.sample_output);
+  const std::shared_ptr<TransformerLM> model = modes.build(flags);
+  load_training_checkpoint_model(checkpoint.path, *model);
+  std::printf("loaded %s: the model of step %lld (%s attention, %lld parameters)\n", checkpoint.path.c_str(),
+              static_cast<long long>(checkpoint.step), flags.str("attention").c_str(),
+              static_cast<long long>(model->parameter_count()));
+  (evaluate ? modes.evaluate : modes.sample)(flags, checkpoint, *model, output);
+  return kExitDone;
 }
 
 }  // namespace ta::examples

@@ -18,12 +18,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "examples/common/flags.h"
-#include "layers/module.h"
 #include "layers/safetensors.h"
+#include "layers/transformer.h"
 
 namespace ta::examples {
 
@@ -54,11 +56,27 @@ struct ModelCheckpoint {
 // does not have (another program's), a given flag that conflicts or is not read.
 ModelCheckpoint open_model_checkpoint(Flags& flags, ProgramMode mode, const std::set<std::string>& reads);
 
-// Loads the checkpoint's weights into `model`, built from the flags it gave back;
-// prints what was loaded.
-void load_checkpoint_model(const ModelCheckpoint& checkpoint, Module& model);
-
 // --output when given, else beside the checkpoint's folder: "<folder>-step<N>-<what>".
 std::string output_path(const Flags& flags, const ModelCheckpoint& checkpoint, const std::string& what);
+
+// What a program brings to the checkpoint modes; the way through them is common
+// (run_program_mode).
+struct CheckpointModes {
+  // The flags each mode reads from the command line (open_model_checkpoint's `reads`).
+  std::set<std::string> evaluate_reads, sample_reads;
+  // The last part of each mode's default output.
+  std::string evaluate_output = "evaluation.json", sample_output;
+  // The model the restored flags describe, before its weights are loaded.
+  std::function<std::shared_ptr<TransformerLM>(const Flags& flags)> build;
+  // Score or draw with the loaded model, writing to `output`.
+  using Use = std::function<void(const Flags& flags, const ModelCheckpoint& checkpoint, TransformerLM& model,
+                                 const std::string& output)>;
+  Use evaluate, sample;
+};
+
+// What main() does after parsing: `train` in the training mode; otherwise the
+// checkpoint opened (open_model_checkpoint), --threads applied, the model built
+// and its weights loaded, then `modes`' evaluate or sample. Returns the exit status.
+int run_program_mode(Flags& flags, const std::function<int(Flags& flags)>& train, const CheckpointModes& modes);
 
 }  // namespace ta::examples

@@ -6,8 +6,6 @@
 #include "core/error.h"
 #include "examples/common/checkpoint_mode.h"
 #include "examples/common/run_files.h"
-#include "examples/common/shared_flags.h"
-#include "examples/common/training_run.h"
 #include "examples/protein_lm/data.h"
 #include "examples/protein_lm/fasta.h"
 #include "examples/protein_lm/generated_file.h"
@@ -29,33 +27,22 @@ void add_protein_checkpoint_mode_flags(Flags& f) {
 
 namespace {
 
-// The checkpoint's model, built from its stored flags and loaded.
-std::shared_ptr<TransformerLM> checkpoint_model(const Flags& flags, const ModelCheckpoint& checkpoint,
-                                                const ModelOptions& options) {
-  apply_threads(flags);
-  auto model = build_model(options);
-  load_checkpoint_model(checkpoint, *model);
-  return model;
-}
-
-}  // namespace
-
-int evaluate_checkpoint(Flags& flags) {
-  const ModelCheckpoint checkpoint = open_model_checkpoint(flags, ProgramMode::Evaluate, {"data", "test-file", "eval-batch"});
-  const std::string output = output_path(flags, checkpoint, "evaluation.json");
+// Accuracy and perplexity of the model and the unigram baseline on every test
+// sequence, printed and written to `output` as JSON.
+void score_checkpoint(const Flags& flags, const ModelCheckpoint& checkpoint, TransformerLM& model, const std::string& output) {
   const ModelOptions mo = model_options(flags);
-  auto model = checkpoint_model(flags, checkpoint, mo);
   const Splits data = load_splits(flags.str("data"));
   const std::string test_file = flags.str("test-file");
   const Corpus test = test_file.empty() ? data.test : make_corpus(read_fasta(test_file));
-  std::printf("unigram baseline: %lld training residues of %s\ntest: %lld sequences (%lld residues) of %s\n",
+  const std::string test_data = test_file.empty() ? "the test split of " + data.description : test_file;
+  std::printf("unigram baseline: the %lld residues of the training split of %s\ntest: %lld sequences (%lld residues), "
+              "%s\n",
               static_cast<long long>(data.train.residues()), data.description.c_str(),
-              static_cast<long long>(test.size()), static_cast<long long>(test.residues()),
-              (test_file.empty() ? data.description : test_file).c_str());
+              static_cast<long long>(test.size()), static_cast<long long>(test.residues()), test_data.c_str());
 
   const auto start = std::chrono::steady_clock::now();
   const Scores scores = evaluate(
-      *model, eval_batches(test, mo.objective, mo.max_len, flags.boolean("pack"), flags.integer("eval-batch"), 0),
+      model, eval_batches(test, mo.objective, mo.max_len, flags.boolean("pack"), flags.integer("eval-batch"), 0),
       unigram_of(data.train));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   print_scores(mo.attention, mo.objective, {{"test", scores}});
@@ -66,28 +53,33 @@ int evaluate_checkpoint(Flags& flags) {
   figures.set("attention", mo.attention);
   figures.set("objective", objective_name(mo.objective));
   figures.set("pack", flags.boolean("pack") ? "true" : "false");
-  figures.set("test_data", test_file.empty() ? data.description : test_file);
-  figures.set("unigram_data", data.description);
+  figures.set("test_data", test_data);
+  figures.set("unigram_data", "the training split of " + data.description);
   add_test_scores(figures, scores);
   figures.set("eval_s", seconds);
-  figures.set("params", static_cast<double>(model->parameter_count()));
+  figures.set("params", static_cast<double>(model.parameter_count()));
   figures.write(output);
   std::printf("wrote %s\n", output.c_str());
-  return kExitDone;
 }
 
-int sample_from_checkpoint(Flags& flags) {
-  const ModelCheckpoint checkpoint = open_model_checkpoint(
-      flags, ProgramMode::Sample, {"seed", "generate", "prompt", "temperature", "top-k", "gen-length"});
-  const ModelOptions mo = model_options(flags);
-  TA_CHECK(mo.objective == Objective::Causal, "--sample-from: ", checkpoint.path,
+// --generate sequences from a causal model, written to `output` as FASTA.
+void draw_from_checkpoint(const Flags& flags, const ModelCheckpoint& checkpoint, TransformerLM& model, const std::string& output) {
+  TA_CHECK(model.config.causal, "--sample-from: ", checkpoint.path,
            " holds a masked (bidirectional) model; sequences are sampled from causal models only");
   TA_CHECK(flags.integer("generate") > 0, "--sample-from: nothing to draw: give --generate N (N > 0)");
-  const std::string output = output_path(flags, checkpoint, "generated.fasta");
-  auto model = checkpoint_model(flags, checkpoint, mo);
-  TA_CHECK(write_generated(output, flags, mo.attention, *model, checkpoint.step) > 0,
+  TA_CHECK(write_generated(output, flags, flags.str("attention"), model, checkpoint.step) > 0,
            "--sample-from: every sequence ended at once (an empty --prompt and <eos> drawn first); nothing written");
-  return kExitDone;
+}
+
+}  // namespace
+
+CheckpointModes protein_checkpoint_modes() {
+  return {.evaluate_reads = {"data", "test-file", "eval-batch"},
+          .sample_reads = {"seed", "generate", "prompt", "temperature", "top-k", "gen-length"},
+          .sample_output = "generated.fasta",
+          .build = [](const Flags& flags) { return build_model(model_options(flags)); },
+          .evaluate = score_checkpoint,
+          .sample = draw_from_checkpoint};
 }
 
 }  // namespace ta::protein

@@ -1,5 +1,5 @@
 // examples/protein_lm/checkpoint_modes.h — protein_lm with a trained model instead
-// of training one (examples/common/checkpoint_mode.h has what both programs share):
+// of training one (examples/common/checkpoint_mode.h has the way through both modes):
 //
 //   build/protein_lm --evaluate CHECKPOINT [--data PATH] [--test-file FASTA] [--output FILE]
 //       accuracy and perplexity of the checkpoint's model on every sequence of the
@@ -12,15 +12,13 @@
 //       same flags give the same file).
 #pragma once
 
+#include "examples/common/checkpoint_mode.h"
 #include "examples/common/flags.h"
 
 namespace ta::protein {
 
-// --evaluate, --sample-from, --output and this program's flag of those modes (--test-file).
+// --evaluate, --sample-from, --output, and --test-file.
 void add_protein_checkpoint_mode_flags(examples::Flags& flags);
-
-// Each returns the exit status.
-int evaluate_checkpoint(examples::Flags& flags);
-int sample_from_checkpoint(examples::Flags& flags);
+examples::CheckpointModes protein_checkpoint_modes();
 
 }  // namespace ta::protein

@@ -178,12 +178,7 @@ int train(Flags& flags) {
 int run_program(int argc, char** argv) {
   Flags flags = program_flags();
   if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
-  switch (program_mode(flags)) {
-    case ProgramMode::Evaluate: return evaluate_checkpoint(flags);
-    case ProgramMode::Sample: return sample_from_checkpoint(flags);
-    case ProgramMode::Train: break;
-  }
-  return train(flags);
+  return run_program_mode(flags, train, protein_checkpoint_modes());
 }
 
 }  // namespace
