@@ -12,9 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "examples/cifar_gen/checkpoint_modes.h"
+#include "examples/cifar_gen/settings.h"
 #include "examples/common/checkpoint_mode.h"
 #include "examples/common/flags.h"
+#include "examples/protein_lm/checkpoint_modes.h"
+#include "examples/protein_lm/settings.h"
 #include "tests/examples/program_testing.h"
+#include "tests/fake_cuda.h"
 #include "tests/testing.h"
 
 using namespace ta;
@@ -201,6 +206,40 @@ TEST_CASE("checkpoint modes: a missing, corrupt, truncated or foreign checkpoint
                       dir.path) == 0);
   check_refused("protein_lm", {"--sample-from", masked.string()}, dir.path,
                 "holds a masked (bidirectional) model; sequences are sampled from causal models only");
+}
+
+// The figures of --evaluate, run in this process on `device` (the fake CUDA device: tests/fake_cuda.h).
+Json evaluated_on(const std::string& device, Flags flags, const examples::CheckpointModes& modes,
+                  const std::vector<std::string>& args) {
+  std::vector<const char*> argv = {"prog", "--device", device.c_str(), "--threads", "0"};  // 0: this process's own
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  flags.parse(static_cast<int>(argv.size()), argv.data());
+  const int status = examples::run_program_mode(flags, [](Flags&) { return 99; }, modes);
+  CHECK(status == 0);
+  return read_json(args.back());
+}
+
+TEST_CASE("checkpoint modes: --device cuda loads the checkpoint's model there and scores it as the CPU does") {
+  TempDir dir("checkpoint_device");
+  const fs::path cifar = dir.path / "cifar", protein = dir.path / "protein";
+  REQUIRE(run_program("cifar_gen", tiny_cifar({"--steps", "2", "--out", cifar.string()}), dir.path) == 0);
+  REQUIRE(run_program("protein_lm", tiny_protein({"--steps", "2", "--out", protein.string()}), dir.path) == 0);
+  const std::vector<std::string> cifar_args = {"--evaluate", cifar.string(), "--images", "2", "--output",
+                                               dir.file("cifar.json")},
+                                 protein_args = {"--evaluate", protein.string(), "--test-file",
+                                                 "examples/data/protein/valid.fasta", "--output", dir.file("protein.json")};
+  const Json cifar_cpu = evaluated_on("cpu", cifar::program_flags(), cifar::cifar_checkpoint_modes(), cifar_args);
+  const Json protein_cpu =
+      evaluated_on("cpu", protein::program_flags(), protein::protein_checkpoint_modes(), protein_args);
+  {
+    ta::testing::FakeCuda cuda;
+    const Json cifar_cuda = evaluated_on("cuda", cifar::program_flags(), cifar::cifar_checkpoint_modes(), cifar_args);
+    CHECK(cifar_cuda["test_bpd"] == cifar_cpu["test_bpd"]);
+    const Json protein_cuda =
+        evaluated_on("cuda", protein::program_flags(), protein::protein_checkpoint_modes(), protein_args);
+    CHECK(protein_cuda["test_ppl"] == protein_cpu["test_ppl"]);
+    CHECK(protein_cuda["test_acc"] == protein_cpu["test_acc"]);
+  }
 }
 
 TEST_CASE("checkpoint modes: the mode from the flags, and the default output beside the run's folder") {
