@@ -110,7 +110,7 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
     const Rgb c = colour_of(k);
-    const int thickness = s.style == SeriesStyle::Line ? 1 : 2, dash = s.style == SeriesStyle::Dashed ? 6 : 0;
+    const int thickness = s.style == SeriesStyle::Thin ? 1 : 2, dash = s.style == SeriesStyle::Dashed ? 6 : 0;
     int px = -1, py = -1;
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!usable(s.x[i], o.log_x) || !usable(s.y[i], o.log_y)) {
@@ -135,11 +135,23 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
     if (s.style == SeriesStyle::Markers)
       img.fill_rect(lx, ly, lx + 14, ly + 8, c);
     else
-      draw_line(img, lx, ly + 4, lx + 14, ly + 4, c, s.style == SeriesStyle::Line ? 1 : 2,
+      draw_line(img, lx, ly + 4, lx + 14, ly + 4, c, s.style == SeriesStyle::Thin ? 1 : 2,
                 s.style == SeriesStyle::Dashed ? 4 : 0);
     draw_text(img, lx + 20, ly, s.name, kBlack);
   }
   return img;
+}
+
+Series running_mean(const Series& series, size_t window, std::string name) {
+  TA_CHECK(window > 0, "running_mean: the window must hold at least one point");
+  Series mean{std::move(name), series.x, std::vector<double>(series.y.size()), SeriesStyle::Line};
+  double sum = 0;
+  for (size_t i = 0; i < series.y.size(); ++i) {
+    sum += series.y[i];
+    if (i >= window) sum -= series.y[i - window];
+    mean.y[i] = sum / static_cast<double>(std::min(i + 1, window));
+  }
+  return mean;
 }
 
 void write_plot(const std::string& path, const std::vector<Series>& series, const PlotOptions& options) {

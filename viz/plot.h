@@ -14,9 +14,10 @@
 namespace ta::viz {
 
 // How a series is drawn. Markers: a line through points marked with squares
-// (measurements); Line: a thin line, no marks (a dense, noisy series such as the
-// loss of every step); Dashed: a dashed line, no marks (a reference level, a baseline).
-enum class SeriesStyle { Markers, Line, Dashed };
+// (measurements); Line: a line, no marks (a dense series); Thin: a thin line, no
+// marks (a dense and noisy one, such as the loss of every step); Dashed: a dashed
+// line, no marks (a reference level, a baseline).
+enum class SeriesStyle { Markers, Line, Thin, Dashed };
 
 struct Series {
   std::string name;
@@ -29,6 +30,10 @@ struct PlotOptions {
   bool log_x = false, log_y = false;
   int width = 800, height = 500;
 };
+
+// The mean of the last `window` points of `series` (fewer at its start) at each
+// of its points: a noisy curve (the loss of every step) made readable.
+Series running_mean(const Series& series, size_t window, std::string name);
 
 // Draws the series into an image (a distinct colour each, listed in the legend).
 Image plot(const std::vector<Series>& series, const PlotOptions& options);

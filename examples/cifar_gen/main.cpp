@@ -11,6 +11,7 @@
 // (--show-attention) attention.png. Exit statuses: examples/common/training_run.h.
 // With --evaluate or --sample-from it uses a checkpoint's model instead of training
 // (checkpoint_modes.h).
+#include <algorithm>
 #include <cstdio>
 
 #include "examples/cifar_gen/checkpoint_modes.h"
@@ -60,7 +61,9 @@ void describe_model(const Flags& flags, const Trainer& trainer) {
 void write_curve(const TrainingRun& run, const TestScore& score, int64_t steps) {
   const auto csv = read_csv(run.file("log.csv"));
   viz::Series train = log_series(csv, "train_bpd", "train");
-  train.style = viz::SeriesStyle::Line;
+  train.style = viz::SeriesStyle::Thin;
+  const size_t window = std::max<size_t>(1, train.x.size() / 50);
+  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
   viz::Series uniform{"uniform model (8 bits/dim)", {}, {}, viz::SeriesStyle::Dashed};
   if (!train.x.empty()) uniform.x = {train.x.front(), train.x.back()}, uniform.y = {8.0, 8.0};
   viz::PlotOptions o;
@@ -70,7 +73,7 @@ void write_curve(const TrainingRun& run, const TestScore& score, int64_t steps) 
   o.title = title;
   o.x_label = "step";
   o.y_label = "bits per dim";
-  write_png_file(run.file("curve.png"), viz::plot({train, log_series(csv, "test_bpd", "test"), uniform}, o));
+  write_png_file(run.file("curve.png"), viz::plot({train, mean, log_series(csv, "test_bpd", "test"), uniform}, o));
 }
 
 void write_summary(const TrainingRun& run, const Flags& flags, const Trainer& trainer, const ImageTrainingJob& job,

@@ -10,6 +10,7 @@
 // checkpoint.previous.safetensors), summary.json, and generated.fasta for causal
 // models. Exit statuses: examples/common/training_run.h. With --evaluate or
 // --sample-from it uses a checkpoint's model instead of training (checkpoint_modes.h).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -90,7 +91,9 @@ void print_init_outcome(const Flags& flags, const ModelOptions& mo, const InitRe
 void write_curve(const TrainingRun& run, const FinalScores& scores, int64_t steps) {
   const auto csv = read_csv(run.file("log.csv"));
   viz::Series train = log_series(csv, "train_ppl", "train");
-  train.style = viz::SeriesStyle::Line;
+  train.style = viz::SeriesStyle::Thin;
+  const size_t window = std::max<size_t>(1, train.x.size() / 50);
+  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
   const double unigram_ppl = scores.valid.unigram_perplexity();
   viz::Series unigram{"unigram baseline (valid)", {}, {}, viz::SeriesStyle::Dashed};
   if (!train.x.empty()) unigram.x = {train.x.front(), train.x.back()}, unigram.y = {unigram_ppl, unigram_ppl};
@@ -101,7 +104,7 @@ void write_curve(const TrainingRun& run, const FinalScores& scores, int64_t step
   o.title = title;
   o.x_label = "step";
   o.y_label = "perplexity";
-  write_png_file(run.file("curve.png"), viz::plot({train, log_series(csv, "valid_ppl", "valid"), unigram}, o));
+  write_png_file(run.file("curve.png"), viz::plot({train, mean, log_series(csv, "valid_ppl", "valid"), unigram}, o));
 }
 
 void add_valid_scores(JsonSummary& summary, const Scores& valid) {

@@ -1,10 +1,11 @@
-// tests/viz/test_text.cpp — text in pictures (viz/text.h) and how the plotter draws
+// tests/viz/test_viz.cpp — text in pictures (viz/text.h) and how the plotter draws
 // its series (viz/plot.h): captions above pictures, upright axis labels, dashed
-// reference lines.
+// reference lines, running means.
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include "core/error.h"
 #include "viz/plot.h"
 #include "viz/text.h"
 
@@ -79,4 +80,14 @@ TEST_CASE("viz plot: a dashed series is drawn in dashes, a marked one in one str
   const Series data{"data", {0, 10}, {0, 0.5}};  // below the baseline, never crossing it
   CHECK(most_runs(plot({Series{"baseline", {0, 10}, {1, 1}, SeriesStyle::Dashed}, data}, o), first, o) >= 10);
   CHECK(most_runs(plot({Series{"baseline", {0, 10}, {1, 1}}, data}, o), first, o) == 1);
+}
+
+TEST_CASE("viz plot: the running mean of a series averages its last points, fewer at its start") {
+  const Series steps{"loss", {1, 2, 3, 4, 5}, {1, 2, 3, 4, 9}};
+  const Series mean = running_mean(steps, 2, "mean of 2");
+  CHECK(mean.x == steps.x);
+  CHECK(mean.y == std::vector<double>{1, 1.5, 2.5, 3.5, 6.5});
+  CHECK(mean.name == "mean of 2");
+  CHECK(running_mean(steps, 10, "all").y.back() == doctest::Approx(19.0 / 5));
+  CHECK_THROWS_AS(running_mean(steps, 0, "none"), ta::Error);
 }
