@@ -165,8 +165,9 @@ int train(Flags& flags) {
   run.log_final(job, {fmt(scores.valid.loss()), fmt(scores.valid.perplexity()), fmt(scores.valid.accuracy())});
   write_curve(run, scores, trainer.steps_done());
   print_scores(mo.attention, mo.objective, {{"valid", scores.valid}, {"test", scores.test}});
-  const std::string speed = run.session_steps() > 0 ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
-                                                   : std::string("no training in this invocation");
+  const std::string speed = run.session_steps() > 0
+                                ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
+                                : std::string("no training in this invocation");
   std::printf("  (%s objective; %.0f %s scored in test; %s)\n", objective_name(mo.objective), scores.test.count,
               mo.objective == Objective::Causal ? "residues" : "chosen residues", speed.c_str());
   if (start.active()) print_init_outcome(flags, mo, start, trainer.steps_done(), after_loss);
