@@ -15,8 +15,14 @@ const Rgb kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39,
                         {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
 const Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225}, kWhite{255, 255, 255};
 
-// The colour of the k-th series.
-Rgb colour_of(size_t k) { return kPalette[k % (sizeof kPalette / sizeof kPalette[0])]; }
+// The colour of the k-th series, drawn in `style`: a thin line (a noisy series
+// behind others) in a lighter tint, halfway to white.
+Rgb colour_of(size_t k, SeriesStyle style) {
+  const Rgb c = kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
+  if (style != SeriesStyle::Thin) return c;
+  const auto half = [](uint8_t v) { return static_cast<uint8_t>((v + 255) / 2); };
+  return {half(c.r), half(c.g), half(c.b)};
+}
 
 // Maps data values to pixels along one axis (log10 of the value on a log axis).
 struct Axis {
@@ -109,7 +115,7 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
 
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    const Rgb c = colour_of(k);
+    const Rgb c = colour_of(k, s.style);
     const int thickness = s.style == SeriesStyle::Thin ? 1 : 2, dash = s.style == SeriesStyle::Dashed ? 6 : 0;
     int px = -1, py = -1;
     for (size_t i = 0; i < s.x.size(); ++i) {
@@ -130,7 +136,7 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
   img.fill_rect(lx - 6, top + 2, right - 4, top + 10 + static_cast<int>(series.size()) * 14, kWhite);
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    const Rgb c = colour_of(k);
+    const Rgb c = colour_of(k, s.style);
     const int ly = top + 8 + static_cast<int>(k) * 14;
     if (s.style == SeriesStyle::Markers)
       img.fill_rect(lx, ly, lx + 14, ly + 8, c);

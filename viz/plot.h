@@ -15,8 +15,8 @@ namespace ta::viz {
 
 // How a series is drawn. Markers: a line through points marked with squares
 // (measurements); Line: a line, no marks (a dense series); Thin: a thin line, no
-// marks (a dense and noisy one, such as the loss of every step); Dashed: a dashed
-// line, no marks (a reference level, a baseline).
+// marks, in a lighter tint (a dense and noisy one behind others, such as the loss
+// of every step); Dashed: a dashed line, no marks (a reference level, a baseline).
 enum class SeriesStyle { Markers, Line, Thin, Dashed };
 
 struct Series {
