@@ -126,4 +126,16 @@ Metadata load_training_checkpoint(const std::string& path, Module& model, Optimi
   return user;
 }
 
+Metadata load_training_checkpoint_model(const std::string& path, Module& model) {
+  SafetensorsContents file = read_safetensors(path);
+  number<double>(path, file.metadata, "step");  // a training checkpoint, not any safetensors file
+  std::map<std::string, Tensor> model_state;
+  for (const auto& [name, t] : file.tensors)
+    if (name.starts_with(kModel)) model_state[name.substr(kModel.size())] = t;
+  check_model_state("load_training_checkpoint_model", path, model, model_state);
+  check_finite("load_training_checkpoint_model", path, model_state);
+  model.load_state_dict(model_state);
+  return file.metadata;
+}
+
 }  // namespace ta

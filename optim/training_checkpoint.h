@@ -46,4 +46,10 @@ void save_training_checkpoint(const std::string& path, const Module& model, cons
 Metadata load_training_checkpoint(const std::string& path, Module& model, Optimizer& optimizer,
                                   const NamedGenerators& generators);
 
+// Only the model of a training checkpoint, to use what was trained (score it, sample
+// from it) without the optimizer: the model's tensors checked and loaded as above,
+// the optimizer's state and the generators left unread. Returns all of the file's
+// metadata ("step" included).
+Metadata load_training_checkpoint_model(const std::string& path, Module& model);
+
 }  // namespace ta

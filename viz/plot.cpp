@@ -7,15 +7,22 @@
 
 #include "core/error.h"
 
-#include <stb/stb_easy_font.h>
-
 namespace ta::viz {
 
 namespace {
 
 const Rgb kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},  {148, 103, 189},
                         {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-const Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225};
+const Rgb kBlack{0, 0, 0}, kGrid{225, 225, 225}, kWhite{255, 255, 255};
+
+// The colour of the k-th series, drawn in `style`: a thin line (a noisy series
+// behind others) in a lighter tint, halfway to white.
+Rgb colour_of(size_t k, SeriesStyle style) {
+  const Rgb c = kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
+  if (style != SeriesStyle::Thin) return c;
+  const auto half = [](uint8_t v) { return static_cast<uint8_t>((v + 255) / 2); };
+  return {half(c.r), half(c.g), half(c.b)};
+}
 
 // Maps data values to pixels along one axis (log10 of the value on a log axis).
 struct Axis {
@@ -26,9 +33,11 @@ struct Axis {
   int pixel(double v) const { return static_cast<int>(std::lround(p0 + (t(v) - lo) / (hi - lo) * (p1 - p0))); }
 };
 
-void draw_line(Image& img, int x0, int y0, int x1, int y1, Rgb c, int thickness = 1) {
+// A line of `thickness` pixels; with `dash` > 0, drawn `dash` pixels on, `dash` off.
+void draw_line(Image& img, int x0, int y0, int x1, int y1, Rgb c, int thickness = 1, int dash = 0) {
   const int steps = std::max(std::abs(x1 - x0), std::abs(y1 - y0));
   for (int s = 0; s <= steps; ++s) {
+    if (dash > 0 && (s / dash) % 2 == 1) continue;
     const double f = steps ? static_cast<double>(s) / steps : 0.0;
     const int x = static_cast<int>(std::lround(x0 + f * (x1 - x0))), y = static_cast<int>(std::lround(y0 + f * (y1 - y0)));
     img.fill_rect(x - thickness / 2, y - thickness / 2, x - thickness / 2 + thickness, y - thickness / 2 + thickness, c);
@@ -60,21 +69,6 @@ std::vector<double> ticks(double lo, double hi, bool log) {
 bool usable(double v, bool log) { return std::isfinite(v) && (!log || v > 0); }
 
 }  // namespace
-
-int text_width(const std::string& text, int scale) {
-  return stb_easy_font_width(const_cast<char*>(text.c_str())) * scale;
-}
-
-void draw_text(Image& image, int x, int y, const std::string& text, Rgb color, int scale) {
-  static char buffer[99999];  // vertex data: 4 vertices of 16 bytes per quad
-  const int quads = stb_easy_font_print(0, 0, const_cast<char*>(text.c_str()), nullptr, buffer, sizeof buffer);
-  for (int q = 0; q < quads; ++q) {
-    const float* v0 = reinterpret_cast<const float*>(buffer + q * 64);
-    const float* v2 = reinterpret_cast<const float*>(buffer + q * 64 + 32);
-    image.fill_rect(x + static_cast<int>(v0[0]) * scale, y + static_cast<int>(v0[1]) * scale,
-                    x + static_cast<int>(v2[0]) * scale, y + static_cast<int>(v2[1]) * scale, color);
-  }
-}
 
 Image plot(const std::vector<Series>& series, const PlotOptions& o) {
   Image img(o.width, o.height);
@@ -114,13 +108,15 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
   }
   draw_line(img, left, top, left, bottom, kBlack);
   draw_line(img, left, bottom, right, bottom, kBlack);
-  draw_text(img, (left + right - text_width(o.title, 2)) / 2, 10, o.title, kBlack, 2);
+  const int title_scale = text_width(o.title, 2) <= o.width - 20 ? 2 : 1;  // a long title in the small font
+  draw_text(img, (o.width - text_width(o.title, title_scale)) / 2, 10, o.title, kBlack, title_scale);
   draw_text(img, (left + right - text_width(o.x_label)) / 2, bottom + 30, o.x_label, kBlack);
-  draw_text(img, 6, top - 16, o.y_label, kBlack);
+  draw_text_up(img, 8, (top + bottom - text_width(o.y_label)) / 2, o.y_label, kBlack);
 
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
-    const Rgb c = kPalette[k % (sizeof kPalette / sizeof kPalette[0])];
+    const Rgb c = colour_of(k, s.style);
+    const int thickness = s.style == SeriesStyle::Thin ? 1 : 2, dash = s.style == SeriesStyle::Dashed ? 6 : 0;
     int px = -1, py = -1;
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!usable(s.x[i], o.log_x) || !usable(s.y[i], o.log_y)) {
@@ -128,15 +124,40 @@ Image plot(const std::vector<Series>& series, const PlotOptions& o) {
         continue;
       }
       const int x = ax.pixel(s.x[i]), y = ay.pixel(s.y[i]);
-      if (px >= 0) draw_line(img, px, py, x, y, c, 2);
-      img.fill_rect(x - 2, y - 2, x + 3, y + 3, c);
+      if (px >= 0) draw_line(img, px, py, x, y, c, thickness, dash);
+      if (s.style == SeriesStyle::Markers) img.fill_rect(x - 2, y - 2, x + 3, y + 3, c);
       px = x, py = y;
     }
-    const int ly = top + 8 + static_cast<int>(k) * 14;  // legend, top right
-    img.fill_rect(right - 150, ly, right - 136, ly + 8, c);
-    draw_text(img, right - 130, ly, s.name, kBlack);
+  }
+  // The legend, top right over a white box: each series' mark, then its name.
+  int legend_width = 0;
+  for (const Series& s : series) legend_width = std::max(legend_width, 26 + text_width(s.name));
+  const int lx = right - 10 - legend_width;
+  img.fill_rect(lx - 6, top + 2, right - 4, top + 10 + static_cast<int>(series.size()) * 14, kWhite);
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    const Rgb c = colour_of(k, s.style);
+    const int ly = top + 8 + static_cast<int>(k) * 14;
+    if (s.style == SeriesStyle::Markers)
+      img.fill_rect(lx, ly, lx + 14, ly + 8, c);
+    else
+      draw_line(img, lx, ly + 4, lx + 14, ly + 4, c, s.style == SeriesStyle::Thin ? 1 : 2,
+                s.style == SeriesStyle::Dashed ? 4 : 0);
+    draw_text(img, lx + 20, ly, s.name, kBlack);
   }
   return img;
+}
+
+Series running_mean(const Series& series, size_t window, std::string name) {
+  TA_CHECK(window > 0, "running_mean: the window must hold at least one point");
+  Series mean{std::move(name), series.x, std::vector<double>(series.y.size()), SeriesStyle::Line};
+  double sum = 0;
+  for (size_t i = 0; i < series.y.size(); ++i) {
+    sum += series.y[i];
+    if (i >= window) sum -= series.y[i - window];
+    mean.y[i] = sum / static_cast<double>(std::min(i + 1, window));
+  }
+  return mean;
 }
 
 void write_plot(const std::string& path, const std::vector<Series>& series, const PlotOptions& options) {

@@ -1,5 +1,6 @@
 #include "examples/cifar_gen/settings.h"
 
+#include "examples/cifar_gen/checkpoint_modes.h"
 #include "examples/cifar_gen/cifar_data.h"
 #include "examples/common/attention_flags.h"
 #include "examples/common/language_model.h"
@@ -52,6 +53,7 @@ Flags program_flags() {
                          .lr = "0.004"},
                      "images per step");
   add_output_flags(f);
+  add_cifar_checkpoint_mode_flags(f);
   // A stride of 96 tokens is one image row: the strided pattern's A1 is then the row
   // before, A2 the column above.
   add_attention_flags(f, "sparse-strided", "the token mixer (a causal variant)", {{"sparse-stride", "96"}});

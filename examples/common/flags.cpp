@@ -201,6 +201,11 @@ FlagSpec integer_list_flag(std::string name, std::string default_value, int64_t 
   return s;
 }
 
+FlagSpec checkpoint_mode_flag(FlagSpec spec) {
+  spec.use = FlagUse::CheckpointMode;
+  return spec;
+}
+
 // ---- Flags -----------------------------------------------------------------------
 
 Flags::Flags(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}

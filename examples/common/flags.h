@@ -39,6 +39,12 @@ enum class FlagType {
 
 enum class Endpoint { Included, Excluded };
 
+// Which invocations read a flag. Run: the run's own flags, stored in its
+// checkpoints (run_config.h). CheckpointMode: read only by the modes that use a
+// checkpoint's model without training (--evaluate, --sample-from and what they
+// write: checkpoint_mode.h); never stored, and an error when given to a training run.
+enum class FlagUse { Run, CheckpointMode };
+
 // The numbers a Number flag allows: min..max, min itself excluded when said so
 // (a learning rate > 0).
 struct Range {
@@ -66,6 +72,7 @@ struct FlagSpec {
   int64_t max_items = 0;         // IntegerList
   TextRule text = any_text();    // Text
   std::string described;         // what allowed() says, when the declaring code words it itself
+  FlagUse use = FlagUse::Run;
 
   // What is allowed, for messages: "a whole number in 1..1000000000", "a number > 0
   // and <= 1e+30", "one of: causal, masked".
@@ -85,6 +92,8 @@ FlagSpec switch_flag(std::string name, std::string help);
 FlagSpec choice_flag(std::string name, std::string default_value, std::vector<std::string> choices, std::string help);
 FlagSpec integer_list_flag(std::string name, std::string default_value, int64_t min, int64_t max, int64_t max_items,
                            std::string help);
+// `spec` as a flag of the checkpoint modes (FlagUse::CheckpointMode).
+FlagSpec checkpoint_mode_flag(FlagSpec spec);
 
 // Whole numbers and numbers as the flags read them: the whole text, base 10 for
 // whole numbers, overflow refused, finite numbers only. False when not allowed.

@@ -44,10 +44,13 @@ void Progress::update(int64_t step, const std::string& metrics, int64_t tokens) 
   const int width = 24, filled = total_ > 0 ? static_cast<int>(width * step / total_) : width;
   std::string bar(filled, '#');
   bar.resize(width, '.');
+  const std::string time = time_before_ > 0 ? format_duration(elapsed) + " this session, " +
+                                                  format_duration(time_before_ + elapsed) + " in all"
+                                            : format_duration(elapsed) + " elapsed";
   char line[512];
-  std::snprintf(line, sizeof line, "step %lld/%lld [%s] %s | %.0f tok/s | %s elapsed, %s left",
-                static_cast<long long>(step), static_cast<long long>(total_), bar.c_str(), metrics.c_str(),
-                tokens_per_second_, format_duration(elapsed).c_str(), format_duration(left).c_str());
+  std::snprintf(line, sizeof line, "step %lld/%lld [%s] %s | %.0f tok/s | %s, %s left", static_cast<long long>(step),
+                static_cast<long long>(total_), bar.c_str(), metrics.c_str(), tokens_per_second_, time.c_str(),
+                format_duration(left).c_str());
   if (tty_) {
     std::fprintf(stderr, "\r%s\033[K", line);
     line_open_ = true;

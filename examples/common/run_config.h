@@ -24,22 +24,35 @@
 
 namespace ta::examples {
 
-// Flags never stored: where and how the run starts.
+// Flags never stored: where and how the run starts (nor the flags of the
+// checkpoint modes, FlagUse::CheckpointMode).
 const std::set<std::string>& unstored_flags();
 
 // "flag.<name>" -> value for each stored flag.
 Metadata run_config(const Flags& flags);
 
+// The flags given on the command line with another value than stored: conflicts
+// ("--layers 3 (stored: 2)"), and those that may change ("--steps 50 replaces 20
+// of CHECKPOINT").
+struct TakenFlags {
+  std::vector<std::string> conflicts, replaced;
+};
+
 // Takes the run's flags back from a checkpoint's metadata into `flags` (whose
-// command line has been parsed), as described above; `source` names the
-// checkpoint in messages.
+// command line has been parsed): each stored flag not given on the command line.
+// The flags the checkpoint does not store are named in a note (when there is no
+// conflict). `source` names the checkpoint in messages.
+TakenFlags take_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
+                           const std::string& source);
+
+// take_run_config for --resume: each replaced value in a note; a conflict is an
+// Error naming each and the flags that may change.
 void restore_run_config(Flags& flags, const Metadata& saved, const std::set<std::string>& may_change,
                         const std::string& source);
 
 // Takes each of `names` stored in `saved` into `flags` when the command line did
-// not give it; returns the conflicts ("--layers 3 (stored: 2)"), flags given
-// with another value that are not in `may_change`. Flags not stored are left.
-std::vector<std::string> take_flags(Flags& flags, const Metadata& saved, const std::vector<std::string>& names,
-                                    const std::set<std::string>& may_change, const std::string& source);
+// not give it. Flags not stored are left.
+TakenFlags take_flags(Flags& flags, const Metadata& saved, const std::vector<std::string>& names,
+                      const std::set<std::string>& may_change, const std::string& source);
 
 }  // namespace ta::examples

@@ -1,5 +1,6 @@
 #include "examples/common/run_files.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,17 +16,23 @@ namespace ta::examples {
 namespace {
 
 // The header and the rows of a log file with a step <= last_step (every row when
-// the step does not read as a number: a row of someone else's file is not ours to drop).
+// the step does not read as a number: a row of someone else's file is not ours to
+// drop). A log of an earlier version, whose columns are the first ones of `header`
+// (columns were added since), is kept with empty cells in the new columns.
 std::string rows_up_to(const std::string& path, const std::string& header, int64_t last_step) {
   std::ifstream in(path);
   std::string line, kept;
-  TA_CHECK(std::getline(in, line) && line == header, "log '", path, "' has columns '", line, "', expected '", header,
+  const bool read = static_cast<bool>(std::getline(in, line));
+  const bool older = read && line != header && header.starts_with(line + ",");
+  TA_CHECK(read && (line == header || older), "log '", path, "' has columns '", line, "', expected '", header,
            "'; move it away or use another --out");
+  const auto commas = [](const std::string& text) { return std::count(text.begin(), text.end(), ','); };
+  const std::string new_cells(static_cast<size_t>(commas(header) - commas(line)), ',');
   kept = header + "\n";
   while (std::getline(in, line)) {
     int64_t step = 0;
     if (parse_whole_number(line.substr(0, line.find(',')), step) && step > last_step) continue;
-    kept += line + "\n";
+    kept += line + new_cells + "\n";
   }
   return kept;
 }

@@ -18,7 +18,9 @@ enum class LogStart { Fresh, Continue };
 // A CSV file with a fixed header whose first column is the step; each row is
 // appended at once (atomic_file.h: a failed append is an Error, no half row).
 // Fresh writes the header (replacing any earlier file). Continue (a resumed run)
-// keeps an existing file with the same header (another header is an Error), minus
+// keeps an existing file with the same header (or that of an earlier version,
+// whose columns were the first ones: the rows get empty cells in the new columns;
+// another header is an Error), minus
 // the rows after `resumed_step`: those were written after the checkpoint the run
 // continues from, and the run writes them again.
 class CsvLog {

@@ -66,19 +66,21 @@ RunEnd TrainingRun::train(TrainingJob& job) {
   log_ = std::make_unique<CsvLog>(
       folder_.file("log.csv"),
       concat(concat(concat({"step", "lr", "train_loss"}, job.train_columns()), job.eval_columns()),
-             {"tokens_per_s", "elapsed_s"}),
+             {"tokens_per_s", "elapsed_s", "session_s"}),
       resuming() ? LogStart::Continue : LogStart::Fresh, resumed_step_);
   if (t.steps_done() >= t.options.steps)
-    std::printf("the checkpoint is at step %lld of %lld: nothing to train\n", static_cast<long long>(t.steps_done()),
-                static_cast<long long>(t.options.steps));
+    std::printf("the checkpoint is at step %lld of %lld: this invocation trains no steps\n",
+                static_cast<long long>(t.steps_done()), static_cast<long long>(t.options.steps));
   Progress progress(t.options.steps, t.steps_done());
   if (t.options.time_limit_s > 0) progress.set_time_limit(t.options.time_limit_s - elapsed_before_);
+  progress.set_time_before(elapsed_before_);
   session_start_ = std::chrono::steady_clock::now();
   while (!t.finished(elapsed())) {
     const int64_t step = t.steps_done() + 1;
     const float lr = t.lr(elapsed());
     const StepResult r = job.step(lr);
     session_tokens_ += r.tokens;
+    ++session_steps_;
     const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
     if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
     if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
@@ -90,7 +92,7 @@ RunEnd TrainingRun::train(TrainingJob& job) {
     }
     session_seconds_ = elapsed() - elapsed_before_;
     log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
-                     {fmt(tokens_per_second()), fmt(training_seconds())}));
+                     {fmt(tokens_per_second()), fmt(training_seconds()), fmt(session_seconds_)}));
     if (const std::optional<RunEnd> end = after_step(job, step, verdict)) {
       progress.finish_line();
       return stop(*end, step);
@@ -182,7 +184,23 @@ std::string TrainingRun::newest_checkpoint() const {
 void TrainingRun::log_final(TrainingJob& job, const std::vector<std::string>& eval_values) {
   const std::vector<std::string> blanks(job.train_columns().size());
   log_->row(concat(concat(concat({std::to_string(job.trainer().steps_done()), "", ""}, blanks), eval_values),
-                   {"", fmt(training_seconds())}));
+                   {"", fmt(training_seconds()), fmt(session_seconds_)}));
+}
+
+std::string TrainingRun::time_report() const {
+  const int64_t steps = resumed_step_ + session_steps_;
+  const std::string all = format_duration(training_seconds()), session = format_duration(session_seconds_);
+  if (session_steps_ == 0)
+    return cat("after ", steps, " steps and ", all, " of training, all in earlier invocations (this one trained no steps)");
+  if (!resuming()) return cat("after ", steps, " steps in ", all, " of training");
+  return cat("after ", steps, " steps (", session_steps_, " in this invocation) and ", all, " of training (", session,
+             " in this invocation)");
+}
+
+void add_training_time(JsonSummary& summary, const TrainingRun& run) {
+  summary.set("wall_s", run.training_seconds());
+  summary.set("session_s", run.session_seconds());
+  summary.set("session_steps", static_cast<double>(run.session_steps()));
 }
 
 double TrainingRun::tokens_per_second() const {

@@ -80,11 +80,17 @@ class TrainingRun {
   Metadata restore(Trainer& trainer);
   RunEnd train(TrainingJob& job);
   // After train(): a last row of the log (the final evaluation; the training
-  // columns empty), the training time of all sessions, the tokens per second of
-  // this one.
+  // columns empty), the training time of all sessions and of this one (this
+  // invocation of the program), the steps this one trained, the tokens per second
+  // of this one.
   void log_final(TrainingJob& job, const std::vector<std::string>& eval_values);
   double training_seconds() const { return elapsed_before_ + session_seconds_; }
+  double session_seconds() const { return session_seconds_; }
+  int64_t session_steps() const { return session_steps_; }
   double tokens_per_second() const;
+  // "after 2000 steps (1000 in this invocation) and 7m10s of training (3m31s in this
+  // invocation)"; a session that trained nothing says so.
+  std::string time_report() const;
   int exit_status(RunEnd end) const;
 
  private:
@@ -100,7 +106,7 @@ class TrainingRun {
   LossWatch watch_;
   std::unique_ptr<CsvLog> log_;
   double elapsed_before_ = 0, session_seconds_ = 0;
-  int64_t session_tokens_ = 0, saved_step_ = -1, resumed_step_ = 0;
+  int64_t session_tokens_ = 0, session_steps_ = 0, saved_step_ = -1, resumed_step_ = 0;
   int64_t vouching_step_ = -1;  // the step whose loss tells whether the newest checkpoint is good
   bool newest_good_ = false;  // the step after the newest checkpoint had a healthy loss
   bool held_back_noted_ = false;
@@ -108,6 +114,10 @@ class TrainingRun {
   std::string finite_problem_;
   std::chrono::steady_clock::time_point session_start_;
 };
+
+// The training time in a run's summary.json: wall_s (all sessions), session_s
+// and session_steps (this one).
+void add_training_time(JsonSummary& summary, const TrainingRun& run);
 
 // main() of an example program: runs `body` and returns its status; an exception
 // is printed as "PROGRAM: error: ..." and the status is kExitError.

@@ -35,7 +35,7 @@ Metadata adopt_source_shape(examples::Flags& flags, const std::string& path) {
   TA_CHECK(examples::file_exists(path), "--init-from: no checkpoint at '", path, "'");
   const Metadata meta = read_safetensors_metadata(path);
   const std::vector<std::string> conflicts =
-      examples::take_flags(flags, meta, shape_flags(), {}, "--init-from " + path);
+      examples::take_flags(flags, meta, shape_flags(), {}, "--init-from " + path).conflicts;
   TA_CHECK(conflicts.empty(), conflicts.front(), ": the model's shape and objective come from the --init-from checkpoint ",
            path);
   return meta;

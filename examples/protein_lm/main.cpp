@@ -8,19 +8,23 @@
 // (examples/data/protein); `--help` lists every flag. Everything a run writes goes
 // under --out: log.csv, curve.png, checkpoint.safetensors (and the one before,
 // checkpoint.previous.safetensors), summary.json, and generated.fasta for causal
-// models. Exit statuses: examples/common/training_run.h.
+// models. Exit statuses: examples/common/training_run.h. With --evaluate or
+// --sample-from it uses a checkpoint's model instead of training (checkpoint_modes.h).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
 
-#include "examples/common/progress.h"
+#include "examples/common/checkpoint_mode.h"
 #include "examples/common/run_files.h"
 #include "examples/common/shared_flags.h"
 #include "examples/common/training_run.h"
 #include "examples/protein_lm/data.h"
-#include "examples/protein_lm/fasta.h"
+#include "examples/protein_lm/checkpoint_modes.h"
+#include "examples/protein_lm/generated_file.h"
 #include "examples/protein_lm/init_from.h"
 #include "examples/protein_lm/model.h"
+#include "examples/protein_lm/score_report.h"
 #include "examples/protein_lm/settings.h"
 #include "examples/protein_lm/training.h"
 #include "tinyattn.h"
@@ -74,28 +78,6 @@ FinalScores final_evaluation(const Flags& flags, const ModelOptions& mo, Transfo
           evaluate(model, eval_batches(data.test, mo.objective, mo.max_len, pack, batch, seqs), unigram)};
 }
 
-void print_scores(const ModelOptions& mo, const FinalScores& s, double tokens_per_s) {
-  const std::pair<const char*, const Scores*> splits[] = {{"valid", &s.valid}, {"test", &s.test}};
-  std::printf("\n  %-6s %-22s %9s %11s\n", "split", "model", "accuracy", "perplexity");
-  for (const auto& [name, sc] : splits) {
-    std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, ("tinyattn " + mo.attention).c_str(), 100 * sc->accuracy(),
-                sc->perplexity());
-    std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "unigram baseline", 100 * sc->unigram_accuracy(),
-                sc->unigram_perplexity());
-  }
-  const bool causal = mo.objective == Objective::Causal;
-  if (!causal) {  // the positions whose input is <mask>: no copy of the answer in sight
-    for (const auto& [name, sc] : splits) {
-      std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "  <mask> inputs only", 100 * sc->mask_accuracy(),
-                  sc->mask_perplexity());
-      std::printf("  %-6s %-22s %8.2f%% %11.3f\n", name, "  unigram, same", 100 * sc->mask_unigram_accuracy(),
-                  sc->mask_unigram_perplexity());
-    }
-  }
-  std::printf("  (%s objective; %.0f %s scored in test; %.0f training tokens/s)\n", objective_name(mo.objective),
-              s.test.count, causal ? "residues" : "chosen residues", tokens_per_s);
-}
-
 void print_init_outcome(const Flags& flags, const ModelOptions& mo, const InitRecord& init, int64_t steps,
                         double after_loss) {
   std::printf("init-from: valid loss (first %lld sequences) source %s %s, %s before fine-tuning %s, after %lld "
@@ -106,34 +88,30 @@ void print_init_outcome(const Flags& flags, const ModelOptions& mo, const InitRe
               fmt(std::exp(init.before_loss)).c_str(), fmt(std::exp(after_loss)).c_str());
 }
 
-void write_curve(const TrainingRun& run, double unigram_ppl) {
+void write_curve(const TrainingRun& run, const FinalScores& scores, int64_t steps) {
   const auto csv = read_csv(run.file("log.csv"));
-  const viz::Series train = log_series(csv, "train_ppl", "train");
-  viz::Series unigram{"unigram baseline (valid)", {}, {}};
+  viz::Series train = log_series(csv, "train_ppl", "train");
+  train.style = viz::SeriesStyle::Thin;
+  const size_t window = std::max<size_t>(1, train.x.size() / 50);
+  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
+  const double unigram_ppl = scores.valid.unigram_perplexity();
+  viz::Series unigram{"unigram baseline (valid)", {}, {}, viz::SeriesStyle::Dashed};
   if (!train.x.empty()) unigram.x = {train.x.front(), train.x.back()}, unigram.y = {unigram_ppl, unigram_ppl};
   viz::PlotOptions o;
-  o.title = "protein LM perplexity";
+  char title[128];
+  std::snprintf(title, sizeof title, "protein LM perplexity: test %.3f (unigram %.3f) after %lld steps",
+                scores.test.perplexity(), scores.test.unigram_perplexity(), static_cast<long long>(steps));
+  o.title = title;
   o.x_label = "step";
   o.y_label = "perplexity";
-  write_png_file(run.file("curve.png"), viz::plot({train, log_series(csv, "valid_ppl", "valid"), unigram}, o));
+  write_png_file(run.file("curve.png"), viz::plot({train, mean, log_series(csv, "valid_ppl", "valid"), unigram}, o));
 }
 
-void add_scores(JsonSummary& summary, const FinalScores& s) {
-  summary.set("test_acc", s.test.accuracy());
-  summary.set("test_ppl", s.test.perplexity());
-  summary.set("unigram_acc", s.test.unigram_accuracy());
-  summary.set("unigram_ppl", s.test.unigram_perplexity());
-  summary.set("valid_acc", s.valid.accuracy());
-  summary.set("valid_ppl", s.valid.perplexity());
-  summary.set("valid_unigram_acc", s.valid.unigram_accuracy());
-  summary.set("valid_unigram_ppl", s.valid.unigram_perplexity());
-  summary.set("test_scored", s.test.count);
-  if (s.test.mask_count > 0) {
-    summary.set("test_mask_only_acc", s.test.mask_accuracy());
-    summary.set("test_mask_only_ppl", s.test.mask_perplexity());
-    summary.set("unigram_mask_only_acc", s.test.mask_unigram_accuracy());
-    summary.set("unigram_mask_only_ppl", s.test.mask_unigram_perplexity());
-  }
+void add_valid_scores(JsonSummary& summary, const Scores& valid) {
+  summary.set("valid_acc", valid.accuracy());
+  summary.set("valid_ppl", valid.perplexity());
+  summary.set("valid_unigram_acc", valid.unigram_accuracy());
+  summary.set("valid_unigram_ppl", valid.unigram_perplexity());
 }
 
 void write_summary(const TrainingRun& run, const Flags& flags, const ModelOptions& mo, const Trainer& trainer,
@@ -143,9 +121,10 @@ void write_summary(const TrainingRun& run, const Flags& flags, const ModelOption
   summary.set("objective", objective_name(mo.objective));
   summary.set("pack", flags.boolean("pack") ? "true" : "false");
   summary.set("steps", static_cast<double>(trainer.steps_done()));
-  summary.set("wall_s", run.training_seconds());
+  add_training_time(summary, run);
   summary.set("tokens_per_s", run.tokens_per_second());
-  add_scores(summary, scores);
+  add_test_scores(summary, scores.test);
+  add_valid_scores(summary, scores.valid);
   summary.set("params", static_cast<double>(trainer.model->parameter_count()));
   summary.set("layers", static_cast<double>(mo.layers));
   summary.set("d_model", static_cast<double>(mo.d_model));
@@ -162,32 +141,7 @@ void write_summary(const TrainingRun& run, const Flags& flags, const ModelOption
   summary.write(run.file("summary.json"));
 }
 
-// generated.fasta: causal models only.
-void write_generated(const TrainingRun& run, const Flags& flags, const ModelOptions& mo, const Trainer& trainer) {
-  if (mo.objective != Objective::Causal || flags.integer("generate") == 0) return;
-  Generator gen(static_cast<uint64_t>(flags.integer("seed")) + 2);
-  SamplingOptions so;
-  so.temperature = static_cast<float>(flags.number("temperature"));
-  so.top_k = flags.integer("top-k");
-  so.max_length = flags.integer("gen-length");
-  const std::vector<std::string> seqs = generate(*trainer.model, flags.str("prompt"), flags.integer("generate"), so, gen);
-  std::vector<FastaRecord> records;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    if (seqs[i].empty()) continue;  // <eos> at once after an empty prompt
-    records.push_back({"generated_" + std::to_string(i + 1),
-                       cat("len=", seqs[i].size(), " model=", mo.attention, " steps=", trainer.steps_done(),
-                           " temperature=", so.temperature, " top_k=", so.top_k, " prompt=", flags.str("prompt")),
-                       seqs[i]});
-  }
-  if (records.empty()) return;
-  write_fasta(run.file("generated.fasta"), records);
-  std::printf("wrote %s (%zu sequences; the first starts %s...)\n", run.file("generated.fasta").c_str(), records.size(),
-              records[0].sequence.substr(0, 40).c_str());
-}
-
-int run_program(int argc, char** argv) {
-  Flags flags = program_flags();
-  if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
+int train(Flags& flags) {
   TrainingRun run(flags, output_files(), changeable_flags());
   const bool init = !run.resuming() && !flags.str("init-from").empty();
   const Metadata source_meta = init ? adopt_source_shape(flags, flags.str("init-from")) : Metadata{};
@@ -209,17 +163,27 @@ int run_program(int argc, char** argv) {
   const double after_loss = start.active() ? evaluate(*trainer.model, periodic_eval, unigram).loss() : NAN;
   const FinalScores scores = final_evaluation(flags, mo, *trainer.model, data, unigram);
   run.log_final(job, {fmt(scores.valid.loss()), fmt(scores.valid.perplexity()), fmt(scores.valid.accuracy())});
-  write_curve(run, scores.valid.unigram_perplexity());
-  print_scores(mo, scores, run.tokens_per_second());
+  write_curve(run, scores, trainer.steps_done());
+  print_scores(mo.attention, mo.objective, {{"valid", scores.valid}, {"test", scores.test}});
+  const std::string speed = run.session_steps() > 0
+                                ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
+                                : std::string("no training in this invocation");
+  std::printf("  (%s objective; %.0f %s scored in test; %s)\n", objective_name(mo.objective), scores.test.count,
+              mo.objective == Objective::Causal ? "residues" : "chosen residues", speed.c_str());
   if (start.active()) print_init_outcome(flags, mo, start, trainer.steps_done(), after_loss);
   write_summary(run, flags, mo, trainer, scores, start, after_loss);
-  write_generated(run, flags, mo, trainer);
-  std::printf("done: test perplexity %.3f (unigram %.3f), accuracy %.2f%% (unigram %.2f%%) after %lld steps in %s; "
-              "outputs in %s/\n",
+  if (mo.objective == Objective::Causal && flags.integer("generate") > 0)
+    write_generated(run.file("generated.fasta"), flags, mo.attention, *trainer.model, trainer.steps_done());
+  std::printf("done: test perplexity %.3f (unigram %.3f), accuracy %.2f%% (unigram %.2f%%) %s; outputs in %s/\n",
               scores.test.perplexity(), scores.test.unigram_perplexity(), 100 * scores.test.accuracy(),
-              100 * scores.test.unigram_accuracy(), static_cast<long long>(trainer.steps_done()),
-              format_duration(run.training_seconds()).c_str(), run.dir().c_str());
+              100 * scores.test.unigram_accuracy(), run.time_report().c_str(), run.dir().c_str());
   return kExitDone;
+}
+
+int run_program(int argc, char** argv) {
+  Flags flags = program_flags();
+  if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
+  return run_program_mode(flags, train, protein_checkpoint_modes());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "examples/common/attention_flags.h"
 #include "examples/common/language_model.h"
 #include "examples/common/shared_flags.h"
+#include "examples/protein_lm/checkpoint_modes.h"
 #include "examples/protein_lm/vocab.h"
 
 namespace ta::protein {
@@ -59,6 +60,7 @@ Flags program_flags() {
                          .lr = "0.001"},
                      "sequences (or windows) per step");
   add_output_flags(f);
+  add_protein_checkpoint_mode_flags(f);
   add_attention_flags(f, kDefaultAttention, "the token mixer (with the mode the objective needs)");
   return f;
 }

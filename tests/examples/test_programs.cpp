@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "layers/safetensors.h"
 #include "tests/examples/program_testing.h"
 #include "tests/testing.h"
@@ -183,6 +185,44 @@ TEST_CASE("programs: SIGTERM saves and exits 143; --resume --out alone finishes 
   CHECK(log_column(stopped / "log.csv", "train_loss") == log_column(straight / "log.csv", "train_loss"));
   CHECK(log_column(stopped / "log.csv", "valid_ppl") == log_column(straight / "log.csv", "valid_ppl"));
   CHECK(read_text(stopped / "generated.fasta") == read_text(straight / "generated.fasta"));
+}
+
+TEST_CASE("programs: a resumed run gives the training time of this invocation and of the whole run; one with no step "
+          "left says it trained none") {
+  TempDir dir("resumed_time");
+  const fs::path out = dir.path / "run";
+  REQUIRE(run_program("protein_lm", tiny_protein({"--steps", "3", "--out", out.string()}), dir.path) == 0);
+  const double first_time = read_json(out / "summary.json")["wall_s"].get<double>();
+  const std::string checkpoint = read_text(out / "checkpoint.safetensors");
+
+  ProgramRun again("protein_lm", {"--resume", "--out", out.string()}, dir.path);  // --steps 3, stored: none left
+  REQUIRE(again.wait() == 0);
+  CHECK(again.out().find("the checkpoint is at step 3 of 3: this invocation trains no steps") != std::string::npos);
+  CHECK(again.out().find("after 3 steps and ") != std::string::npos);
+  CHECK(again.out().find("of training, all in earlier invocations (this one trained no steps)") != std::string::npos);
+  nlohmann::json summary = read_json(out / "summary.json");
+  CHECK(summary["session_steps"] == 0);
+  CHECK(summary["session_s"].get<double>() < 1.0);
+  CHECK(summary["wall_s"].get<double>() == doctest::Approx(first_time + summary["session_s"].get<double>()));
+  CHECK(read_text(out / "checkpoint.safetensors") == checkpoint);  // nothing trained, nothing saved
+
+  ProgramRun more("protein_lm", {"--resume", "--out", out.string(), "--steps", "5"}, dir.path);
+  REQUIRE(more.wait() == 0);
+  CHECK(more.out().find("after 5 steps (2 in this invocation) and ") != std::string::npos);
+  CHECK(more.err().find("step 5/5 [") != std::string::npos);
+  CHECK(more.err().find(" this session, ") != std::string::npos);  // the progress line: this session and the run
+  CHECK(more.err().find(" in all, ") != std::string::npos);
+  summary = read_json(out / "summary.json");
+  CHECK(summary["session_steps"] == 2);
+  CHECK(summary["wall_s"].get<double>() == doctest::Approx(first_time + summary["session_s"].get<double>()));
+  const std::vector<std::string> session = log_column(out / "log.csv", "session_s"),
+                                 elapsed = log_column(out / "log.csv", "elapsed_s");
+  // Steps 1-3 and the final evaluation; the final evaluation of the session that trained nothing; steps 4-5 and
+  // the final evaluation.
+  REQUIRE(session.size() == 8);
+  CHECK(log_column(out / "log.csv", "step") == std::vector<std::string>{"1", "2", "3", "3", "3", "4", "5", "5"});
+  CHECK(std::stod(elapsed[6]) == doctest::Approx(first_time + std::stod(session[6])).epsilon(1e-4));
+  CHECK(std::stod(session[6]) < std::stod(elapsed[6]));
 }
 
 TEST_CASE("programs: SIGINT saves and exits 130 in cifar_gen too, and the resumed run ends where the straight one does") {

@@ -130,7 +130,8 @@ TEST_CASE("run files: a full disk (a small tmpfs, when the test may mount one) i
   CHECK(folder_listing(base).find(".tmp") == std::string::npos);
 }
 
-TEST_CASE("run files: a resumed log keeps its rows up to the checkpoint's step; another header is an error") {
+TEST_CASE("run files: a resumed log keeps its rows up to the checkpoint's step; an older header grows, another is an "
+          "error") {
   TempDir dir("resumed_log");
   const std::string path = dir.file("log.csv");
   {
@@ -147,6 +148,14 @@ TEST_CASE("run files: a resumed log keeps its rows up to the checkpoint's step; 
   CHECK(error_message([&] { CsvLog other(path, {"step", "bpd"}, LogStart::Continue, 3); })
             .find("has columns 'step,loss', expected 'step,bpd'") != std::string::npos);
   CHECK(read_text(path) == "step,loss\n1,1\n2,1\n3,1\n4,0.5\n");  // untouched by the refusal
+  {
+    // The log of an earlier version, which had fewer columns (session_s came later): kept, the new cells empty.
+    CsvLog log(path, {"step", "loss", "session_s", "more"}, LogStart::Continue, 4);
+    log.row({"5", "0.4", "2.5", "x"});
+  }
+  CHECK(read_text(path) == "step,loss,session_s,more\n1,1,,\n2,1,,\n3,1,,\n4,0.5,,\n5,0.4,2.5,x\n");
+  CHECK(error_message([&] { CsvLog other(path, {"step", "loss"}, LogStart::Continue, 3); })
+            .find("has columns 'step,loss,session_s,more', expected 'step,loss'") != std::string::npos);
 }
 
 TEST_CASE("run folder: a run is never overwritten by accident; --overwrite removes all of the earlier run") {

@@ -8,8 +8,8 @@
 //
 // Properties: parsing either refuses with a ta::Error whose message names a flag
 // ("--...") or the stray argument, or accepts; then every flag's value is allowed by
-// its own spec and reads as its type, and the options built from the flags (the
-// model's and the training's) are made or refused with a ta::Error; restoring
+// its own spec and reads as its type, and the mode and the options built from the
+// flags (the model's and the training's) are made or refused with a ta::Error; restoring
 // stored flags likewise. Nothing else is thrown, nothing crashes.
 #include <cmath>
 #include <cstdint>
@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "examples/cifar_gen/settings.h"
+#include "examples/common/checkpoint_mode.h"
 #include "examples/common/flags.h"
 #include "examples/common/run_config.h"
 #include "examples/common/shared_flags.h"
@@ -53,6 +54,7 @@ void check_values(const Flags& flags) {
 // The options the program would build, without building anything.
 void make_options(const Flags& flags, bool cifar) {
   try {
+    program_mode(flags);
     run_start(flags);
     train_options(flags);
     if (cifar)

@@ -215,6 +215,33 @@ TEST_CASE("training checkpoint: a checkpoint that does not fit is refused, namin
   }
 }
 
+TEST_CASE("training checkpoint: its model alone loads into a model, the optimizer and generators left unread") {
+  ta::testing::TempDir dir("model_only");
+  const std::string path = dir.file("train.safetensors");
+  Run saved(1);
+  saved.train(3);
+  ta::save_training_checkpoint(path, saved.model, saved.opt, saved.generators(), {{"note", "kept"}});
+
+  Run user(5);
+  const ta::Metadata meta = ta::load_training_checkpoint_model(path, user.model);
+  CHECK(snapshot(user.model) == snapshot(saved.model));
+  CHECK(meta.at("step") == "3");
+  CHECK(meta.at("note") == "kept");
+  CHECK(user.opt.step_count() == 0);  // untouched: the model only
+  CHECK(user.dropout.offset == 0);
+
+  Run other(7);
+  const auto before = snapshot(other.model);
+  ta::save_model(path, saved.model);  // weights, but not a training checkpoint
+  CHECK_THROWS_WITH_AS(ta::load_training_checkpoint_model(path, other.model),
+                       doctest::Contains("no \"step\" in the metadata: not a training checkpoint"), ta::Error);
+  ta::Generator init(9);
+  Dense wrong(kIn, 3, init);
+  ta::save_training_checkpoint(path, wrong, saved.opt, {});
+  CHECK_THROWS_WITH_AS(ta::load_training_checkpoint_model(path, other.model), doctest::Contains(path.c_str()), ta::Error);
+  CHECK(snapshot(other.model) == before);
+}
+
 TEST_CASE("training checkpoint: counts out of range and non-finite tensors are refused before any conversion") {
   ta::testing::TempDir dir("resume");
   const std::string good = dir.file("good.safetensors"), path = dir.file("edited.safetensors");
