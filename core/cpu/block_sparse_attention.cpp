@@ -24,6 +24,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/masked_tiles.h"
 #include "core/cpu/online_softmax.h"
 #include "core/cpu/parallel.h"
 
@@ -106,32 +107,87 @@ void for_each_strip(const Part& part, int64_t b, int64_t begin, int64_t end, F&&
   }
 }
 
-// Sets the scores s [rows, cols] of the pairs the strip's blocks do not allow, and
-// of padded keys, to -inf.
-void mask_scores(float* s, int64_t rows, const Strip& st, const Part& part, int64_t b, const float* pad) {
+// The bit masks of a partially covered block a (one word per query row), or null
+// when the block is fully covered.
+const uint64_t* block_mask(const Part& part, int64_t a, int64_t b) {
+  return part.mask[a] < 0 ? nullptr : part.masks.data() + static_cast<int64_t>(part.mask[a]) * b;
+}
+
+// The first column of block a in its strip.
+int64_t strip_column(const Strip& st, const Part& part, int64_t a, int64_t b) {
+  return static_cast<int64_t>(part.col[a] - part.col[st.first]) * b;
+}
+
+// Sets the entries s [rows, cols] of the pairs the strip's blocks do not allow, and of
+// padded keys, to `hidden` (scores: -inf; score gradients: 0).
+void mask_scores(float* s, int64_t rows, const Strip& st, const Part& part, int64_t b, const float* pad, float hidden) {
   for (int64_t a = st.first; a < st.last; ++a) {
-    if (part.mask[a] < 0) continue;
-    const uint64_t* bits = part.masks.data() + static_cast<int64_t>(part.mask[a]) * b;
-    const int64_t c0 = static_cast<int64_t>(part.col[a] - part.col[st.first]) * b, width = std::min(b, st.cols - c0);
+    const uint64_t* bits = block_mask(part, a, b);
+    if (!bits) continue;
+    const int64_t c0 = strip_column(st, part, a, b), width = std::min(b, st.cols - c0);
     for (int64_t r = 0; r < rows; ++r) {
       float* row = s + r * st.cols + c0;
       for (int64_t c = 0; c < width; ++c)
-        if (!((bits[r] >> c) & 1u)) row[c] = kNegInf;
+        if (!((bits[r] >> c) & 1u)) row[c] = hidden;
     }
   }
   if (pad)
     for (int64_t c = 0; c < st.cols; ++c)
       if (pad[st.keys[c]] != 0.0f)
-        for (int64_t r = 0; r < rows; ++r) s[r * st.cols + c] = kNegInf;
+        for (int64_t r = 0; r < rows; ++r) s[r * st.cols + c] = hidden;
+}
+
+// The rows of x [*, d] for the strip's keys (in place, or gathered into tile), with
+// the rows of padded keys read as 0 (masked_tiles.h).
+const float* strip_rows(const float* x, const Strip& st, int64_t d, float* tile, const float* pad) {
+  const float* rows = rows_of(x, st.keys, st.cols, d, tile);
+  if (!pad) return rows;
+  auto padded = [&](int64_t c) { return pad[st.keys[c]] != 0.0f; };
+  if (rows != tile) return without_rows(rows, st.cols, d, tile, padded);
+  for (int64_t c = 0; c < st.cols; ++c)
+    if (padded(c)) std::fill(tile + c * d, tile + (c + 1) * d, 0.0f);
+  return tile;
+}
+
+// acc [rows, d] += alpha P [rows, cols] X [cols, d] over the pairs the strip's blocks
+// allow: a run of fully covered blocks is one GEMM; a partially covered block goes
+// row by row over the pairs its mask allows, so a key it hides from a row is never
+// read for that row (masked_tiles.h).
+void strip_product(int64_t rows, int64_t d, const Strip& st, const Part& part, int64_t b, float alpha, const float* P,
+                   const float* X, float* acc) {
+  for (int64_t a = st.first; a < st.last;) {
+    const int64_t c0 = strip_column(st, part, a, b);
+    if (const uint64_t* bits = block_mask(part, a, b)) {
+      const int64_t width = std::min(b, st.cols - c0);
+      for (int64_t r = 0; r < rows; ++r) {
+        float* out = acc + r * d;
+        for (int64_t c = 0; c < width; ++c) {
+          if (!((bits[r] >> c) & 1u)) continue;
+          const float w = alpha * P[r * st.cols + c0 + c];
+          const float* x = X + (c0 + c) * d;
+#pragma omp simd
+          for (int64_t k = 0; k < d; ++k) out[k] += w * x[k];
+        }
+      }
+      ++a;
+      continue;
+    }
+    int64_t e = a + 1;
+    while (e < st.last && !block_mask(part, e, b)) ++e;
+    const int64_t c1 = e < st.last ? strip_column(st, part, e, b) : st.cols;
+    gemm_tile(Transpose::No, Transpose::No, rows, d, c1 - c0, alpha, P + c0, st.cols, X + c0 * d, d, 1.0f, acc, d);
+    a = e;
+  }
 }
 
 // Per-thread tiles: scores b x (strip keys), query rows b x d, key rows (strip keys) x d.
 struct Tiles {
-  std::vector<float> s, dp, q, o, acc, k, v, tmp, m, l;
+  std::vector<float> s, dp, q, q_live, o, acc, k, v, tmp, m, l;
   Tiles(int64_t b, int64_t d)
       : s(b * b * strip_blocks(b)),
         dp(s.size()),
         q(b * d),
+        q_live(b * d),
         o(b * d),
         acc(b * d),
         k(b * strip_blocks(b) * d),
@@ -180,13 +236,13 @@ void CpuBackend::block_sparse_attention_forward(const float* q, const float* k, 
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
             const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
-            const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
+            const float* Vs = strip_rows(V, st, d, t.v.data(), pad);
             float* s = t.s.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, s, cols);
-            mask_scores(s, rows, st, part, b, pad);
+            mask_scores(s, rows, st, part, b, pad, kNegInf);
             for (int64_t r = 0; r < rows; ++r)
               online_softmax_step(s + r * cols, cols, t.m[r], t.l[r], t.acc.data() + r * d, d);
-            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, 1.0f, s, cols, Vs, d, 1.0f, t.acc.data(), d);
+            strip_product(rows, d, st, part, b, 1.0f, s, Vs, t.acc.data());
           });
           for (int64_t r = 0; r < rows; ++r) {
             M[rows_list[r]] = t.m[r];
@@ -219,6 +275,7 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
   {
     Tiles t(b, d);
     std::vector<float> delta(n_q), dq_tile(b * d);
+    std::vector<char> silent(n_q);  // rows whose dO is zero: left out (masked_tiles.h)
 #pragma omp for schedule(dynamic)
     for (int64_t h = 0; h < bh; ++h) {
       const float *Qh = q + h * n_q * d, *K = k + h * n_k * d, *V = v + h * n_k * d;
@@ -228,9 +285,12 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
       std::fill(dQ, dQ + n_q * d, 0.0f);
       std::fill(dK, dK + n_k * d, 0.0f);
       std::fill(dV, dV + n_k * d, 0.0f);
+      bool any_silent = false;
       for (int64_t i = 0; i < n_q; ++i) {
+        silent[i] = all_zero(dOh + i * d, d);
+        any_silent = any_silent || silent[i];
         float s = 0.0f;
-        for (int64_t c = 0; c < d; ++c) s += dOh[i * d + c] * Oh[i * d + c];
+        for (int64_t c = 0; c < d && !silent[i]; ++c) s += dOh[i * d + c] * Oh[i * d + c];
         delta[i] = s;
       }
       for (const Part& part : pattern_of(layout, h, heads).parts) {
@@ -240,17 +300,23 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
           const int64_t rows = std::min<int64_t>(b, static_cast<int64_t>(part.queries.size()) - I * b);
           const float* Q = rows_of(Qh, rows_list, rows, d, t.q.data());
           const float* dO = rows_of(dOh, rows_list, rows, d, t.o.data());
+          auto silent_row = [&](int64_t r) { return silent[rows_list[r]] != 0; };
+          const float* Q_live = any_silent ? without_rows(Q, rows, d, t.q_live.data(), silent_row) : Q;  // for dK
           std::fill(dq_tile.begin(), dq_tile.begin() + rows * d, 0.0f);
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
             const bool in_place = consecutive(st.keys, cols);
-            const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
+            const float* Ks = strip_rows(K, st, d, t.k.data(), pad);
             const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
             float *p = t.s.data(), *dp = t.dp.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, p, cols);
-            mask_scores(p, rows, st, part, b, pad);
+            mask_scores(p, rows, st, part, b, pad, kNegInf);
             for (int64_t r = 0; r < rows; ++r) {
               float* row = p + r * cols;
+              if (silent_row(r)) {
+                std::fill(row, row + cols, 0.0f);
+                continue;
+              }
               const float l = Lh[rows_list[r]];
 #pragma omp simd
               for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
@@ -262,23 +328,30 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
             if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dV);
             // dP = dO_I V_J^T ;  dS = P * (dP - delta)
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, dO, d, Vs, d, 0.0f, dp, cols);
-            for (int64_t r = 0; r < rows; ++r) {
+            for (int64_t r = 0; r < rows; ++r) {  // 0 where hidden or silent
               float* ds = dp + r * cols;
+              if (silent_row(r)) {
+                std::fill(ds, ds + cols, 0.0f);
+                continue;
+              }
               const float* pr = p + r * cols;
               const float dl = delta[rows_list[r]];
 #pragma omp simd
               for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
             }
+            mask_scores(dp, rows, st, part, b, pad, 0.0f);
             // dQ_I += scale dS K_J ;  dK_J += scale dS^T Q_I
-            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp, cols, Ks, d, 1.0f, dq_tile.data(), d);
+            strip_product(rows, d, st, part, b, scale, dp, Ks, dq_tile.data());
             float* dk_out = in_place ? dK + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
-            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q, d, in_place ? 1.0f : 0.0f,
+            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q_live, d, in_place ? 1.0f : 0.0f,
                       dk_out, d);
             if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dK);
           });
           add_rows(dq_tile.data(), rows_list, rows, d, dQ);
         }
       }
+      for (int64_t i = 0; i < n_q && any_silent; ++i)
+        if (silent[i]) std::fill(dQ + i * d, dQ + (i + 1) * d, 0.0f);
     }
   }
 }
