@@ -102,7 +102,8 @@ Tensor with_non_finite(const Tensor& x, const std::vector<int64_t>& samples, con
   const int64_t n = x.size(1), d = x.size(2);
   for (int64_t b : samples)
     for (size_t k = 0; k < positions.size(); ++k)
-      for (int64_t c = 0; c < d; ++c) v[(b * n + positions[k]) * d + c] = k % 2 == 0 ? kNaN : (c % 2 == 0 ? -kInf : kInf);
+      for (int64_t c = 0; c < d; ++c)
+        v[(b * n + positions[k]) * d + c] = k % 2 == 0 ? kNaN : (c % 2 == 0 ? -kInf : kInf);
   return Tensor::from_vector(v, x.shape());
 }
 

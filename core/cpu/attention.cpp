@@ -1,6 +1,9 @@
 // Fused exact softmax attention on the CPU, FlashAttention-style (Dao et al. 2022):
 // tiles of queries against tiles of keys, each tile product a small GEMM, with an
 // online softmax so that no n_q x n_k matrix is ever stored. Memory is linear in n.
+// A pair the mask hides is skipped, never multiplied by a weight of 0, and rows whose
+// output gradient is zero are left out of the backward (masked_tiles.h), so a NaN or
+// inf reaches no row that may not see it.
 #include <cmath>
 #include <limits>
 #include <vector>

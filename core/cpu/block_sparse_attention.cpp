@@ -14,6 +14,11 @@
 // through the part's lists: a block whose rows are consecutive is used in place,
 // any other is first gathered into a tile (b x d copies, small next to the block's
 // b x b x d products).
+//
+// A pair a partially covered block does not allow is skipped, never multiplied by a
+// weight of 0 (those blocks are computed row by row over the pairs they allow, and
+// padded keys are read as 0), and rows whose output gradient is zero are left out of
+// the backward (masked_tiles.h): a NaN or inf reaches no row that may not see it.
 #include <algorithm>
 #include <cmath>
 #include <cstring>

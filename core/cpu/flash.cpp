@@ -25,6 +25,10 @@
 // floats each, the row weights (2 n), per-thread tiles, and in the backward one extra
 // dQq accumulator per thread after the first (n s each). All linear in n.
 //
+// Hidden pairs are skipped, not multiplied by 0: the causal products within a chunk
+// are staircases, padded rows are read as 0, and the backward leaves out rows whose
+// output gradient is zero and a reverse state that is zero (masked_tiles.h).
+//
 // Determinism: every output row of the forward is computed by one task in a fixed
 // order, so the forward does not depend on the thread count. In the backward the key
 // tiles go to threads by a fixed rule (below) and the per-thread dQq are added in thread
@@ -291,11 +295,15 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
         } else {
           const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
           gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
-          for (int64_t r = 0; r < m; ++r)
-            for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = silent[b * n + i0 + r] ? 0.0f : dQL[r * s + k] * u[b * n + i0 + r];
+          for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
+            const bool left_out = silent[b * n + i0 + r];
+            for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * u[b * n + i0 + r];
+          }
         }
-        for (int64_t r = 0; r < m; ++r)
-          for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = silent[b * n + i0 + r] ? 0.0f : u[b * n + i0 + r] * QL[r * s + k];
+        for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
+          const bool left_out = silent[b * n + i0 + r];
+          for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : u[b * n + i0 + r] * QL[r * s + k];
+        }
         gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + t * s * e, e);
       }
     }

@@ -56,21 +56,25 @@ const float* without_rows(const float* x, int64_t count, int64_t width, float* b
 // limit_r = clamp(first + r, 0, cols): row r reads a prefix of the columns one longer
 // than the row above it, as query r of a causal diagonal tile reads the keys up to its
 // own position (first = the keys row 0 sees). Columns past a row's limit are never
-// read. The rows that read every column are one GEMM; the others go in blocks of
-// kStep rows, the columns all rows of a block read as one GEMM and the few after them
-// row by row.
+// read. Three kinds of GEMM, each column of B packed about once: the columns every row
+// reads; the rest for the rows that read all of it; and the staircase between, in
+// blocks of kStep rows (the columns all rows of a block read as one GEMM, the few
+// after them row by row).
 inline void staircase_gemm(int64_t rows, int64_t n, int64_t cols, int64_t first, float alpha, const float* A,
                            int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc) {
   constexpr int64_t kStep = 16;
-  const int64_t stairs = std::clamp<int64_t>(cols - first, 0, rows);  // rows before the first that reads all
-  if (stairs < rows && cols > 0)
-    gemm_tile(Transpose::No, Transpose::No, rows - stairs, n, cols, alpha, A + stairs * lda, lda, B, ldb, 1.0f,
-              C + stairs * ldc, ldc);
+  auto product = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {  // rows [r0, r1) x columns [c0, c1)
+    if (r1 > r0 && c1 > c0)
+      gemm_tile(Transpose::No, Transpose::No, r1 - r0, n, c1 - c0, alpha, A + r0 * lda + c0, lda, B + c0 * ldb, ldb,
+                1.0f, C + r0 * ldc, ldc);
+  };
+  const int64_t all = std::clamp<int64_t>(first, 0, cols);            // the columns row 0 reads
+  const int64_t stairs = std::clamp<int64_t>(cols - first, 0, rows);  // the rows before the first that reads all
+  product(0, rows, 0, all);
+  product(stairs, rows, all, cols);
   for (int64_t r0 = 0; r0 < stairs; r0 += kStep) {
-    const int64_t block = std::min(kStep, stairs - r0), shared = std::clamp<int64_t>(first + r0, 0, cols);
-    if (shared > 0)
-      gemm_tile(Transpose::No, Transpose::No, block, n, shared, alpha, A + r0 * lda, lda, B, ldb, 1.0f,
-                C + r0 * ldc, ldc);
+    const int64_t block = std::min(kStep, stairs - r0), shared = std::clamp<int64_t>(first + r0, all, cols);
+    product(r0, r0 + block, all, shared);
     for (int64_t r = r0; r < r0 + block; ++r) {
       float* out = C + r * ldc;
       for (int64_t c = shared; c < std::clamp<int64_t>(first + r, 0, cols); ++c) {

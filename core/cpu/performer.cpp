@@ -26,6 +26,11 @@
 // a reverse sweep with the reverse state R = sum_{later i} f qf_i G_ext_i^T gives
 // dK and dV. Both sweeps recompute the features from q, k and the saved running
 // maxima: nothing of size n x m is ever stored.
+//
+// The in-chunk products never read a key after the row (staircases), padded keys'
+// values are read as 0, and the backward leaves out rows whose output gradient is
+// zero and a reverse state that is zero (masked_tiles.h): a NaN or inf reaches no row
+// that may not see it. The running maximum skips NaN (a > m is false).
 #include <algorithm>
 #include <cmath>
 #include <vector>

@@ -70,7 +70,9 @@ class LinearReferenceCore : public AttentionCore {
   explicit LinearReferenceCore(int64_t = 0) : AttentionCore(AttentionScale{}) {}  // no chunks
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
     return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
-                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) { return attend(fq, fk, fv, causal, pad); });
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              return attend(fq, fk, fv, causal, pad);
+                            });
   }
   // On finite inputs, multiplying by the mask is exact.
   static Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) {
@@ -98,7 +100,9 @@ class ChunkedLinearCore : public AttentionCore {
     // The bug: the masks below multiply the raw inputs, so a NaN behind a 0 leaks.
     if (bug_ == Bug::MultipliesByMask) return attend(q, k, v, causal, pad);
     return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
-                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) { return attend(fq, fk, fv, causal, pad); });
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              return attend(fq, fk, fv, causal, pad);
+                            });
   }
 
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) const {

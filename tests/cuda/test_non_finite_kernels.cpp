@@ -182,7 +182,8 @@ Tensors softmax_run(Kernels kernels, const Hidden& h, int64_t heads, int64_t d, 
                                                     dq.data(), dk.data(), dv.data());
     }
   }
-  return {{{"o", o, heads, d}, {"lse", lse, heads, 1}}, {{"dq", dq, heads, d}, {"dk", dk, heads, d}, {"dv", dv, heads, d}}};
+  return {{{"o", o, heads, d}, {"lse", lse, heads, 1}},
+          {{"dq", dq, heads, d}, {"dk", dk, heads, d}, {"dv", dv, heads, d}}};
 }
 
 }  // namespace
@@ -196,11 +197,13 @@ TEST_CASE("non-finite inputs: fused softmax attention keeps them from the rows t
         for (int64_t p : {int64_t{1}, std::min<int64_t>(n - 2, 64), n - 1}) {
           CAPTURE(n);
           const Hidden h = future(2, n, p);
-          check_isolation(kernels_name(kernels), h, [&](bool bad) { return softmax_run(kernels, h, heads, d, true, nullptr, bad); });
+          check_isolation(kernels_name(kernels), h,
+                          [&](bool bad) { return softmax_run(kernels, h, heads, d, true, nullptr, bad); });
         }
       for (bool causal : {false, true}) {
         const Hidden h = padded(2, 150, {1, 63, 64, 65, 130, 149});
-        check_isolation(kernels_name(kernels), h, [&](bool bad) { return softmax_run(kernels, h, heads, d, causal, nullptr, bad); });
+        check_isolation(kernels_name(kernels), h,
+                        [&](bool bad) { return softmax_run(kernels, h, heads, d, causal, nullptr, bad); });
       }
     }
 }
@@ -240,8 +243,8 @@ namespace {
 Tensors flash_run(Kernels kernels, const Hidden& h, const FlashDims& dims, const FlashOptions& options, bool poisoned) {
   const int64_t planes = dims.linear ? 4 : 2, qk_size = planes * dims.batch * dims.n * dims.s,
                 v_size = dims.batch * dims.n * dims.e, bias_size = 2 * dims.bias_len - 1;
-  const int64_t c = options.chunk_length(dims.n), state_size = dims.batch * (options.causal ? (dims.n + c - 1) / c : 1) *
-                                                                   dims.s * dims.e;
+  const int64_t c = options.chunk_length(dims.n), slots = options.causal ? (dims.n + c - 1) / c : 1;
+  const int64_t state_size = dims.batch * slots * dims.s * dims.e;
   std::vector<float> qk = uniform_values(qk_size, 5, -0.7f, 0.7f), v = uniform_values(v_size, 6);
   const std::vector<float> d_out = silenced(uniform_values(v_size, 7), h, 1, dims.e),
                            bias = uniform_values(bias_size, 8, -0.5f, 0.5f);
@@ -327,7 +330,8 @@ Tensors favor_run(Kernels kernels, const Hidden& h, int64_t heads, FavorKernel k
     cuda_kernels::favor_causal_backward(launch, cpu_backend(), in, o.data(), den.data(), kmax.data(), x.d_o.data(),
                                         dq.data(), dk.data(), dv.data());
   }
-  return {{{"o", o, heads, d}, {"den", den, heads, 1}}, {{"dq", dq, heads, d}, {"dk", dk, heads, d}, {"dv", dv, heads, d}}};
+  return {{{"o", o, heads, d}, {"den", den, heads, 1}},
+          {{"dq", dq, heads, d}, {"dk", dk, heads, d}, {"dv", dv, heads, d}}};
 }
 
 }  // namespace

@@ -219,7 +219,8 @@ __global__ inline void flash_linear_query_grads_kernel(FlashCall f, const float*
   float* D = dstate + static_cast<int64_t>(blockIdx.x) * s * e;
   block_matmul_where(
       s, e, m, [&](int64_t k, int64_t r) { return U[r] * QL[r * s + k]; }, RowMajor{dO, e},
-      [&](int64_t, int64_t r) { return quiet[r] == 0.0f; }, [&](int64_t k, int64_t col, float x) { D[k * e + col] = x; });
+      [&](int64_t, int64_t r) { return quiet[r] == 0.0f; },
+      [&](int64_t k, int64_t col, float x) { D[k * e + col] = x; });
 }
 
 // C. For chunk g of batch element b, with R its share of the later (or all) chunks'

@@ -382,9 +382,9 @@ __device__ inline void favor_key_sweep(const FavorInputs& in, int64_t b, const F
       __syncthreads();
       block_matmul(ch.rows, d, ch.rows, Transposed{w.a, ch.rows}, RowMajor{w.gext, d1},
                    [&](int64_t j, int64_t c, float x) { dV[j * d + c] += x; });
-      block_matmul_where(
-          ch.rows, m, ch.rows, Transposed{w.g, ch.rows}, RowMajor{w.qf, m}, [&](int64_t, int64_t r) { return !silent(r); },
-          [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] += x; });
+      block_matmul_where(ch.rows, m, ch.rows, Transposed{w.g, ch.rows}, RowMajor{w.qf, m},
+                         [&](int64_t, int64_t r) { return !silent(r); },
+                         [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] += x; });
     }
     __syncthreads();
     // R moves to the previous chunk's last M and takes this chunk's queries:
