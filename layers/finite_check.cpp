@@ -35,8 +35,9 @@ void check_finite(const Tensor& x, const std::string& what) {
   const auto first = std::find_if(values.begin(), values.end(), bad);
   if (first == values.end()) return;  // the sum overflowed; every value is finite
   const auto count = std::count_if(first, values.end(), bad);
-  throw Error(cat(what, ": ", count, " of the ", values.size(), " values of ", x.shape(), " are NaN or infinite; ",
-                  "the first is ", *first, " at ", index_of(x.shape(), first - values.begin())));
+  throw NonFiniteError(cat(what, ": ", count, " of the ", values.size(), " values of ", x.shape(),
+                           " are NaN or infinite; the first is ", *first, " at ",
+                           index_of(x.shape(), first - values.begin())));
 }
 
 }  // namespace ta

@@ -13,13 +13,20 @@
 
 #include <string>
 
+#include "core/error.h"
 #include "core/tensor.h"
 
 namespace ta {
 
 enum class FiniteCheck { Off, On };
 
-// Throws a ta::Error unless every value of x is finite, naming `what`, x's shape, how
+// What check_finite throws: a ta::Error like any other, its own type so that a
+// training loop can tell a run that blew up from a wrong argument.
+struct NonFiniteError : Error {
+  using Error::Error;
+};
+
+// Throws a NonFiniteError unless every value of x is finite, naming `what`, x's shape, how
 // many values are NaN or infinite, the first one and its index ([sample, position,
 // channel] for an activation [batch, n, d]).
 void check_finite(const Tensor& x, const std::string& what);

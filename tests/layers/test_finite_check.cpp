@@ -28,7 +28,7 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN(), kInf = std::nume
 std::string complaint(const Tensor& x, const std::string& what) {
   try {
     check_finite(x, what);
-  } catch (const Error& e) {
+  } catch (const NonFiniteError& e) {
     return e.what();
   }
   return "";
@@ -37,13 +37,8 @@ std::string complaint(const Tensor& x, const std::string& what) {
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::shared_ptr<TransformerLM> small_model(FiniteCheck check) {
-  TransformerConfig c;
-  c.vocab_size = 11;
-  c.d_model = 8;
-  c.n_layers = 3;
-  c.max_len = 16;
-  c.seed = 3;
-  c.check_inputs = check;
+  const TransformerConfig c{.vocab_size = 11, .d_model = 8, .n_layers = 3, .max_len = 16, .seed = 3,
+                            .check_inputs = check};
   auto gen = std::make_shared<Generator>(5);
   return std::make_shared<TransformerLM>(c, [=](int64_t) {
     return make_attention({.name = "softmax", .d_model = 8, .heads = 2, .causal = true}, *gen);
@@ -91,7 +86,7 @@ TEST_CASE("check_inputs stops a model at the first layer whose attention input i
     std::string message;
     try {
       model.forward(ids());
-    } catch (const Error& e) {
+    } catch (const NonFiniteError& e) {
       message = e.what();
     }
     CAPTURE(message);
@@ -103,7 +98,8 @@ TEST_CASE("check_inputs stops a model at the first layer whose attention input i
     const auto owner = small_model(FiniteCheck::On);
     TransformerLM& model = *owner;
     poke(model, "blocks.1.ffn.down.bias", 4, kInf);
-    CHECK_THROWS_WITH_AS(model.forward(ids()), doctest::Contains("layer 2: the input of its attention"), Error);
+    CHECK_THROWS_WITH_AS(model.forward(ids()), doctest::Contains("layer 2: the input of its attention"),
+                         NonFiniteError);
   }
   SUBCASE("decoding checks each step too") {
     const auto owner = small_model(FiniteCheck::On);
@@ -112,7 +108,7 @@ TEST_CASE("check_inputs stops a model at the first layer whose attention input i
     auto states = model.start_decoding(1);
     CHECK_NOTHROW(model.step(Tensor::from_vector({1}, Shape{1}), states));
     CHECK_THROWS_WITH_AS(model.step(Tensor::from_vector({7}, Shape{1}), states),
-                         doctest::Contains("layer 0: the input of its attention"), Error);
+                         doctest::Contains("layer 0: the input of its attention"), NonFiniteError);
   }
   SUBCASE("off, the same model runs and its logits hold the NaN") {
     const auto owner = small_model(FiniteCheck::Off);
