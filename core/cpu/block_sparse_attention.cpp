@@ -16,13 +16,16 @@
 // b x b x d products).
 //
 // A pair a partially covered block does not allow is skipped, never multiplied by a
-// weight of 0 (those blocks are computed row by row over the pairs they allow, and
-// padded keys are read as 0), and rows whose output gradient is zero are left out of
+// weight of 0 (such a block is a band product when each row allows one interval of
+// keys, else computed row by row over the pairs it allows; padded keys are read as 0), and rows whose output gradient is zero are left out of
 // the backward (masked_tiles.h): a NaN or inf reaches no row that may not see it.
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include <omp.h>
@@ -154,24 +157,46 @@ const float* strip_rows(const float* x, const Strip& st, int64_t d, float* tile,
   return tile;
 }
 
+// The columns [begin, end) whose bits are set in a row's mask word, when they are
+// one interval (none set: an empty one); nullopt when they are not.
+std::optional<ColumnSpan> bit_interval(uint64_t bits) {
+  if (bits == 0) return ColumnSpan{0, 0};
+  const int begin = std::countr_zero(bits), end = 64 - std::countl_zero(bits);
+  const uint64_t run = bits >> begin;  // 2^(end - begin) - 1 when the bits are one run
+  if ((run & (run + 1)) != 0) return std::nullopt;
+  return ColumnSpan{begin, end};
+}
+
 // acc [rows, d] += alpha P [rows, cols] X [cols, d] over the pairs the strip's blocks
-// allow: a run of fully covered blocks is one GEMM; a partially covered block goes
-// row by row over the pairs its mask allows, so a key it hides from a row is never
-// read for that row (masked_tiles.h).
+// allow: a run of fully covered blocks is one GEMM; a partially covered block whose
+// rows each allow one interval of keys (a causal diagonal, a window's edge) is a band
+// product, any other goes row by row over the pairs its mask allows; so a key a block
+// hides from a row is never read for that row (masked_tiles.h).
 void strip_product(int64_t rows, int64_t d, const Strip& st, const Part& part, int64_t b, float alpha, const float* P,
                    const float* X, float* acc) {
   for (int64_t a = st.first; a < st.last;) {
     const int64_t c0 = strip_column(st, part, a, b);
     if (const uint64_t* bits = block_mask(part, a, b)) {
       const int64_t width = std::min(b, st.cols - c0);
-      for (int64_t r = 0; r < rows; ++r) {
-        float* out = acc + r * d;
-        for (int64_t c = 0; c < width; ++c) {
-          if (!((bits[r] >> c) & 1u)) continue;
-          const float w = alpha * P[r * st.cols + c0 + c];
-          const float* x = X + (c0 + c) * d;
+      std::array<ColumnSpan, 64> spans;
+      bool intervals = true;
+      for (int64_t r = 0; r < rows && intervals; ++r) {
+        const std::optional<ColumnSpan> s = bit_interval(bits[r]);
+        intervals = s.has_value();
+        if (intervals) spans[r] = {std::min(s->begin, width), std::min(s->end, width)};
+      }
+      if (intervals) {
+        band_gemm(rows, d, alpha, P + c0, st.cols, X + c0 * d, d, acc, d, [&](int64_t r) { return spans[r]; });
+      } else {
+        for (int64_t r = 0; r < rows; ++r) {
+          float* out = acc + r * d;
+          for (int64_t c = 0; c < width; ++c) {
+            if (!((bits[r] >> c) & 1u)) continue;
+            const float w = alpha * P[r * st.cols + c0 + c];
+            const float* x = X + (c0 + c) * d;
 #pragma omp simd
-          for (int64_t k = 0; k < d; ++k) out[k] += w * x[k];
+            for (int64_t k = 0; k < d; ++k) out[k] += w * x[k];
+          }
         }
       }
       ++a;

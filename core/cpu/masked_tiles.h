@@ -8,8 +8,9 @@
 // never multiplied by 0:
 //   - a key hidden from every row of a tile (padding) is read as 0 (without_rows), or
 //     the tile is skipped when all its keys are;
-//   - the causal diagonal, where each row reads one key more than the row above it,
-//     is a staircase product (staircase_gemm) that never reads past a row's last key;
+//   - a tile whose rows each read one interval of keys (the causal diagonal, where
+//     each row reads one key more than the row above it; a window's edge) is a band
+//     product (band_gemm, staircase_gemm) that never reads outside a row's interval;
 //   - scores and their gradients at hidden pairs are set (to -inf, 0), not scaled.
 // Backward passes add one rule: a query row whose output gradient is zero contributes
 // nothing to any gradient (each of its terms is a multiple of its dO), so it is left
@@ -52,39 +53,72 @@ const float* without_rows(const float* x, int64_t count, int64_t width, float* b
   return buf;
 }
 
-// C[r, :] += alpha sum_{c < limit_r} A[r, c] B[c, :] for r < rows, with
-// limit_r = clamp(first + r, 0, cols): row r reads a prefix of the columns one longer
-// than the row above it, as query r of a causal diagonal tile reads the keys up to its
-// own position (first = the keys row 0 sees). Columns past a row's limit are never
-// read. Three kinds of GEMM, each column of B packed about once: the columns every row
-// reads; the rest for the rows that read all of it; and the staircase between, in
-// blocks of kStep rows (the columns all rows of a block read as one GEMM, the few
-// after them row by row).
+// The columns [begin, end) one row of a band product reads.
+struct ColumnSpan {
+  int64_t begin, end;
+};
+
+// C[r, :] += alpha sum_{c in span(r)} A[r, c] B[c, :] for r < rows, where each row
+// reads one interval of columns, span(r) = [begin_r, end_r) (may be empty); the
+// columns outside a row's interval are never read for it. Most of the work goes
+// through GEMMs: the columns every row of a range reads are one GEMM over the range,
+// what is left of the rows' intervals on either side is done the same way for the
+// two halves of the range, and so on down to ranges of kRowsByHand rows, done row by
+// row. When the intervals move right with the row (a causal diagonal: [0, r + 1); a
+// window's first block: [r + 1, b)) the GEMMs cover nearly all of it. The order of
+// every sum depends on the spans only, never on the values.
+template <class Span>
+void band_gemm(int64_t rows, int64_t n, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+               float* C, int64_t ldc, const Span& span) {
+  constexpr int64_t kRowsByHand = 8;
+  // Rows [r0, r1), their intervals clipped to the columns [c0, c1).
+  auto part = [&](auto& self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) -> void {
+    if (c1 <= c0 || r1 <= r0) return;
+    auto clipped = [&](int64_t r) {
+      const ColumnSpan s = span(r);
+      return ColumnSpan{std::max(s.begin, c0), std::min(s.end, c1)};
+    };
+    if (r1 - r0 <= kRowsByHand) {
+      for (int64_t r = r0; r < r1; ++r) {
+        float* out = C + r * ldc;
+        const ColumnSpan s = clipped(r);
+        for (int64_t c = s.begin; c < s.end; ++c) {
+          const float a = alpha * A[r * lda + c];
+          const float* b = B + c * ldb;
+#pragma omp simd
+          for (int64_t k = 0; k < n; ++k) out[k] += a * b[k];
+        }
+      }
+      return;
+    }
+    ColumnSpan all{c0, c1};  // the columns every row reads
+    for (int64_t r = r0; r < r1; ++r) {
+      const ColumnSpan s = clipped(r);
+      all = {std::max(all.begin, s.begin), std::min(all.end, s.end)};
+    }
+    if (all.begin < all.end) {
+      gemm_tile(Transpose::No, Transpose::No, r1 - r0, n, all.end - all.begin, alpha, A + r0 * lda + all.begin, lda,
+                B + all.begin * ldb, ldb, 1.0f, C + r0 * ldc, ldc);
+      self(self, r0, r1, c0, all.begin);
+      self(self, r0, r1, all.end, c1);
+    } else {
+      const int64_t mid = r0 + (r1 - r0) / 2;
+      self(self, r0, mid, c0, c1);
+      self(self, mid, r1, c0, c1);
+    }
+  };
+  int64_t cols = 0;
+  for (int64_t r = 0; r < rows; ++r) cols = std::max(cols, span(r).end);
+  part(part, 0, rows, 0, cols);
+}
+
+// The band product where row r reads the columns c < clamp(first + r, 0, cols): a
+// prefix one longer than the row above's, as query r of a causal diagonal tile reads
+// the keys up to its own position (first = the keys row 0 sees).
 inline void staircase_gemm(int64_t rows, int64_t n, int64_t cols, int64_t first, float alpha, const float* A,
                            int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc) {
-  constexpr int64_t kStep = 16;
-  auto product = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {  // rows [r0, r1) x columns [c0, c1)
-    if (r1 > r0 && c1 > c0)
-      gemm_tile(Transpose::No, Transpose::No, r1 - r0, n, c1 - c0, alpha, A + r0 * lda + c0, lda, B + c0 * ldb, ldb,
-                1.0f, C + r0 * ldc, ldc);
-  };
-  const int64_t all = std::clamp<int64_t>(first, 0, cols);            // the columns row 0 reads
-  const int64_t stairs = std::clamp<int64_t>(cols - first, 0, rows);  // the rows before the first that reads all
-  product(0, rows, 0, all);
-  product(stairs, rows, all, cols);
-  for (int64_t r0 = 0; r0 < stairs; r0 += kStep) {
-    const int64_t block = std::min(kStep, stairs - r0), shared = std::clamp<int64_t>(first + r0, all, cols);
-    product(r0, r0 + block, all, shared);
-    for (int64_t r = r0; r < r0 + block; ++r) {
-      float* out = C + r * ldc;
-      for (int64_t c = shared; c < std::clamp<int64_t>(first + r, 0, cols); ++c) {
-        const float a = alpha * A[r * lda + c];
-        const float* b = B + c * ldb;
-#pragma omp simd
-        for (int64_t k = 0; k < n; ++k) out[k] += a * b[k];
-      }
-    }
-  }
+  band_gemm(rows, n, alpha, A, lda, B, ldb, C, ldc,
+            [&](int64_t r) { return ColumnSpan{0, std::clamp<int64_t>(first + r, 0, cols)}; });
 }
 
 }  // namespace ta::cpu
