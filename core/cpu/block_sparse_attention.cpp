@@ -16,8 +16,8 @@
 // b x b x d products).
 //
 // A pair a partially covered block does not allow is skipped, never multiplied by a
-// weight of 0 (such a block is a band product when each row allows one interval of
-// keys, else computed row by row over the pairs it allows; padded keys are read as 0), and rows whose output gradient is zero are left out of
+// weight of 0 (such a block is computed row by row over the pairs it allows; padded
+// keys are read as 0), and rows whose output gradient is zero are left out of
 // the backward (masked_tiles.h): a NaN or inf reaches no row that may not see it.
 #include <algorithm>
 #include <array>
@@ -168,10 +168,10 @@ std::optional<ColumnSpan> bit_interval(uint64_t bits) {
 }
 
 // acc [rows, d] += alpha P [rows, cols] X [cols, d] over the pairs the strip's blocks
-// allow: a run of fully covered blocks is one GEMM; a partially covered block whose
-// rows each allow one interval of keys (a causal diagonal, a window's edge) is a band
-// product, any other goes row by row over the pairs its mask allows; so a key a block
-// hides from a row is never read for that row (masked_tiles.h).
+// allow: a run of fully covered blocks is one GEMM; a partially covered block goes row
+// by row, over each row's interval of keys when its rows allow one each (a causal
+// diagonal, a window's edge: band_rows), else over the pairs its mask allows; so a key
+// a block hides from a row is never read for that row (masked_tiles.h).
 void strip_product(int64_t rows, int64_t d, const Strip& st, const Part& part, int64_t b, float alpha, const float* P,
                    const float* X, float* acc) {
   for (int64_t a = st.first; a < st.last;) {
@@ -186,7 +186,7 @@ void strip_product(int64_t rows, int64_t d, const Strip& st, const Part& part, i
         if (intervals) spans[r] = {std::min(s->begin, width), std::min(s->end, width)};
       }
       if (intervals) {
-        band_gemm(rows, d, alpha, P + c0, st.cols, X + c0 * d, d, acc, d, [&](int64_t r) { return spans[r]; });
+        band_rows(0, rows, d, alpha, P + c0, st.cols, X + c0 * d, d, acc, d, [&](int64_t r) { return spans[r]; });
       } else {
         for (int64_t r = 0; r < rows; ++r) {
           float* out = acc + r * d;

@@ -10,7 +10,8 @@
 //     the tile is skipped when all its keys are;
 //   - a tile whose rows each read one interval of keys (the causal diagonal, where
 //     each row reads one key more than the row above it; a window's edge) is a band
-//     product (band_gemm, staircase_gemm) that never reads outside a row's interval;
+//     product (band_rows, band_gemm, staircase_gemm) that never reads outside a
+//     row's interval;
 //   - scores and their gradients at hidden pairs are set (to -inf, 0), not scaled.
 // Backward passes add one rule: a query row whose output gradient is zero contributes
 // nothing to any gradient (each of its terms is a multiple of its dO), so it is left
@@ -58,15 +59,32 @@ struct ColumnSpan {
   int64_t begin, end;
 };
 
-// C[r, :] += alpha sum_{c in span(r)} A[r, c] B[c, :] for r < rows, where each row
-// reads one interval of columns, span(r) = [begin_r, end_r) (may be empty); the
-// columns outside a row's interval are never read for it. Most of the work goes
-// through GEMMs: the columns every row of a range reads are one GEMM over the range,
-// what is left of the rows' intervals on either side is done the same way for the
-// two halves of the range, and so on down to ranges of kRowsByHand rows, done row by
-// row. When the intervals move right with the row (a causal diagonal: [0, r + 1); a
-// window's first block: [r + 1, b)) the GEMMs cover nearly all of it. The order of
-// every sum depends on the spans only, never on the values.
+// C[r, :] += alpha sum_{c in span(r)} A[r, c] B[c, :] for the rows r0 <= r < r1, where
+// span(r) = [begin_r, end_r) is the interval of columns row r reads (may be empty):
+// one multiply-add of a row of B per pair, the columns outside a row's interval never
+// read for it. For a block of up to about 32 x 32 pairs this beats a GEMM call, which
+// first packs its operands.
+template <class Span>
+void band_rows(int64_t r0, int64_t r1, int64_t n, float alpha, const float* A, int64_t lda, const float* B,
+               int64_t ldb, float* C, int64_t ldc, const Span& span) {
+  for (int64_t r = r0; r < r1; ++r) {
+    float* out = C + r * ldc;
+    const ColumnSpan s = span(r);
+    for (int64_t c = s.begin; c < s.end; ++c) {
+      const float a = alpha * A[r * lda + c];
+      const float* b = B + c * ldb;
+#pragma omp simd
+      for (int64_t k = 0; k < n; ++k) out[k] += a * b[k];
+    }
+  }
+}
+
+// The same product for r < rows, mostly through GEMMs, for larger tiles: the columns
+// every row of a range reads are one GEMM over the range, what is left of the rows'
+// intervals on either side is done the same way for the two halves of the range, and
+// so on down to ranges of kRowsByHand rows (band_rows). When the intervals move right
+// with the row (a causal diagonal: [0, r + 1)) the GEMMs cover most of it. The order
+// of every sum depends on the spans only, never on the values.
 template <class Span>
 void band_gemm(int64_t rows, int64_t n, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
                float* C, int64_t ldc, const Span& span) {
@@ -78,19 +96,7 @@ void band_gemm(int64_t rows, int64_t n, float alpha, const float* A, int64_t lda
       const ColumnSpan s = span(r);
       return ColumnSpan{std::max(s.begin, c0), std::min(s.end, c1)};
     };
-    if (r1 - r0 <= kRowsByHand) {
-      for (int64_t r = r0; r < r1; ++r) {
-        float* out = C + r * ldc;
-        const ColumnSpan s = clipped(r);
-        for (int64_t c = s.begin; c < s.end; ++c) {
-          const float a = alpha * A[r * lda + c];
-          const float* b = B + c * ldb;
-#pragma omp simd
-          for (int64_t k = 0; k < n; ++k) out[k] += a * b[k];
-        }
-      }
-      return;
-    }
+    if (r1 - r0 <= kRowsByHand) return band_rows(r0, r1, n, alpha, A, lda, B, ldb, C, ldc, clipped);
     ColumnSpan all{c0, c1};  // the columns every row reads
     for (int64_t r = r0; r < r1; ++r) {
       const ColumnSpan s = clipped(r);

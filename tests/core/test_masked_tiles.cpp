@@ -1,5 +1,5 @@
-// The band product of the fused attention kernels (core/cpu/masked_tiles.h: band_gemm,
-// staircase_gemm) against a plain double-precision loop: each row reads exactly its
+// The band products of the fused attention kernels (core/cpu/masked_tiles.h: band_rows,
+// band_gemm, staircase_gemm) against a plain double-precision loop: each row reads exactly its
 // interval of columns. Every entry of A outside a row's interval, and every row of B
 // no row reads, holds NaN: one read and the output would be NaN. Row counts below, at,
 // just above and several times the size done row by row (8), up to a 64-row block;
@@ -17,6 +17,7 @@
 #include "core/cpu/masked_tiles.h"
 
 using ta::cpu::band_gemm;
+using ta::cpu::band_rows;
 using ta::cpu::ColumnSpan;
 using ta::cpu::staircase_gemm;
 
@@ -78,7 +79,7 @@ void check_band(const Band& band, int64_t n, const std::function<void(const floa
 
 }  // namespace
 
-TEST_CASE("band_gemm: each row reads its interval of columns and nothing else") {
+TEST_CASE("band_gemm, band_rows: each row reads its interval of columns and nothing else") {
   std::mt19937 rng(7);
   for (const std::string shape : {"diagonal", "window edge", "band", "random"})
     for (int64_t rows : {1, 7, 8, 9, 16, 33, 64})
@@ -89,8 +90,12 @@ TEST_CASE("band_gemm: each row reads its interval of columns and nothing else") 
           CAPTURE(cols);
           CAPTURE(n);
           const Band band = make_band(shape, rows, cols, rng);
+          const auto span = [&](int64_t r) { return band.spans[r]; };
           check_band(band, n, [&](const float* A, const float* B, float* C) {
-            band_gemm(rows, n, 0.75f, A, cols, B, n, C, n, [&](int64_t r) { return band.spans[r]; });
+            band_gemm(rows, n, 0.75f, A, cols, B, n, C, n, span);
+          });
+          check_band(band, n, [&](const float* A, const float* B, float* C) {
+            band_rows(0, rows, n, 0.75f, A, cols, B, n, C, n, span);
           });
         }
 }
