@@ -15,17 +15,17 @@
 // any other is first gathered into a tile (b x d copies, small next to the block's
 // b x b x d products).
 //
-// A pair a partially covered block does not allow is skipped, never multiplied by a
-// weight of 0 (such a block is computed row by row over the pairs it allows; padded
-// keys are read as 0), and rows whose output gradient is zero are left out of
-// the backward (masked_tiles.h): a NaN or inf reaches no row that may not see it.
+// A partially covered block hides scattered pairs, so the products with P and dS
+// stay one GEMM per strip, over values and keys whose rows holding a NaN or inf (and
+// padded rows) are read as 0: a weight of 0 then meets a 0, never a NaN, and the rows
+// that may see such a key are set to NaN after the product (mark_rows_seeing). Rows
+// whose output gradient is zero are left out of the backward (masked_tiles.h). So a
+// NaN or inf reaches no row that may not see it.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <optional>
 #include <vector>
 
 #include <omp.h>
@@ -42,6 +42,7 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kPosInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 using Part = BlockSparseLayout::Part;
 
@@ -146,73 +147,45 @@ void mask_scores(float* s, int64_t rows, const Strip& st, const Part& part, int6
 }
 
 // The rows of x [*, d] for the strip's keys (in place, or gathered into tile), with
-// the rows of padded keys read as 0 (masked_tiles.h).
-const float* strip_rows(const float* x, const Strip& st, int64_t d, float* tile, const float* pad) {
+// the rows of padded keys, and of keys whose row holds a NaN or inf, read as 0; the
+// latter, when not padded, are listed in `unfinite` (strip columns). A product with
+// these rows meets no NaN through a weight of 0; the rows that see a listed key are
+// the caller's to mark (mark_rows_seeing).
+const float* finite_strip_rows(const float* x, const Strip& st, int64_t d, float* tile, const float* pad,
+                               std::vector<int64_t>& unfinite) {
   const float* rows = rows_of(x, st.keys, st.cols, d, tile);
-  if (!pad) return rows;
-  auto padded = [&](int64_t c) { return pad[st.keys[c]] != 0.0f; };
-  if (rows != tile) return without_rows(rows, st.cols, d, tile, padded);
+  unfinite.clear();
+  std::array<bool, kStripKeys> zeroed{};
+  bool any = false;
+  for (int64_t c = 0; c < st.cols; ++c) {
+    const bool padded = pad && pad[st.keys[c]] != 0.0f, finite = all_finite(rows + c * d, d);
+    if (!finite && !padded) unfinite.push_back(c);
+    zeroed[c] = padded || !finite;
+    any = any || zeroed[c];
+  }
+  if (!any) return rows;
+  if (rows != tile) std::memcpy(tile, rows, static_cast<size_t>(st.cols * d) * sizeof(float));
   for (int64_t c = 0; c < st.cols; ++c)
-    if (padded(c)) std::fill(tile + c * d, tile + (c + 1) * d, 0.0f);
+    if (zeroed[c]) std::fill(tile + c * d, tile + (c + 1) * d, 0.0f);
   return tile;
 }
 
-// The columns [begin, end) whose bits are set in a row's mask word, when they are
-// one interval (none set: an empty one); nullopt when they are not.
-std::optional<ColumnSpan> bit_interval(uint64_t bits) {
-  if (bits == 0) return ColumnSpan{0, 0};
-  const int begin = std::countr_zero(bits), end = 64 - std::countl_zero(bits);
-  const uint64_t run = bits >> begin;  // 2^(end - begin) - 1 when the bits are one run
-  if ((run & (run + 1)) != 0) return std::nullopt;
-  return ColumnSpan{begin, end};
-}
-
-// acc [rows, d] += alpha P [rows, cols] X [cols, d] over the pairs the strip's blocks
-// allow: a run of fully covered blocks is one GEMM; a partially covered block goes row
-// by row, over each row's interval of keys when its rows allow one each (a causal
-// diagonal, a window's edge: band_rows), else over the pairs its mask allows; so a key
-// a block hides from a row is never read for that row (masked_tiles.h).
-void strip_product(int64_t rows, int64_t d, const Strip& st, const Part& part, int64_t b, float alpha, const float* P,
-                   const float* X, float* acc) {
-  for (int64_t a = st.first; a < st.last;) {
-    const int64_t c0 = strip_column(st, part, a, b);
-    if (const uint64_t* bits = block_mask(part, a, b)) {
-      const int64_t width = std::min(b, st.cols - c0);
-      std::array<ColumnSpan, 64> spans;
-      bool intervals = true;
-      for (int64_t r = 0; r < rows && intervals; ++r) {
-        const std::optional<ColumnSpan> s = bit_interval(bits[r]);
-        intervals = s.has_value();
-        if (intervals) spans[r] = {std::min(s->begin, width), std::min(s->end, width)};
-      }
-      if (intervals) {
-        band_rows(0, rows, d, alpha, P + c0, st.cols, X + c0 * d, d, acc, d, [&](int64_t r) { return spans[r]; });
-      } else {
-        for (int64_t r = 0; r < rows; ++r) {
-          float* out = acc + r * d;
-          for (int64_t c = 0; c < width; ++c) {
-            if (!((bits[r] >> c) & 1u)) continue;
-            const float w = alpha * P[r * st.cols + c0 + c];
-            const float* x = X + (c0 + c) * d;
-#pragma omp simd
-            for (int64_t k = 0; k < d; ++k) out[k] += w * x[k];
-          }
-        }
-      }
-      ++a;
-      continue;
-    }
-    int64_t e = a + 1;
-    while (e < st.last && !block_mask(part, e, b)) ++e;
-    const int64_t c1 = e < st.last ? strip_column(st, part, e, b) : st.cols;
-    gemm_tile(Transpose::No, Transpose::No, rows, d, c1 - c0, alpha, P + c0, st.cols, X + c0 * d, d, 1.0f, acc, d);
-    a = e;
+// Sets to NaN the rows of out [rows, d] that may see one of the strip's keys
+// `unfinite` (whose values a product read as 0): the blocks' masks say which.
+void mark_rows_seeing(const std::vector<int64_t>& unfinite, const Strip& st, const Part& part, int64_t b,
+                      int64_t rows, int64_t d, float* out) {
+  for (int64_t c : unfinite) {
+    const uint64_t* bits = block_mask(part, st.first + c / b, b);  // the strip's blocks are consecutive
+    for (int64_t r = 0; r < rows; ++r)
+      if (!bits || ((bits[r] >> (c % b)) & 1u)) std::fill(out + r * d, out + (r + 1) * d, kNaN);
   }
 }
 
-// Per-thread tiles: scores b x (strip keys), query rows b x d, key rows (strip keys) x d.
+// Per-thread tiles: scores b x (strip keys), query rows b x d, key rows (strip keys) x d;
+// the strip columns whose keys or values held a NaN or inf.
 struct Tiles {
-  std::vector<float> s, dp, q, q_live, o, acc, k, v, tmp, m, l;
+  std::vector<float> s, dp, q, q_live, o, acc, k, k_finite, v, tmp, m, l;
+  std::vector<int64_t> unfinite;
   Tiles(int64_t b, int64_t d)
       : s(b * b * strip_blocks(b)),
         dp(s.size()),
@@ -221,6 +194,7 @@ struct Tiles {
         o(b * d),
         acc(b * d),
         k(b * strip_blocks(b) * d),
+        k_finite(k.size()),
         v(k.size()),
         tmp(k.size()),
         m(b),
@@ -266,13 +240,14 @@ void CpuBackend::block_sparse_attention_forward(const float* q, const float* k, 
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
             const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
-            const float* Vs = strip_rows(V, st, d, t.v.data(), pad);
+            const float* Vs = finite_strip_rows(V, st, d, t.v.data(), pad, t.unfinite);
             float* s = t.s.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, s, cols);
             mask_scores(s, rows, st, part, b, pad, kNegInf);
             for (int64_t r = 0; r < rows; ++r)
               online_softmax_step(s + r * cols, cols, t.m[r], t.l[r], t.acc.data() + r * d, d);
-            strip_product(rows, d, st, part, b, 1.0f, s, Vs, t.acc.data());
+            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, 1.0f, s, cols, Vs, d, 1.0f, t.acc.data(), d);
+            mark_rows_seeing(t.unfinite, st, part, b, rows, d, t.acc.data());
           });
           for (int64_t r = 0; r < rows; ++r) {
             M[rows_list[r]] = t.m[r];
@@ -336,7 +311,7 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
             const bool in_place = consecutive(st.keys, cols);
-            const float* Ks = strip_rows(K, st, d, t.k.data(), pad);
+            const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
             const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
             float *p = t.s.data(), *dp = t.dp.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, p, cols);
@@ -371,7 +346,10 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
             }
             mask_scores(dp, rows, st, part, b, pad, 0.0f);
             // dQ_I += scale dS K_J ;  dK_J += scale dS^T Q_I
-            strip_product(rows, d, st, part, b, scale, dp, Ks, dq_tile.data());
+            const float* Ks_finite = finite_strip_rows(K, st, d, t.k_finite.data(), pad, t.unfinite);
+            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp, cols, Ks_finite, d, 1.0f, dq_tile.data(),
+                      d);
+            mark_rows_seeing(t.unfinite, st, part, b, rows, d, dq_tile.data());
             float* dk_out = in_place ? dK + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
             gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q_live, d, in_place ? 1.0f : 0.0f,
                       dk_out, d);

@@ -12,7 +12,10 @@
 //     each row reads one key more than the row above it; a window's edge) is a band
 //     product (band_rows, band_gemm, staircase_gemm) that never reads outside a
 //     row's interval;
-//   - scores and their gradients at hidden pairs are set (to -inf, 0), not scaled.
+//   - scores and their gradients at hidden pairs are set (to -inf, 0), not scaled;
+//   - where the hidden pairs are scattered (block-sparse blocks), the product stays one
+//     GEMM over keys and values whose rows holding a NaN or inf are read as 0, and the
+//     rows that may see one of those are set to NaN after it.
 // Backward passes add one rule: a query row whose output gradient is zero contributes
 // nothing to any gradient (each of its terms is a multiple of its dO), so it is left
 // out instead of multiplied through: its probabilities and score gradients are set to
@@ -21,8 +24,9 @@
 // goes for a running gradient state that is zero as a whole.
 //
 // What decides every choice is the mask and which gradients are zero, never the
-// values, so a run with a NaN somewhere computes everything else with exactly the
-// same operations, in the same order, as a run with a finite value there.
+// values (reading a non-finite row as 0 changes its values, not the operations), so a
+// run with a NaN somewhere computes everything else with exactly the same operations,
+// in the same order, as a run with a finite value there.
 #pragma once
 
 #include <algorithm>
@@ -39,6 +43,15 @@ inline bool all_zero(const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     if (x[i] != 0.0f) return false;
   return true;
+}
+
+// Whether x[0 .. n) holds no NaN or inf: x * 0 is 0 for every finite x and NaN
+// otherwise, so the sum of those is 0 exactly when all are finite.
+inline bool all_finite(const float* x, int64_t n) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * 0.0f;
+  return sum == 0.0f;
 }
 
 // Rows 0 .. count - 1 of x [*, width] with the rows where hide(r) is true set to 0:

@@ -238,6 +238,76 @@ TEST_CASE("non-finite inputs: block-sparse attention keeps them from the rows th
 
 namespace {
 
+// The outputs o [batch * heads, n, d] of exact softmax attention, dense and causal
+// (layout null) or block-sparse, with `value` added to (or, when not finite, put in)
+// every channel of the values at position p of every batch element and head.
+std::vector<float> softmax_outputs(Kernels kernels, const BlockSparseLayout* layout, int64_t batch, int64_t heads,
+                                   int64_t n, int64_t d, int64_t p, float value) {
+  const int64_t bh = batch * heads, size = bh * n * d;
+  const std::vector<float> q = uniform_values(size, 1), k = uniform_values(size, 2);
+  std::vector<float> v = uniform_values(size, 3), o(size), lse(bh * n);
+  for (int64_t r = 0; r < bh; ++r)
+    for (int64_t c = 0; c < d; ++c) {
+      float& x = v[(r * n + p) * d + c];
+      x = std::isfinite(value) ? x + value : value;
+    }
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  if (kernels == Kernels::Cpu && !layout)
+    cpu_backend().attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, heads, n, n, d, scale, true,
+                                    nullptr);
+  else if (kernels == Kernels::Cpu)
+    cpu_backend().block_sparse_attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, heads, n, n,
+                                                 d, scale, *layout, nullptr);
+  else if (!layout)
+    cuda_kernels::attention_forward(EmulatedLaunch{8},
+                                    {q.data(), k.data(), v.data(), nullptr, bh, heads, n, n, d, scale, true}, o.data(),
+                                    lse.data());
+  else
+    cuda_kernels::block_sparse_attention_forward(
+        EmulatedLaunch{8}, cpu_backend(), {q.data(), k.data(), v.data(), nullptr, bh, heads, n, n, d, scale, false},
+        *layout, o.data(), lse.data());
+  return o;
+}
+
+}  // namespace
+
+// The other side of the isolation above: the rows that may see a value (those whose
+// output moves when it moves) come out NaN or inf when it is NaN or inf, as IEEE
+// arithmetic has it; the block-sparse CPU kernel reads such a value as 0 in its
+// products and marks those rows instead, so that this is a check of the marking.
+TEST_CASE("non-finite inputs: the rows that see a NaN or inf value come out non-finite, and only those") {
+  const int64_t batch = 2, heads = 2, d = 8, n = 70;
+  const auto strided4 = build_block_layout({strided_pattern(6, true)}, n, n, 4);
+  const auto strided16 = build_block_layout({strided_pattern(6, true)}, n, n, 16);
+  const auto fixed = build_block_layout(combine_factors(fixed_pattern(8, 2, true), SparseCombine::SplitHeads, 0), n, n,
+                                        16);
+  for (Kernels kernels : {Kernels::Cpu, Kernels::CudaEmulated})
+    for (const BlockSparseLayout* layout : {static_cast<const BlockSparseLayout*>(nullptr), strided4.get(),
+                                            strided16.get(), fixed.get()})
+      for (int64_t p : {int64_t{5}, int64_t{16}, n - 1})
+        for (float bad : {kNaN, kInf}) {
+          const std::string name = kernels_name(kernels);
+          CAPTURE(name);
+          CAPTURE(p);
+          CAPTURE(bad);
+          const std::vector<float> base = softmax_outputs(kernels, layout, batch, heads, n, d, p, 0.0f),
+                                   moved = softmax_outputs(kernels, layout, batch, heads, n, d, p, 0.5f),
+                                   poisoned = softmax_outputs(kernels, layout, batch, heads, n, d, p, bad);
+          int64_t seeing = 0;
+          for (int64_t r = 0; r < batch * heads * n; ++r) {
+            bool sees = false;
+            for (int64_t c = 0; c < d; ++c) sees = sees || moved[r * d + c] != base[r * d + c];
+            seeing += sees;
+            CAPTURE(r);
+            for (int64_t c = 0; c < d; ++c)
+              REQUIRE(sees ? !std::isfinite(poisoned[r * d + c]) : poisoned[r * d + c] == base[r * d + c]);
+          }
+          CHECK(seeing >= batch);  // not vacuous: the position sees itself in some head
+        }
+}
+
+namespace {
+
 // ---- FLASH ------------------------------------------------------------------------------
 
 Tensors flash_run(Kernels kernels, const Hidden& h, const FlashDims& dims, const FlashOptions& options, bool poisoned) {
