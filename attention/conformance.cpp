@@ -94,6 +94,19 @@ Tensor replaced(const Tensor& x, const std::vector<int64_t>& samples, const std:
   return Tensor::from_vector(v, x.shape());
 }
 
+// x with non-finite values at `positions` of the samples in `samples`: the first
+// position all NaN, the next -inf and +inf in alternate channels, and so on.
+Tensor with_non_finite(const Tensor& x, const std::vector<int64_t>& samples, const std::vector<int64_t>& positions) {
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN(), kInf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = x.to_vector();
+  const int64_t n = x.size(1), d = x.size(2);
+  for (int64_t b : samples)
+    for (size_t k = 0; k < positions.size(); ++k)
+      for (int64_t c = 0; c < d; ++c)
+        v[(b * n + positions[k]) * d + c] = k % 2 == 0 ? kNaN : (c % 2 == 0 ? -kInf : kInf);
+  return Tensor::from_vector(v, x.shape());
+}
+
 std::vector<int64_t> range(int64_t from, int64_t to) {
   std::vector<int64_t> r;
   for (int64_t i = from; i < to; ++i) r.push_back(i);
@@ -151,6 +164,7 @@ class Suite {
     guarded("determinism", c, [&] { determinism(c, *mixer, x, y); });
     guarded("batch independence", c, [&] { batch_independence(c, *mixer, x, y); });
     guarded("padding", c, [&] { padding(c, *mixer, x); });
+    guarded("non-finite", c, [&] { non_finite(c, *mixer, x); });
     if (c.causal) {
       guarded("no leak", c, [&] { no_leak(c, *mixer, x, y); });
       guarded("decoding", c, [&] { decoding(c, *mixer, x, y); });
@@ -305,6 +319,58 @@ class Suite {
         if (auto diff = first_difference(b.params.at(name), ga, 0, 0))
           return fail("no leak", c, cat(changed, "moved the gradient of parameter ", name, " element ", diff->index,
                                         ": ", values(diff->got, diff->want, "now", "before")));
+    }
+  }
+
+  // A NaN or inf where an output may not look: (causal) at position t, with -inf and
+  // +inf at the last position, in both samples, for the outputs before t; and at the
+  // padded positions of sample 1 (NaN, then +-inf, alternating), for every unpadded
+  // output. Those outputs and the whole input gradient of the loss over them must be
+  // what the same run with finite values there gives, bit for bit (the gradient is 0
+  // at the hidden positions). Parameter gradients are not compared: a weight's
+  // gradient sums over every position, the hidden ones too (the projection's
+  // dW = sum_i dy_i^T x_i reads x_i itself), and IEEE arithmetic makes 0 x NaN = NaN.
+  void non_finite(const Case& c, TokenMixer& mixer, const Tensor& x) {
+    const int64_t d = o_.d_model;
+    Generator gen(o_.seed + 6);
+    const std::vector<float> weights = Tensor::normal(x.shape(), 0.0f, 1.0f, gen).to_vector();
+    // Loss weights 0 at the flat positions `hidden` of `samples`; the runs with x and
+    // with `bad`; the outputs outside `hidden` and all input gradients compared.
+    auto compare = [&](const std::string& placed, const std::vector<int64_t>& samples,
+                       const std::vector<int64_t>& hidden, const Tensor& bad, const Tensor& mask) -> bool {
+      std::vector<bool> unseen(kBatch * c.n, false);
+      for (int64_t b : samples)
+        for (int64_t p : hidden) unseen[b * c.n + p] = true;
+      std::vector<float> g = weights;
+      for (size_t i = 0; i < g.size(); ++i)
+        if (unseen[i / d]) g[i] = 0.0f;
+      const Tensor gt = Tensor::from_vector(g, x.shape());
+      const Gradients want = run_backward(mixer, x, mask, gt), got = run_backward(mixer, bad, mask, gt);
+      for (size_t i = 0; i < want.output.size(); ++i)
+        if (!unseen[i / d] && !(got.output[i] == want.output[i])) {
+          fail("non-finite", c, cat(placed, " moved output ", position_of(i, c.n, d), ": ",
+                                    values(got.output[i], want.output[i], "now", "finite there")));
+          return false;
+        }
+      for (size_t i = 0; i < want.input.size(); ++i)
+        if (!(got.input[i] == want.input[i])) {
+          fail("non-finite", c, cat(placed, " moved the input gradient at ", position_of(i, c.n, d), ": ",
+                                    values(got.input[i], want.input[i], "now", "finite there")));
+          return false;
+        }
+      return true;
+    };
+    if (c.causal)
+      for (int64_t t : probes(c, 1)) {
+        const std::vector<int64_t> at = t < c.n - 1 ? std::vector<int64_t>{t, c.n - 1} : std::vector<int64_t>{t};
+        if (!compare(cat("a NaN at position ", t, (t < c.n - 1 ? " and +-inf at the end" : ""), " of both samples"),
+                     {0, 1}, range(t, c.n), with_non_finite(x, {0, 1}, at), Tensor()))
+          return;
+      }
+    if (c.n >= 2) {
+      const std::vector<int64_t> padded = padded_positions(c);
+      compare(cat("NaN and +-inf at the padded positions of sample 1 (", padded.front(), " first)"), {1}, padded,
+              with_non_finite(x, {1}, padded), padding_mask(c));
     }
   }
 

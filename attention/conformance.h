@@ -17,6 +17,13 @@
 //   no leak        (causal) changing the inputs at positions >= t leaves every output,
 //                  input gradient and parameter gradient before t unchanged, bit for bit
 //                  (the gradients of sum_{i<t} g_i . y_i), and that gradient is 0 at >= t;
+//   non-finite     a NaN or inf where an output may not look ((causal) at t and after, for
+//                  the outputs before t; at the padded positions of sample 1, for every
+//                  other output) leaves those outputs, and the whole input gradient of the
+//                  loss over them, bit for bit as with finite values there (so the gradient
+//                  is 0 at the hidden positions). Parameter gradients are not compared: a
+//                  weight's gradient sums over all positions (dW = sum_i dy_i^T x_i reads
+//                  the hidden x_i too), and in IEEE arithmetic 0 x NaN is NaN;
 //   decoding       (causal) start_decoding / step token by token equals the full pass;
 //   gradient       the gradient of sum(g * y) along random directions (the inputs of one
 //                  position, at the boundaries; all inputs; each parameter tensor) equals

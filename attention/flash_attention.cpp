@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "attention/non_finite.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -64,6 +65,36 @@ Tensor bias_matrix(const Tensor& table, int64_t c) {
   return reshape(index_select(table, 0, Tensor::from_vector(ids, Shape{c * c}, table.device())), Shape{c, c});
 }
 
+// Which outputs [B, G, c, 1] may see a NaN or inf: their own query row's (quad or
+// linear plane), or that of a key (either key plane, or the value) they read, in
+// their chunk through the quadratic mask, or in the chunks the linear part sums.
+// bad_qk [planes, B, n, 1] and bad_v [B, n, 1] mark the rows that held one.
+Tensor seen_non_finite(const Tensor& bad_qk, const Tensor& bad_v, const Constants& k, const FlashOptions& o,
+                       int64_t G, int64_t c) {
+  const int64_t planes = bad_qk.size(0), B = bad_v.size(0), n = bad_v.size(1), n_pad = G * c;
+  auto chunked = [&](Tensor x) {  // [B, n, 1] -> [B, G, c, 1], the chunk padding not bad
+    if (n_pad > n) x = concat({x, Tensor::zeros(Shape{B, n_pad - n, 1}, x.device())}, 1);
+    return reshape(x, Shape{B, G, c, 1});
+  };
+  auto plane = [&](int64_t p) { return reshape(narrow(bad_qk, 0, p, 1), Shape{B, n, 1}); };
+  Tensor bad_query = plane(0), bad_key = maximum(plane(1), bad_v);
+  if (planes == 4) {
+    bad_query = maximum(bad_query, plane(2));
+    bad_key = maximum(bad_key, plane(3));
+  }
+  const Tensor keys = chunked(bad_key);
+  Tensor seen = chunked(bad_query) + matmul(k.mask, keys);
+  if (planes == 4) {
+    const Tensor per_chunk = sum(keys * k.key_ok, {2}, true);  // [B, G, 1, 1]
+    if (!o.causal)
+      seen = seen + sum(per_chunk, {1}, true);
+    else if (G > 1)
+      seen = seen + concat({Tensor::zeros(Shape{B, 1, 1, 1}, keys.device()), narrow(cumsum(per_chunk, 1), 1, 0, G - 1)},
+                           1);
+  }
+  return gt(seen, Tensor::scalar(0.0f, seen.device()));
+}
+
 }  // namespace
 
 // Pad the sequence to whole chunks, view it as [B, G, c, .], and per chunk:
@@ -83,10 +114,13 @@ Tensor flash_attention_reference(const Tensor& qk, const Tensor& v, const FlashO
   const int64_t planes = qk.size(0), B = qk.size(1), n = qk.size(2), s = qk.size(3), e = v.size(2);
   const int64_t c = o.chunk_length(n), G = (n + c - 1) / c, n_pad = G * c;
   const Device dev = qk.device();
-  Tensor qkp = qk, vp = v;
+  // Computed on finite values; the outputs that may see a NaN or inf are marked at the
+  // end (attention/non_finite.h).
+  const FiniteRows fqk = finite_rows(qk), fv = finite_rows(v);
+  Tensor qkp = fqk.value, vp = fv.value;
   if (n_pad > n) {
-    qkp = concat({qk, Tensor::zeros(Shape{planes, B, n_pad - n, s}, dev)}, 2);
-    vp = concat({v, Tensor::zeros(Shape{B, n_pad - n, e}, dev)}, 1);
+    qkp = concat({qkp, Tensor::zeros(Shape{planes, B, n_pad - n, s}, dev)}, 2);
+    vp = concat({vp, Tensor::zeros(Shape{B, n_pad - n, e}, dev)}, 1);
   }
   auto plane = [&](int64_t p) { return reshape(narrow(qkp, 0, p, 1), Shape{B, G, c, s}); };
   Tensor vc = reshape(vp, Shape{B, G, c, e});
@@ -108,7 +142,8 @@ Tensor flash_attention_reference(const Tensor& qk, const Tensor& v, const FlashO
     }
     out = out + matmul(plane(2), p) * k.u;
   }
-  return narrow(reshape(out, Shape{B, n_pad, e}), 1, 0, n);
+  return narrow(reshape(mark_non_finite(out, seen_non_finite(fqk.bad, fv.bad, k, o, G, c)), Shape{B, n_pad, e}), 1,
+                0, n);
 }
 
 Tensor relative_bias_table(const RelativePositionBias& bias, int64_t length) {

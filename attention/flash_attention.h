@@ -8,6 +8,9 @@
 //   - flash_attention_reference (here): the same function from autograd ops, close
 //     to the paper's pseudocode, with the chunk x chunk weights materialized. Read
 //     this one first; the tests hold the two together.
+// In both, a NaN or inf at a later or padded position reaches no output that may not
+// see it (the kernel skips hidden pairs; the reference computes on finite inputs and
+// marks what sees a non-finite one: attention/non_finite.h).
 #pragma once
 
 #include "core/flash_options.h"

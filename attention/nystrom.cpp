@@ -5,6 +5,7 @@
 
 #include "attention/builtin_variants.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -76,20 +77,22 @@ Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, b
            k.shape());
   const int64_t batch = q.size(0), n = q.size(2), m = std::min(options.landmarks, n);
   const float inf = std::numeric_limits<float>::infinity(), s = scale_.base;
+  // Padded positions are read as 0 (selected, not multiplied by a 0 weight), so that
+  // a NaN there reaches nothing: not the landmarks (whose averages leave them out),
+  // not the convolution, not the padded queries' own rows, whose outputs are unused.
+  // A NaN at an unpadded position reaches every output: each sees it.
+  const Tensor q_used = without_padded_rows(q, key_padding_mask), k_used = without_padded_rows(k, key_padding_mask),
+               v_used = without_padded_rows(v, key_padding_mask);
   // Every query of a sample sees all its unpadded keys, so the length factor is one
   // number per sample, and the landmark queries (means of queries) carry it too.
-  const Tensor q_scaled = scale_.scale_queries(q, n, false, key_padding_mask);
+  const Tensor q_scaled = scale_.scale_queries(q_used, n, false, key_padding_mask);
   Tensor pool = segment_means(batch, n, m, key_padding_mask).to(q.device());
-  Tensor q_land = matmul(pool, q_scaled), k_land = matmul(pool, k);  // [b, h, m, d]
+  Tensor q_land = matmul(pool, q_scaled), k_land = matmul(pool, k_used);  // [b, h, m, d]
   Tensor f = softmax(matmul(q_scaled, k_land, false, true) * s, -1);
   Tensor a = softmax(matmul(q_land, k_land, false, true) * s, -1);
-  Tensor scores_b = matmul(q_land, k, false, true) * s;
-  Tensor v_used = v;
-  if (key_padding_mask.defined()) {
-    Tensor pad = reshape(key_padding_mask, Shape{batch, 1, 1, n});
-    scores_b = masked_fill(scores_b, pad, -inf);
-    v_used = masked_fill(v, reshape(key_padding_mask, Shape{batch, 1, n, 1}), 0.0f);
-  }
+  Tensor scores_b = matmul(q_land, k_used, false, true) * s;
+  if (key_padding_mask.defined())
+    scores_b = masked_fill(scores_b, reshape(key_padding_mask, Shape{batch, 1, 1, n}), -inf);
   Tensor out = matmul(f, matmul(iterative_pinv(a, options.pinv_iterations), matmul(softmax(scores_b, -1), v_used)));
   if (options.conv_kernel == 0) return out;
   // Depthwise convolution over positions, per head: sum_t w[h, t] v[i + t - r]. Tap t

@@ -17,7 +17,11 @@ namespace ta {
 // (at n = 32, 3.5% off; 16 iterations, 7e-5: tests/attention/test_nystrom.cpp).
 // Optionally a depthwise convolution over the sequence of v is added as a skip
 // (the paper's kernel of 33). Bidirectional only: a landmark averages over a whole
-// segment, future tokens included, so there is no causal mode.
+// segment, future tokens included, so there is no causal mode. What an output may not
+// see is then the padding: padded positions are left out of the landmarks, the
+// convolution and every product (read as 0, not weighted by 0), so a NaN there moves
+// no other output; a NaN at an unpadded position reaches every output, as every
+// output depends on every position through the landmarks.
 class NystromCore : public AttentionCore {
  public:
   struct Options {

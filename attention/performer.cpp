@@ -10,6 +10,8 @@
 
 #include "attention/builtin_variants.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
+#include "attention/softmax.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/backend.h"
@@ -266,21 +268,27 @@ PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, co
 // S_i = sum_{j <= i} phi(k_j) v_j^T written as the masked product (A o F) V with
 // A = Q' K'^T and F from causal_factors; the fused kernel computes the same sums
 // chunk by chunk.
+// A NaN or inf input reaches only the outputs that may see it (attention/non_finite.h):
+// causally, the masked product computes on finite inputs and marks the outputs that
+// see a non-finite one; bidirectionally, only padded rows are hidden, and they are
+// read as 0.
 Tensor PerformerCore::reference_forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                                         const Tensor& key_padding_mask) const {
-  const Stabilized f = stabilized_features(q, k, causal, key_padding_mask);
-  Tensor num, den;
   if (causal) {
+    const FiniteInputs in = finite_inputs(q, k, v);
+    const Stabilized f = stabilized_features(in.q, in.k, causal, key_padding_mask);
     const int64_t bh = q.size(0) * q.size(1), n_q = q.size(2), n_k = k.size(2);
     Tensor factors = reshape(causal_factors(f.key_max, f.key_row_max, bh, n_q, n_k, q.device()),
                              Shape{q.size(0), q.size(1), n_q, n_k});
     Tensor a = matmul(f.qf, f.kf, false, true) * factors;  // w_ij
-    num = matmul(a, v);
-    den = sum(a, {-1}, true);
-  } else {
-    num = matmul(f.qf, matmul(f.kf, v, true, false));
-    den = matmul(f.qf, sum(f.kf, {2}, true), false, true);
+    const Tensor out = matmul(a, in.v) / maximum(sum(a, {-1}, true), Tensor::scalar(kDenFloor, q.device()));
+    return mark_seen(out, in, attention_mask(n_q, n_k, causal, key_padding_mask));
   }
+  const Tensor v_used = without_padded_rows(v, key_padding_mask);
+  const Stabilized f = stabilized_features(without_padded_rows(q, key_padding_mask),
+                                           without_padded_rows(k, key_padding_mask), causal, key_padding_mask);
+  const Tensor num = matmul(f.qf, matmul(f.kf, v_used, true, false));
+  const Tensor den = matmul(f.qf, sum(f.kf, {2}, true), false, true);
   return num / maximum(den, Tensor::scalar(kDenFloor, q.device()));
 }
 

@@ -39,7 +39,10 @@
 // ops (causal as a masked n x n product: short, quadratic memory), and the fused
 // causal kernel (ta::favor_causal_attention, chunked, extra memory O(m d) per head),
 // which the registry's "performer" uses; bidirectional attention is associativity
-// in a few matrix products either way.
+// in a few matrix products either way. A NaN or inf at a later or padded position
+// reaches no output that may not see it (attention/non_finite.h): the kernel skips
+// hidden pairs, the causal reference computes on finite inputs and marks the outputs
+// that see a non-finite one, and the bidirectional form reads padded rows as 0.
 #pragma once
 
 #include <map>

@@ -5,6 +5,7 @@
 
 #include "attention/builtin_variants.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -30,11 +31,15 @@ Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_p
 
 Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                                      const Tensor& key_padding_mask) {
-  const Tensor q_scaled = scale_.scale_queries(q, k.size(-2), causal, key_padding_mask);
-  Tensor scores = matmul(q_scaled, k, false, true) * scale_.base;  // [b, h, n_q, n_k]
+  const FiniteInputs f = finite_inputs(q, k, v);  // a NaN in a hidden key must not meet its weight of 0
+  const Tensor q_scaled = scale_.scale_queries(f.q, k.size(-2), causal, key_padding_mask);
+  Tensor scores = matmul(q_scaled, f.k, false, true) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = attention_mask(q.size(-2), k.size(-2), causal, key_padding_mask);
-  if (mask.defined()) scores = masked_fill(scores, mask.to(q.device()), -std::numeric_limits<float>::infinity());
-  return matmul(softmax(scores, -1), v);
+  if (mask.defined()) {
+    mask = mask.to(q.device());
+    scores = masked_fill(scores, mask, -std::numeric_limits<float>::infinity());
+  }
+  return mark_seen(matmul(softmax(scores, -1), f.v), f, mask);
 }
 
 Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,

@@ -10,6 +10,7 @@ namespace ta {
 //   (scale: AttentionScale, the length factor of query i times 1/sqrt(d_head)),
 //   P = softmax over j,  out = P v.
 // It materializes the n_q x n_k score matrix: simple, and memory quadratic in n.
+// A NaN or inf input reaches only the outputs that may see it (attention/non_finite.h).
 class SoftmaxReferenceCore : public AttentionCore {
  public:
   explicit SoftmaxReferenceCore(AttentionScale scale) : AttentionCore(scale) {}

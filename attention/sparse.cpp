@@ -5,6 +5,7 @@
 
 #include "attention/builtin_variants.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
@@ -58,15 +59,16 @@ Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tens
                                     const Tensor& key_padding_mask) {
   check_mode(options_, causal);
   const int64_t n_q = q.size(-2), n_k = k.size(-2);
-  const Tensor q_scaled = scale_.scale_queries(q, n_k, causal, key_padding_mask);
-  Tensor scores = matmul(q_scaled, k, false, true) * scale_.base;  // [b, h, n_q, n_k]
+  const FiniteInputs f = finite_inputs(q, k, v);  // a NaN in a hidden key must not meet its weight of 0
+  const Tensor q_scaled = scale_.scale_queries(f.q, n_k, causal, key_padding_mask);
+  Tensor scores = matmul(q_scaled, f.k, false, true) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = sparse_token_mask(options_.patterns, q.size(1), n_q, n_k).to(q.device());
   if (key_padding_mask.defined()) {
     TA_CHECK(key_padding_mask.ndim() == 2 && key_padding_mask.size(1) == n_k, options_.name,
              ": key_padding_mask must be [batch, ", n_k, "], got ", key_padding_mask.shape());
     mask = maximum(mask, reshape(key_padding_mask, Shape{key_padding_mask.size(0), 1, 1, n_k}));
   }
-  return matmul(softmax(masked_fill(scores, mask, -kInf), -1), v);
+  return mark_seen(matmul(softmax(masked_fill(scores, mask, -kInf), -1), f.v), f, mask);
 }
 
 Tensor SparseReferenceCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {

@@ -39,7 +39,8 @@ class SparseReferenceCore : public AttentionCore {
  public:
   explicit SparseReferenceCore(SparseCoreOptions options);
   // S = q k^T scale, S_ij = -inf where the pattern does not allow (i, j) or key j is
-  // padded; out = softmax(S) v.
+  // padded; out = softmax(S) v. A NaN or inf input reaches only the outputs that may
+  // see it (attention/non_finite.h).
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return options_.name.c_str(); }

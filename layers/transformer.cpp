@@ -28,8 +28,9 @@ Tensor apply_norm(const Module& norm, const Tensor& x) {
 
 // ---- block ---------------------------------------------------------------------
 
-TransformerBlock::TransformerBlock(const TransformerConfig& c, std::shared_ptr<TokenMixer> mixer_, Generator& gen)
-    : checkpoint_(c.checkpoint), gen_(&gen) {
+TransformerBlock::TransformerBlock(const TransformerConfig& c, std::shared_ptr<TokenMixer> mixer_, Generator& gen,
+                                   int64_t layer)
+    : checkpoint_(c.checkpoint), check_inputs_(c.check_inputs), layer_(layer), gen_(&gen) {
   TA_CHECK(mixer_ != nullptr, "TransformerBlock: the mixer factory returned null");
   TA_CHECK(mixer_->causal() == c.causal, "TransformerBlock: a ", (c.causal ? "causal" : "bidirectional"),
            " model got a ", (mixer_->causal() ? "causal" : "bidirectional"), " token mixer (", mixer_->name(), ")");
@@ -46,8 +47,15 @@ TransformerBlock::TransformerBlock(const TransformerConfig& c, std::shared_ptr<T
   dropout = register_module("dropout", std::make_shared<Dropout>(c.dropout, gen));
 }
 
+Tensor TransformerBlock::mixer_input(const Tensor& x) const {
+  Tensor in = apply_norm(*norm1, x);
+  if (check_inputs_ == FiniteCheck::On)
+    check_finite(in, cat("layer ", layer_, ": the input of its attention (", mixer->name(), ")"));
+  return in;
+}
+
 Tensor TransformerBlock::mixer_branch(const Tensor& x, const Tensor& key_padding_mask) {
-  return dropout->forward(mixer->forward(apply_norm(*norm1, x), key_padding_mask));
+  return dropout->forward(mixer->forward(mixer_input(x), key_padding_mask));
 }
 
 Tensor TransformerBlock::ffn_branch(const Tensor& x) { return dropout->forward(ffn->forward(apply_norm(*norm2, x))); }
@@ -64,7 +72,7 @@ Tensor TransformerBlock::forward(const Tensor& x, const Tensor& key_padding_mask
 }
 
 Tensor TransformerBlock::step(const Tensor& x_t, MixerState& state) {
-  Tensor h = x_t + dropout->forward(mixer->step(apply_norm(*norm1, x_t), state));
+  Tensor h = x_t + dropout->forward(mixer->step(mixer_input(x_t), state));
   return ffn ? h + ffn_branch(h) : h;
 }
 
@@ -81,7 +89,7 @@ TransformerLM::TransformerLM(const TransformerConfig& c, const MixerFactory& mak
   auto block_list = register_module("blocks", std::make_shared<ModuleList>());
   const float residual_scale = 1.0f / std::sqrt(2.0f * c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    auto block = std::make_shared<TransformerBlock>(c, make_mixer(i), gen);
+    auto block = std::make_shared<TransformerBlock>(c, make_mixer(i), gen, i);
     for (const Tensor& w : block->mixer->residual_output_weights()) init::scale_(w, residual_scale);
     if (block->ffn) init::scale_(block->ffn->down->weight, residual_scale);
     block_list->push_back(block);

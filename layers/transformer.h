@@ -10,6 +10,7 @@
 #include "layers/dropout.h"
 #include "layers/embedding.h"
 #include "layers/feed_forward.h"
+#include "layers/finite_check.h"
 #include "layers/linear.h"
 #include "layers/position.h"
 #include "layers/token_mixer.h"
@@ -36,6 +37,12 @@ struct TransformerConfig {
   bool checkpoint = false;    // recompute each branch in backward (gradient checkpointing)
   float init_std = 0.02f;
   uint64_t seed = 0;          // initialization and dropout
+  // On: every block checks its mixer's input (after the norm) for NaN and infinity
+  // (check_finite, layers/finite_check.h: one pass over [batch, n, d_model] per
+  // layer), so a run that blows up stops at the first layer where it shows, with an
+  // error naming the layer and the position. Padded positions are checked too: in
+  // these models every position comes from an embedding, so a NaN anywhere is a fault.
+  FiniteCheck check_inputs = FiniteCheck::Off;
 };
 
 // A factory: the token mixer of layer `index` (0-based) for this model width.
@@ -49,7 +56,9 @@ Tensor apply_norm(const Module& norm, const Tensor& x);
 // untouched, so gradients reach early layers through the identity paths.
 class TransformerBlock : public Module {
  public:
-  TransformerBlock(const TransformerConfig& config, std::shared_ptr<TokenMixer> mixer, Generator& gen);
+  // `layer`: this block's index in its model, for the messages of check_inputs.
+  TransformerBlock(const TransformerConfig& config, std::shared_ptr<TokenMixer> mixer, Generator& gen,
+                   int64_t layer = 0);
   Tensor forward(const Tensor& x, const Tensor& key_padding_mask = Tensor());
   // One decoding step of the block for x_t [batch, 1, d_model].
   Tensor step(const Tensor& x_t, MixerState& state);
@@ -62,7 +71,11 @@ class TransformerBlock : public Module {
  private:
   Tensor mixer_branch(const Tensor& x, const Tensor& key_padding_mask);
   Tensor ffn_branch(const Tensor& x);
+  // norm1(x), checked finite when the config asks for it.
+  Tensor mixer_input(const Tensor& x) const;
   bool checkpoint_;
+  FiniteCheck check_inputs_;
+  int64_t layer_;
   Generator* gen_;
 };
 

@@ -14,7 +14,15 @@
 // through the part's lists: a block whose rows are consecutive is used in place,
 // any other is first gathered into a tile (b x d copies, small next to the block's
 // b x b x d products).
+//
+// A partially covered block hides scattered pairs, so the products with P and dS
+// stay one GEMM per strip, over values and keys whose rows holding a NaN or inf (and
+// padded rows) are read as 0: a weight of 0 then meets a 0, never a NaN, and the rows
+// that may see such a key are set to NaN after the product (mark_rows_seeing). Rows
+// whose output gradient is zero are left out of the backward (masked_tiles.h). So a
+// NaN or inf reaches no row that may not see it.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -24,6 +32,7 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/masked_tiles.h"
 #include "core/cpu/online_softmax.h"
 #include "core/cpu/parallel.h"
 
@@ -33,6 +42,7 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kPosInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 using Part = BlockSparseLayout::Part;
 
@@ -106,35 +116,85 @@ void for_each_strip(const Part& part, int64_t b, int64_t begin, int64_t end, F&&
   }
 }
 
-// Sets the scores s [rows, cols] of the pairs the strip's blocks do not allow, and
-// of padded keys, to -inf.
-void mask_scores(float* s, int64_t rows, const Strip& st, const Part& part, int64_t b, const float* pad) {
+// The bit masks of a partially covered block a (one word per query row), or null
+// when the block is fully covered.
+const uint64_t* block_mask(const Part& part, int64_t a, int64_t b) {
+  return part.mask[a] < 0 ? nullptr : part.masks.data() + static_cast<int64_t>(part.mask[a]) * b;
+}
+
+// The first column of block a in its strip.
+int64_t strip_column(const Strip& st, const Part& part, int64_t a, int64_t b) {
+  return static_cast<int64_t>(part.col[a] - part.col[st.first]) * b;
+}
+
+// Sets the entries s [rows, cols] of the pairs the strip's blocks do not allow, and of
+// padded keys, to `hidden` (scores: -inf; score gradients: 0).
+void mask_scores(float* s, int64_t rows, const Strip& st, const Part& part, int64_t b, const float* pad, float hidden) {
   for (int64_t a = st.first; a < st.last; ++a) {
-    if (part.mask[a] < 0) continue;
-    const uint64_t* bits = part.masks.data() + static_cast<int64_t>(part.mask[a]) * b;
-    const int64_t c0 = static_cast<int64_t>(part.col[a] - part.col[st.first]) * b, width = std::min(b, st.cols - c0);
+    const uint64_t* bits = block_mask(part, a, b);
+    if (!bits) continue;
+    const int64_t c0 = strip_column(st, part, a, b), width = std::min(b, st.cols - c0);
     for (int64_t r = 0; r < rows; ++r) {
       float* row = s + r * st.cols + c0;
       for (int64_t c = 0; c < width; ++c)
-        if (!((bits[r] >> c) & 1u)) row[c] = kNegInf;
+        if (!((bits[r] >> c) & 1u)) row[c] = hidden;
     }
   }
   if (pad)
     for (int64_t c = 0; c < st.cols; ++c)
       if (pad[st.keys[c]] != 0.0f)
-        for (int64_t r = 0; r < rows; ++r) s[r * st.cols + c] = kNegInf;
+        for (int64_t r = 0; r < rows; ++r) s[r * st.cols + c] = hidden;
 }
 
-// Per-thread tiles: scores b x (strip keys), query rows b x d, key rows (strip keys) x d.
+// The rows of x [*, d] for the strip's keys (in place, or gathered into tile), with
+// the rows of padded keys, and of keys whose row holds a NaN or inf, read as 0; the
+// latter, when not padded, are listed in `unfinite` (strip columns). A product with
+// these rows meets no NaN through a weight of 0; the rows that see a listed key are
+// the caller's to mark (mark_rows_seeing).
+const float* finite_strip_rows(const float* x, const Strip& st, int64_t d, float* tile, const float* pad,
+                               std::vector<int64_t>& unfinite) {
+  const float* rows = rows_of(x, st.keys, st.cols, d, tile);
+  unfinite.clear();
+  std::array<bool, kStripKeys> zeroed{};
+  bool any = false;
+  for (int64_t c = 0; c < st.cols; ++c) {
+    const bool padded = pad && pad[st.keys[c]] != 0.0f, finite = all_finite(rows + c * d, d);
+    if (!finite && !padded) unfinite.push_back(c);
+    zeroed[c] = padded || !finite;
+    any = any || zeroed[c];
+  }
+  if (!any) return rows;
+  if (rows != tile) std::memcpy(tile, rows, static_cast<size_t>(st.cols * d) * sizeof(float));
+  for (int64_t c = 0; c < st.cols; ++c)
+    if (zeroed[c]) std::fill(tile + c * d, tile + (c + 1) * d, 0.0f);
+  return tile;
+}
+
+// Sets to NaN the rows of out [rows, d] that may see one of the strip's keys
+// `unfinite` (whose values a product read as 0): the blocks' masks say which.
+void mark_rows_seeing(const std::vector<int64_t>& unfinite, const Strip& st, const Part& part, int64_t b,
+                      int64_t rows, int64_t d, float* out) {
+  for (int64_t c : unfinite) {
+    const uint64_t* bits = block_mask(part, st.first + c / b, b);  // the strip's blocks are consecutive
+    for (int64_t r = 0; r < rows; ++r)
+      if (!bits || ((bits[r] >> (c % b)) & 1u)) std::fill(out + r * d, out + (r + 1) * d, kNaN);
+  }
+}
+
+// Per-thread tiles: scores b x (strip keys), query rows b x d, key rows (strip keys) x d;
+// the strip columns whose keys or values held a NaN or inf.
 struct Tiles {
-  std::vector<float> s, dp, q, o, acc, k, v, tmp, m, l;
+  std::vector<float> s, dp, q, q_live, o, acc, k, k_finite, v, tmp, m, l;
+  std::vector<int64_t> unfinite;
   Tiles(int64_t b, int64_t d)
       : s(b * b * strip_blocks(b)),
         dp(s.size()),
         q(b * d),
+        q_live(b * d),
         o(b * d),
         acc(b * d),
         k(b * strip_blocks(b) * d),
+        k_finite(k.size()),
         v(k.size()),
         tmp(k.size()),
         m(b),
@@ -180,13 +240,14 @@ void CpuBackend::block_sparse_attention_forward(const float* q, const float* k, 
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
             const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
-            const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
+            const float* Vs = finite_strip_rows(V, st, d, t.v.data(), pad, t.unfinite);
             float* s = t.s.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, s, cols);
-            mask_scores(s, rows, st, part, b, pad);
+            mask_scores(s, rows, st, part, b, pad, kNegInf);
             for (int64_t r = 0; r < rows; ++r)
               online_softmax_step(s + r * cols, cols, t.m[r], t.l[r], t.acc.data() + r * d, d);
             gemm_tile(Transpose::No, Transpose::No, rows, d, cols, 1.0f, s, cols, Vs, d, 1.0f, t.acc.data(), d);
+            mark_rows_seeing(t.unfinite, st, part, b, rows, d, t.acc.data());
           });
           for (int64_t r = 0; r < rows; ++r) {
             M[rows_list[r]] = t.m[r];
@@ -219,6 +280,7 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
   {
     Tiles t(b, d);
     std::vector<float> delta(n_q), dq_tile(b * d);
+    std::vector<char> silent(n_q);  // rows whose dO is zero: left out (masked_tiles.h)
 #pragma omp for schedule(dynamic)
     for (int64_t h = 0; h < bh; ++h) {
       const float *Qh = q + h * n_q * d, *K = k + h * n_k * d, *V = v + h * n_k * d;
@@ -228,9 +290,12 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
       std::fill(dQ, dQ + n_q * d, 0.0f);
       std::fill(dK, dK + n_k * d, 0.0f);
       std::fill(dV, dV + n_k * d, 0.0f);
+      bool any_silent = false;
       for (int64_t i = 0; i < n_q; ++i) {
+        silent[i] = all_zero(dOh + i * d, d);
+        any_silent = any_silent || silent[i];
         float s = 0.0f;
-        for (int64_t c = 0; c < d; ++c) s += dOh[i * d + c] * Oh[i * d + c];
+        for (int64_t c = 0; c < d && !silent[i]; ++c) s += dOh[i * d + c] * Oh[i * d + c];
         delta[i] = s;
       }
       for (const Part& part : pattern_of(layout, h, heads).parts) {
@@ -240,6 +305,8 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
           const int64_t rows = std::min<int64_t>(b, static_cast<int64_t>(part.queries.size()) - I * b);
           const float* Q = rows_of(Qh, rows_list, rows, d, t.q.data());
           const float* dO = rows_of(dOh, rows_list, rows, d, t.o.data());
+          auto silent_row = [&](int64_t r) { return silent[rows_list[r]] != 0; };
+          const float* Q_live = any_silent ? without_rows(Q, rows, d, t.q_live.data(), silent_row) : Q;  // for dK
           std::fill(dq_tile.begin(), dq_tile.begin() + rows * d, 0.0f);
           for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
             const int64_t cols = st.cols;
@@ -248,9 +315,13 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
             const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
             float *p = t.s.data(), *dp = t.dp.data();
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, p, cols);
-            mask_scores(p, rows, st, part, b, pad);
+            mask_scores(p, rows, st, part, b, pad, kNegInf);
             for (int64_t r = 0; r < rows; ++r) {
               float* row = p + r * cols;
+              if (silent_row(r)) {
+                std::fill(row, row + cols, 0.0f);
+                continue;
+              }
               const float l = Lh[rows_list[r]];
 #pragma omp simd
               for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
@@ -262,23 +333,33 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
             if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dV);
             // dP = dO_I V_J^T ;  dS = P * (dP - delta)
             gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, dO, d, Vs, d, 0.0f, dp, cols);
-            for (int64_t r = 0; r < rows; ++r) {
+            for (int64_t r = 0; r < rows; ++r) {  // 0 where hidden or silent
               float* ds = dp + r * cols;
+              if (silent_row(r)) {
+                std::fill(ds, ds + cols, 0.0f);
+                continue;
+              }
               const float* pr = p + r * cols;
               const float dl = delta[rows_list[r]];
 #pragma omp simd
               for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
             }
+            mask_scores(dp, rows, st, part, b, pad, 0.0f);
             // dQ_I += scale dS K_J ;  dK_J += scale dS^T Q_I
-            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp, cols, Ks, d, 1.0f, dq_tile.data(), d);
+            const float* Ks_finite = finite_strip_rows(K, st, d, t.k_finite.data(), pad, t.unfinite);
+            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp, cols, Ks_finite, d, 1.0f, dq_tile.data(),
+                      d);
+            mark_rows_seeing(t.unfinite, st, part, b, rows, d, dq_tile.data());
             float* dk_out = in_place ? dK + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
-            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q, d, in_place ? 1.0f : 0.0f,
+            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q_live, d, in_place ? 1.0f : 0.0f,
                       dk_out, d);
             if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dK);
           });
           add_rows(dq_tile.data(), rows_list, rows, d, dQ);
         }
       }
+      for (int64_t i = 0; i < n_q && any_silent; ++i)
+        if (silent[i]) std::fill(dQ + i * d, dQ + (i + 1) * d, 0.0f);
     }
   }
 }

@@ -25,6 +25,10 @@
 // floats each, the row weights (2 n), per-thread tiles, and in the backward one extra
 // dQq accumulator per thread after the first (n s each). All linear in n.
 //
+// Hidden pairs are skipped, not multiplied by 0: the causal products within a chunk
+// are staircases, padded rows are read as 0, and the backward leaves out rows whose
+// output gradient is zero and a reverse state that is zero (masked_tiles.h).
+//
 // Determinism: every output row of the forward is computed by one task in a fixed
 // order, so the forward does not depend on the thread count. In the backward the key
 // tiles go to threads by a fixed rule (below) and the per-thread dQq are added in thread
@@ -33,8 +37,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/masked_tiles.h"
 #include "core/cpu/parallel.h"
 
 namespace ta::cpu {
@@ -98,33 +104,48 @@ void row_weights(const Flash& f, const FlashOptions& o, float* w, float* u) {
 }
 
 // Rows j0 .. j0 + m - 1 of x [B, n, width] for batch b with the padded positions'
-// rows set to zero: x itself when none is padded, else a copy in buf.
+// rows read as 0 (masked_tiles.h): x itself when none is padded, else a copy in buf.
 const float* without_padded_rows(const Flash& f, int64_t b, int64_t j0, int64_t m, const float* x, int64_t width,
                                  float* buf) {
-  bool any = false;
-  for (int64_t r = 0; r < m && !any; ++r) any = f.padded(b, j0 + r);
-  if (!any) return x;
-  std::memcpy(buf, x, static_cast<size_t>(m * width) * sizeof(float));
-  for (int64_t r = 0; r < m; ++r)
-    if (f.padded(b, j0 + r)) std::fill(buf + r * width, buf + (r + 1) * width, 0.0f);
-  return buf;
+  return without_rows(x, m, width, buf, [&](int64_t r) { return f.padded(b, j0 + r); });
+}
+
+// The keys among j0 .. j0 + cols - 1 that query i sees: causal, those up to i.
+inline int64_t visible_keys(const Flash& f, int64_t i, int64_t j0, int64_t cols) {
+  return f.causal ? std::clamp<int64_t>(i - j0 + 1, 0, cols) : cols;
+}
+
+// Sets the entries of one row (query i, keys j0 .. j0 + cols - 1) where query i may
+// not see key j to exactly 0: after its position (causal), or padded.
+inline void hide_row(const Flash& f, float* row, int64_t b, int64_t i, int64_t j0, int64_t cols) {
+  std::fill(row + visible_keys(f, i, j0, cols), row + cols, 0.0f);
+  if (f.pad)
+    for (int64_t c = 0; c < cols; ++c)
+      if (f.pad[b * f.n + j0 + c] != 0.0f) row[c] = 0.0f;
 }
 
 // Turns one row of scores (score_scale q_i.k_j for keys j0 .. j0 + cols - 1) into
-// relu(S + bias(j - i)), set to exactly zero where query i may not see key j: after
-// its position (causal) or padded. Zeroing after the activation, not adding -inf
-// before it, keeps the masked entries out of every later sum bit for bit.
+// relu(S + bias(j - i)), set to exactly zero where query i may not see key j. Zeroing
+// after the activation, not adding -inf before it, keeps the masked entries out of
+// every later sum bit for bit.
 inline void relu_row(const Flash& f, float* row, int64_t b, int64_t i, int64_t j0, int64_t cols) {
   if (f.bias) {
     const float* bias = f.bias + (j0 - i + f.L - 1);  // offset j - i, shifted to a table index
     for (int64_t c = 0; c < cols; ++c) row[c] += bias[c];
   }
-  const int64_t visible = f.causal ? std::clamp<int64_t>(i - j0 + 1, 0, cols) : cols;
-  for (int64_t c = 0; c < visible; ++c) row[c] = std::max(row[c], 0.0f);
-  std::fill(row + visible, row + cols, 0.0f);
-  if (f.pad)
-    for (int64_t c = 0; c < cols; ++c)
-      if (f.pad[b * f.n + j0 + c] != 0.0f) row[c] = 0.0f;
+  for (int64_t c = 0; c < visible_keys(f, i, j0, cols); ++c) row[c] = std::max(row[c], 0.0f);
+  hide_row(f, row, b, i, j0, cols);
+}
+
+// out [rows, width] += alpha A [rows, cols] X [cols, width] over the pairs the rows see:
+// causally a staircase (query i0 + r sees keys up to itself, of those from j0), so a
+// hidden key is never read (masked_tiles.h); padded rows of X are already 0.
+inline void visible_product(const Flash& f, int64_t rows, int64_t width, int64_t cols, int64_t i0, int64_t j0,
+                            float alpha, const float* A, const float* X, float* out) {
+  if (f.causal)
+    staircase_gemm(rows, width, cols, i0 - j0 + 1, alpha, A, cols, X, width, out, width);
+  else
+    gemm_tile(Transpose::No, Transpose::No, rows, width, cols, alpha, A, cols, X, width, 1.0f, out, width);
 }
 
 // Over the chunks of each batch element, per column of the [s, e] states x[b, g]:
@@ -176,16 +197,16 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
     // 1. KV_g per chunk (bidirectional: into scratch, then totalled into state).
     Scratch per_chunk(*this, f.causal ? 1 : f.B * f.G * s * e);
     float* kv = f.causal ? state : per_chunk.data();
-    Scratch masked(*this, nt * f.c * s);
+    Scratch masked(*this, nt * f.c * (s + e));
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
-      float* buf = masked.data() + omp_get_thread_num() * f.c * s;
+      float* buf = masked.data() + omp_get_thread_num() * f.c * (s + e);
 #pragma omp for schedule(dynamic)
       for (int64_t t = 0; t < f.B * f.G; ++t) {
         const int64_t b = t / f.G, g = t % f.G, j0 = f.begin(g), m = f.end(g) - j0;
         const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
-        gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, K, s, v + (b * n + j0) * e, e, 0.0f,
-                  kv + t * s * e, e);
+        const float* V = without_padded_rows(f, b, j0, m, v + (b * n + j0) * e, e, buf + f.c * s);
+        gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, K, s, V, e, 0.0f, kv + t * s * e, e);
       }
     }
     // 2. Across chunks.
@@ -195,12 +216,12 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
   }
 
   // 3. Quadratic part per query tile, then the linear part from the state.
-  const int64_t tiles = f.tiles();
-  Scratch scratch(*this, nt * (kTile * kBlock + kTile * s));
+  const int64_t tiles = f.tiles(), per_thread = kTile * kBlock + kTile * s + kBlock * e;
+  Scratch scratch(*this, nt * per_thread);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
-    float* S = scratch.data() + omp_get_thread_num() * (kTile * kBlock + kTile * s);
-    float* qlu = S + kTile * kBlock;
+    float* S = scratch.data() + omp_get_thread_num() * per_thread;
+    float *qlu = S + kTile * kBlock, *v_buf = qlu + kTile * s;
 #pragma omp for schedule(dynamic)
     for (int64_t t = 0; t < f.B * f.G * tiles; ++t) {
       const int64_t b = t / (f.G * tiles), g = (t / tiles) % f.G, i0 = f.begin(g) + (t % tiles) * kTile;
@@ -208,6 +229,7 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
       const int64_t rows = std::min(kTile, f.end(g) - i0), key_end = f.causal ? i0 + rows : f.end(g);
       const float* Q = f.qq + (b * n + i0) * s;
       float* O = out + (b * n + i0) * e;
+      std::fill(O, O + rows * e, 0.0f);
       for (int64_t j0 = f.begin(g); j0 < key_end; j0 += kBlock) {
         const int64_t cols = std::min(kBlock, key_end - j0);
         gemm_tile(Transpose::No, Transpose::Yes, rows, cols, s, f.score_scale, Q, s, f.kq + (b * n + j0) * s, s,
@@ -219,8 +241,8 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
 #pragma omp simd
           for (int64_t c = 0; c < cols; ++c) row[c] = wi * row[c] * row[c];
         }
-        gemm_tile(Transpose::No, Transpose::No, rows, e, cols, 1.0f, S, cols, v + (b * n + j0) * e, e,
-                  j0 == f.begin(g) ? 0.0f : 1.0f, O, e);
+        const float* V = without_padded_rows(f, b, j0, cols, v + (b * n + j0) * e, e, v_buf);
+        visible_product(f, rows, e, cols, i0, j0, 1.0f, S, V, O);
       }
       if (f.linear && !(f.causal && g == 0)) {  // the first chunk has nothing before it
         const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
@@ -247,6 +269,12 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
   Scratch weights(*this, 2 * f.B * n);
   float *w = weights.data(), *u = w + f.B * n;
   row_weights(f, options, w, u);
+  // Rows whose output gradient is zero are left out (masked_tiles.h).
+  std::vector<char> silent(f.B * n);
+  parallel_for(f.B * n, e, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) silent[i] = all_zero(d_out + i * e, e);
+  });
+  const bool any_silent = std::find(silent.begin(), silent.end(), 1) != silent.end();
 
   if (f.linear) {
     float *dql = dqk + 2 * plane, *dkl = dqk + 3 * plane;
@@ -267,11 +295,15 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
         } else {
           const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
           gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
-          for (int64_t r = 0; r < m; ++r)
-            for (int64_t k = 0; k < s; ++k) dQL[r * s + k] *= u[b * n + i0 + r];
+          for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
+            const bool left_out = silent[b * n + i0 + r];
+            for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * u[b * n + i0 + r];
+          }
         }
-        for (int64_t r = 0; r < m; ++r)
-          for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = u[b * n + i0 + r] * QL[r * s + k];
+        for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
+          const bool left_out = silent[b * n + i0 + r];
+          for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : u[b * n + i0 + r] * QL[r * s + k];
+        }
         gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + t * s * e, e);
       }
     }
@@ -291,6 +323,11 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
           continue;
         }
         const float* R = D + (b * f.G + (f.causal ? g : 0)) * s * e;
+        if (all_zero(R, s * e)) {  // no later query has a gradient: nothing to multiply through
+          std::fill(dKL, dKL + m * s, 0.0f);
+          std::fill(dV, dV + m * e, 0.0f);
+          continue;
+        }
         gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, v + (b * n + j0) * e, e, R, e, 0.0f, dKL, s);
         for (int64_t r = 0; r < m; ++r)
           if (f.padded(b, j0 + r)) std::fill(dKL + r * s, dKL + (r + 1) * s, 0.0f);
@@ -305,7 +342,8 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
   // D. The quadratic part per key tile. Thread 0 accumulates dQq in place, the others
   // in their own buffers, added afterwards in thread order.
   Scratch dq_more(*this, (nt - 1) * plane), db_all(*this, nt * bias_size);
-  Scratch tiles_buf(*this, nt * 3 * kBlock * kTile);
+  const int64_t per_thread = 3 * kBlock * kTile + (kBlock + kTile) * s;
+  Scratch tiles_buf(*this, nt * per_thread);
   const int64_t tiles = f.tiles(), tasks = f.B * f.G * tiles;
   int team_size = 1;
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -317,44 +355,56 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
     float* db = db_all.data() + t * bias_size;
     std::fill(dq, dq + plane, 0.0f);
     std::fill(db, db + bias_size, 0.0f);
-    float *S = tiles_buf.data() + t * 3 * kBlock * kTile, *A = S + kBlock * kTile, *dS = A + kBlock * kTile;
+    float *S = tiles_buf.data() + t * per_thread, *A = S + kBlock * kTile, *dS = A + kBlock * kTile;
+    float *q_buf = dS + kBlock * kTile, *k_buf = q_buf + kBlock * s;
     for (int64_t task = 0; task < tasks; ++task) {
       if (owner(task, team) != t) continue;
       const int64_t b = task / (f.G * tiles), g = (task / tiles) % f.G, j0 = f.begin(g) + (task % tiles) * kTile;
       if (j0 >= f.end(g)) continue;
       const int64_t cols = std::min(kTile, f.end(g) - j0);
       const float *K = f.kq + (b * n + j0) * s, *V = v + (b * n + j0) * e;
+      const float* K_seen = without_padded_rows(f, b, j0, cols, K, s, k_buf);  // for dQq
       float *dK = dkq + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
       std::fill(dK, dK + cols * s, 0.0f);
       for (int64_t i0 = f.causal ? j0 : f.begin(g); i0 < f.end(g); i0 += kBlock) {
         const int64_t rows = std::min(kBlock, f.end(g) - i0);
         const float *Q = f.qq + (b * n + i0) * s, *dO = d_out + (b * n + i0) * e;
+        auto silent_row = [&](int64_t r) { return silent[b * n + i0 + r] != 0; };
+        const float* Q_live = any_silent ? without_rows(Q, rows, s, q_buf, silent_row) : Q;  // for dKq
         gemm_tile(Transpose::No, Transpose::Yes, rows, cols, s, f.score_scale, Q, s, K, s, 0.0f, S, cols);
         for (int64_t r = 0; r < rows; ++r) {
           float *row = S + r * cols, *a = A + r * cols;
+          if (silent_row(r)) {
+            std::fill(a, a + cols, 0.0f);
+            continue;
+          }
           relu_row(f, row, b, i0 + r, j0, cols);
           const float wi = w[b * n + i0 + r];
 #pragma omp simd
           for (int64_t c = 0; c < cols; ++c) a[c] = wi * row[c] * row[c];
         }
-        // dV += A^T dO;  dA = dO V^T;  dS = dA * 2 w relu(S)
+        // dV += A^T dO;  dA = dO V^T;  dS = dA * 2 w relu(S), 0 where hidden or silent
         gemm_tile(Transpose::Yes, Transpose::No, cols, e, rows, 1.0f, A, cols, dO, e, 1.0f, dV, e);
         gemm_tile(Transpose::No, Transpose::Yes, rows, cols, e, 1.0f, dO, e, V, e, 0.0f, dS, cols);
         for (int64_t r = 0; r < rows; ++r) {
           float* ds = dS + r * cols;
+          if (silent_row(r)) {
+            std::fill(ds, ds + cols, 0.0f);
+            continue;
+          }
           const float* row = S + r * cols;
           const float two_w = 2.0f * w[b * n + i0 + r];
 #pragma omp simd
           for (int64_t c = 0; c < cols; ++c) ds[c] *= two_w * row[c];
+          hide_row(f, ds, b, i0 + r, j0, cols);
           if (f.bias) {
             float* dbias = db + (j0 - (i0 + r) + f.L - 1);
             for (int64_t c = 0; c < cols; ++c) dbias[c] += ds[c];
           }
         }
         // dKq += score_scale dS^T Qq;  dQq += score_scale dS Kq
-        gemm_tile(Transpose::Yes, Transpose::No, cols, s, rows, f.score_scale, dS, cols, Q, s, 1.0f, dK, s);
-        gemm_tile(Transpose::No, Transpose::No, rows, s, cols, f.score_scale, dS, cols, K, s, 1.0f,
-                  dq + (b * n + i0) * s, s);
+        gemm_tile(Transpose::Yes, Transpose::No, cols, s, rows, f.score_scale, dS, cols, Q_live, s, 1.0f, dK, s);
+        visible_product(f, rows, s, cols, i0, j0, f.score_scale, dS, K_seen, dq + (b * n + i0) * s);
       }
     }
   }
@@ -365,6 +415,8 @@ void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& optio
         for (int64_t k = k0; k < k1; ++k) dqq[k] += more[k];
       }
     });
+  for (int64_t i = 0; i < f.B * n && any_silent; ++i)
+    if (silent[i]) std::fill(dqq + i * s, dqq + (i + 1) * s, 0.0f);
   if (drel_bias)
     for (int t = 0; t < team_size; ++t)
       for (int64_t k = 0; k < bias_size; ++k) drel_bias[k] += db_all.data()[t * bias_size + k];

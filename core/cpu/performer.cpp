@@ -26,6 +26,11 @@
 // a reverse sweep with the reverse state R = sum_{later i} f qf_i G_ext_i^T gives
 // dK and dV. Both sweeps recompute the features from q, k and the saved running
 // maxima: nothing of size n x m is ever stored.
+//
+// The in-chunk products never read a key after the row (staircases), padded keys'
+// values are read as 0, and the backward leaves out rows whose output gradient is
+// zero and a reverse state that is zero (masked_tiles.h): a NaN or inf reaches no row
+// that may not see it. The running maximum skips NaN (a > m is false).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -34,6 +39,8 @@
 
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/fast_exp.h"
+#include "core/cpu/masked_tiles.h"
+#include "core/elementwise_math.h"
 
 namespace ta::cpu {
 
@@ -74,10 +81,11 @@ std::vector<Block> blocks_of(const FavorHead& h) {
 // Scratch space of one thread: O(C m + m d), independent of n.
 struct Work {
   std::vector<float> pq, qf, pk, kf, kfh, a, b, vext, gext, t, s, r, dqf, dkf, f;
+  std::vector<char> silent;  // the query rows of a block whose dO is zero
   Work(int64_t m, int64_t d)
       : pq(kChunk * m), qf(kChunk * m), pk(kChunk * m), kf(kChunk * m), kfh(kChunk * m), a(kChunk * kChunk),
         b(kChunk * kChunk), vext(kChunk * (d + 1)), gext(kChunk * (d + 1)), t(kChunk * (d + 1)), s(m * (d + 1)),
-        r(m * (d + 1)), dqf(kChunk * m), dkf(kChunk * m), f(kChunk) {}
+        r(m * (d + 1)), dqf(kChunk * m), dkf(kChunk * m), f(kChunk), silent(kChunk) {}
 };
 
 // p = root X W^T: the projections w_r . x' of `rows` rows of X [.., d] -> p [rows, m].
@@ -166,13 +174,30 @@ void causal_factor(int64_t rows, const float* kmax, float* x) {
   }
 }
 
-// V_ext = [V | 1] for the rows of a block.
+// V_ext = [V | 1] for the rows of a block; 0 for padded keys (read as 0, not weighted
+// by 0: masked_tiles.h).
 void extend_values(const FavorHead& h, const Block& blk, float* vext) {
   const int64_t d = h.d;
   for (int64_t j = 0; j < blk.rows; ++j) {
+    if (h.pad && h.pad[blk.p0 + j] != 0.0f) {
+      std::fill(vext + j * (d + 1), vext + (j + 1) * (d + 1), 0.0f);
+      continue;
+    }
     std::copy(h.v + (blk.p0 + j) * d, h.v + (blk.p0 + j + 1) * d, vext + j * (d + 1));
     vext[j * (d + 1) + d] = 1.0f;
   }
+}
+
+// x [rows, rows] (+)= (A o F) X over the pairs a row sees, c <= r: a staircase, so
+// that a key after row r is never read for it (masked_tiles.h).
+void lower_product(int64_t rows, int64_t width, const float* a, const float* x, float* out) {
+  staircase_gemm(rows, width, rows, 1, 1.0f, a, rows, x, width, out, width);
+}
+
+// Sets the rows r of x [rows, width] with silent[r] to 0.
+void zero_rows(int64_t rows, int64_t width, const char* silent, float* x) {
+  for (int64_t r = 0; r < rows; ++r)
+    if (silent[r]) std::fill(x + r * width, x + (r + 1) * width, 0.0f);
 }
 
 // Adds the block's keys to a state S [m, d+1] held at stabilizer `ms`; the state
@@ -209,12 +234,21 @@ void state_factors(const Block& blk, const float* kmax, float ms, float* f) {
   for (int64_t r = 0; r < blk.rows; ++r) f[r] = fast_exp(ms - kmax[r]);
 }
 
-// G_ext = [dO / D | delta] for the query rows of a block (see the header comment).
-void extend_grads(const FavorHead& h, const Block& blk, const float* o, const float* den, const float* d_o,
-                  float* gext) {
+// G_ext = [dO / D | delta] for the query rows of a block (see the header comment);
+// silent[r] marks the rows whose dO is zero, whose G_ext is 0 (masked_tiles.h).
+// Returns whether the block has any.
+bool extend_grads(const FavorHead& h, const Block& blk, const float* o, const float* den, const float* d_o,
+                  float* gext, char* silent) {
   const int64_t d = h.d;
+  bool any = false;
   for (int64_t r = 0; r < blk.rows; ++r) {
     const int64_t i = blk.i0 + r;
+    silent[r] = all_zero(d_o + i * d, d);
+    any = any || silent[r];
+    if (silent[r]) {
+      std::fill(gext + r * (d + 1), gext + (r + 1) * (d + 1), 0.0f);
+      continue;
+    }
     const float dn = den[i], inv = 1.0f / std::max(dn, kDenFloor);
     float dot = 0.0f;
     for (int64_t c = 0; c < d; ++c) {
@@ -223,16 +257,18 @@ void extend_grads(const FavorHead& h, const Block& blk, const float* o, const fl
     }
     gext[r * (d + 1) + d] = dn >= kDenFloor ? -dot / dn : 0.0f;
   }
+  return any;
 }
 
 // dx = dfeat * d(feature)/d(pre-activation): softmax kernel feat itself, ReLU the
-// step of the projection; in place in dfeat.
+// step of the projection; in place in dfeat. A zero dfeat stays exactly 0 even where
+// the feature is NaN (gradient_times).
 void feature_backward(const FavorHead& h, int64_t rows, const float* pre, const float* feat, float* dfeat) {
   const int64_t n = rows * h.m;
   if (h.kernel == FavorKernel::Relu) {
     for (int64_t i = 0; i < n; ++i) dfeat[i] = pre[i] > 0.0f ? dfeat[i] : 0.0f;
   } else {
-    for (int64_t i = 0; i < n; ++i) dfeat[i] *= feat[i];
+    for (int64_t i = 0; i < n; ++i) dfeat[i] = gradient_times(dfeat[i], feat[i]);
   }
 }
 
@@ -257,8 +293,7 @@ void forward_head(const FavorHead& h, Work& w, float* o, float* den, float* kmax
       gemm_tile(Transpose::No, Transpose::Yes, rows, rows, m, 1.0f, w.qf.data(), m, w.kf.data(), m, 0.0f, w.a.data(),
                 rows);
       causal_factor(rows, km, w.a.data());
-      gemm_tile(Transpose::No, Transpose::No, rows, d1, rows, 1.0f, w.a.data(), rows, w.vext.data(), d1, 1.0f,
-                w.t.data(), d1);
+      lower_product(rows, d1, w.a.data(), w.vext.data(), w.t.data());
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = blk.i0 + r;
         const float dn = w.t[r * d1 + d], inv = 1.0f / std::max(dn, kDenFloor);
@@ -284,7 +319,7 @@ void backward_queries(const FavorHead& h, Work& w, const float* o, const float* 
       const int64_t rows = blk.rows;
       project(h, h.q + blk.i0 * d, rows, w.pq.data());
       query_features(h, rows, w.pq.data(), w.qf.data());
-      extend_grads(h, blk, o, den, d_o, w.gext.data());
+      const bool any_silent = extend_grads(h, blk, o, den, d_o, w.gext.data(), w.silent.data());
       // dqf = f o (G_ext S^T) + (dW o F) KF,  dW = G_ext V_ext^T
       gemm_tile(Transpose::No, Transpose::Yes, rows, m, d1, 1.0f, w.gext.data(), d1, w.s.data(), d1, 0.0f,
                 w.dqf.data(), m);
@@ -294,11 +329,11 @@ void backward_queries(const FavorHead& h, Work& w, const float* o, const float* 
       gemm_tile(Transpose::No, Transpose::Yes, rows, rows, d1, 1.0f, w.gext.data(), d1, w.vext.data(), d1, 0.0f,
                 w.b.data(), rows);
       causal_factor(rows, km, w.b.data());
-      gemm_tile(Transpose::No, Transpose::No, rows, m, rows, 1.0f, w.b.data(), rows, w.kf.data(), m, 1.0f,
-                w.dqf.data(), m);
+      lower_product(rows, m, w.b.data(), w.kf.data(), w.dqf.data());
       feature_backward(h, rows, w.pq.data(), w.qf.data(), w.dqf.data());
       // dQ = root dP W  (P = root Q W^T)
       gemm_tile(Transpose::No, Transpose::No, rows, d, m, h.root, w.dqf.data(), m, h.w, d, 0.0f, dq + blk.i0 * d, d);
+      if (any_silent) zero_rows(rows, d, w.silent.data(), dq + blk.i0 * d);
     }
     absorb(h, blk, km, w.kf.data(), w.vext.data(), w.kfh.data(), w.s.data(), ms);
   }
@@ -320,28 +355,40 @@ void backward_keys(const FavorHead& h, Work& w, const float* o, const float* den
     const float m_last = km[rows - 1], ms = blk.p0 > 0 ? kmax[blk.p0 - 1] : kNoKey;
     block_keys(h, blk, w, km);
     extend_values(h, blk, w.vext.data());
-    // Later queries: dkf = h o (V_ext R^T), dV = (h o KF) R[:, :d], h_j = exp(M_j - M_last).
-    for (int64_t j = 0; j < rows; ++j) w.f[j] = fast_exp(km[j] - m_last);
-    for (int64_t j = 0; j < rows; ++j)
-      for (int64_t c = 0; c < m; ++c) w.kfh[j * m + c] = w.kf[j * m + c] * w.f[j];
-    gemm_tile(Transpose::No, Transpose::Yes, rows, m, d1, 1.0f, w.vext.data(), d1, w.r.data(), d1, 0.0f,
-              w.dkf.data(), m);
-    for (int64_t j = 0; j < rows; ++j)
-      for (int64_t c = 0; c < m; ++c) w.dkf[j * m + c] *= w.f[j];
+    // Later queries: dkf = h o (V_ext R^T), dV = (h o KF) R[:, :d], h_j = exp(M_j - M_last);
+    // both 0 when no later query has a gradient (R = 0: nothing to multiply through).
     float* dV = dv + blk.p0 * d;
-    gemm_tile(Transpose::No, Transpose::No, rows, d, m, 1.0f, w.kfh.data(), m, w.r.data(), d1, 0.0f, dV, d);
+    if (all_zero(w.r.data(), m * d1)) {
+      std::fill(w.dkf.begin(), w.dkf.begin() + rows * m, 0.0f);
+      std::fill(dV, dV + rows * d, 0.0f);
+    } else {
+      for (int64_t j = 0; j < rows; ++j) w.f[j] = fast_exp(km[j] - m_last);
+      for (int64_t j = 0; j < rows; ++j)
+        for (int64_t c = 0; c < m; ++c) w.kfh[j * m + c] = w.kf[j * m + c] * w.f[j];
+      gemm_tile(Transpose::No, Transpose::Yes, rows, m, d1, 1.0f, w.vext.data(), d1, w.r.data(), d1, 0.0f,
+                w.dkf.data(), m);
+      for (int64_t j = 0; j < rows; ++j)
+        for (int64_t c = 0; c < m; ++c) w.dkf[j * m + c] *= w.f[j];
+      gemm_tile(Transpose::No, Transpose::No, rows, d, m, 1.0f, w.kfh.data(), m, w.r.data(), d1, 0.0f, dV, d);
+    }
     if (blk.i0 >= 0) {
-      // The block's own queries: dV += (A o F)^T G, dkf += (dW o F)^T QF.
+      // The block's own queries: dV += (A o F)^T G, dkf += (dW o F)^T QF. Silent rows
+      // (dO = 0) are left out: their A and dW rows and their features are 0.
       project(h, h.q + blk.i0 * d, rows, w.pq.data());
       query_features(h, rows, w.pq.data(), w.qf.data());
-      extend_grads(h, blk, o, den, d_o, w.gext.data());
+      const bool any_silent = extend_grads(h, blk, o, den, d_o, w.gext.data(), w.silent.data());
       gemm_tile(Transpose::No, Transpose::Yes, rows, rows, m, 1.0f, w.qf.data(), m, w.kf.data(), m, 0.0f, w.a.data(),
                 rows);
       causal_factor(rows, km, w.a.data());
-      gemm_tile(Transpose::Yes, Transpose::No, rows, d, rows, 1.0f, w.a.data(), rows, w.gext.data(), d1, 1.0f, dV, d);
       gemm_tile(Transpose::No, Transpose::Yes, rows, rows, d1, 1.0f, w.gext.data(), d1, w.vext.data(), d1, 0.0f,
                 w.b.data(), rows);
       causal_factor(rows, km, w.b.data());
+      if (any_silent) {
+        zero_rows(rows, rows, w.silent.data(), w.a.data());
+        zero_rows(rows, rows, w.silent.data(), w.b.data());
+        zero_rows(rows, m, w.silent.data(), w.qf.data());
+      }
+      gemm_tile(Transpose::Yes, Transpose::No, rows, d, rows, 1.0f, w.a.data(), rows, w.gext.data(), d1, 1.0f, dV, d);
       gemm_tile(Transpose::Yes, Transpose::No, rows, m, rows, 1.0f, w.b.data(), rows, w.qf.data(), m, 1.0f,
                 w.dkf.data(), m);
     }
@@ -370,7 +417,7 @@ void backward_keys(const FavorHead& h, Work& w, const float* o, const float* den
       for (int64_t j = 0; j < rows; ++j) {
         float sum = 0.0f;
         for (int64_t c = 0; c < m; ++c) sum += w.dkf[j * m + c];
-        for (int64_t c = 0; c < d; ++c) dK[j * d + c] -= h.scale * sum * K[j * d + c];
+        for (int64_t c = 0; c < d; ++c) dK[j * d + c] -= gradient_times(h.scale * sum, K[j * d + c]);
       }
   }
 }

@@ -51,6 +51,7 @@ std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& 
   c.dropout = o.dropout;
   c.seed = o.seed;
   c.tie_embeddings = o.tie_embeddings;
+  c.check_inputs = o.check_inputs;
   Generator attention_gen(o.seed + 7);
   AttentionConfig a;
   a.name = o.attention;

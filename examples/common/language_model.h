@@ -23,6 +23,7 @@ struct LanguageModelOptions {
   uint64_t seed = 1;           // initialization and dropout; the attention's draws use seed + 7
   bool tie_embeddings = false;  // the output head is the token embedding matrix
   Device device = Device::CPU;  // where the example moves the model once built (--device)
+  FiniteCheck check_inputs = FiniteCheck::Off;  // TransformerConfig::check_inputs
 };
 
 // The options that the example programs' flags of the same names set: --attention

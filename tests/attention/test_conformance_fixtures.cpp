@@ -7,11 +7,15 @@
 //   - a block-local attention whose key range starts one position early (an
 //     off-by-one block mask, only above the block size; no leak, it looks back);
 //   - softmax attention scaled by the length of the whole sequence instead of the
-//     query's own (only with the length-aware scale; the bug this suite once missed).
-// Each passes the suite when it only tries lengths up to its boundary, as the old
-// suite did, and fails it at the lengths that straddle the boundary, with a message
-// naming the check, the position and both values. The correct linear attention
-// passes: the suite fails what is wrong, not what is unusual.
+//     query's own (only with the length-aware scale; the bug this suite once missed);
+//   - the linear attention hiding future and padded keys by multiplying their weights
+//     by a 0 mask (0 x NaN = NaN: a NaN there reaches outputs that may not see it).
+// Each of the first three passes the suite when it only tries lengths up to its
+// boundary, as the old suite did, and fails it at the lengths that straddle the
+// boundary, with a message naming the check, the position and both values. The
+// correct linear attention passes: the suite fails what is wrong, not what is unusual.
+// The correct ones compute on finite inputs and mark the outputs that see a NaN
+// (attention/non_finite.h), as every core written from autograd ops must.
 //
 // Features: softplus(x), positive and smooth (elu(x) + 1 in Katharopoulos et al.
 // 2020; any positive feature map shows the same bugs).
@@ -24,6 +28,8 @@
 
 #include "attention/conformance.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
+#include "attention/softmax.h"
 #include "autograd/ops.h"
 #include "core/error.h"
 
@@ -31,7 +37,15 @@ using namespace ta;
 
 namespace {
 
-enum class Bug { None, InclusivePrefix, DecodeReplacesSum, BlockStartsEarly, WholeLengthScale };
+enum class Bug { None, InclusivePrefix, DecodeReplacesSum, BlockStartsEarly, WholeLengthScale, MultipliesByMask };
+
+// attend(q, k, v) on finite inputs, the outputs that may see a NaN or inf marked (the
+// pairs `hidden` [.., n_q, n_k] hides are the ones no output may see).
+template <class Attend>
+Tensor finite_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& hidden, Attend attend) {
+  const FiniteInputs f = finite_inputs(q, k, v);
+  return mark_seen(attend(f.q, f.k, f.v), f, hidden);
+}
 
 // x with the rows of padded keys set to 0, for x [b, h, n, d] and mask [b, n].
 Tensor without_padded(const Tensor& x, const Tensor& key_padding_mask) {
@@ -55,6 +69,13 @@ class LinearReferenceCore : public AttentionCore {
  public:
   explicit LinearReferenceCore(int64_t = 0) : AttentionCore(AttentionScale{}) {}  // no chunks
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+    return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              return attend(fq, fk, fv, causal, pad);
+                            });
+  }
+  // On finite inputs, multiplying by the mask is exact.
+  static Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) {
     Tensor w = matmul(softplus(q), without_padded(softplus(k), pad), false, true) *
                visible(q.size(2), k.size(2), causal);
     return matmul(w, v) / sum(w, {-1}, true);
@@ -76,7 +97,16 @@ class ChunkedLinearCore : public AttentionCore {
   const char* name() const override { return "linear"; }
 
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
-    if (!causal) return LinearReferenceCore().forward(q, k, v, false, pad);  // no prefix sums to get wrong
+    // The bug: the masks below multiply the raw inputs, so a NaN behind a 0 leaks.
+    if (bug_ == Bug::MultipliesByMask) return attend(q, k, v, causal, pad);
+    return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              return attend(fq, fk, fv, causal, pad);
+                            });
+  }
+
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) const {
+    if (!causal) return LinearReferenceCore::attend(q, k, v, false, pad);  // no prefix sums to get wrong
     const int64_t b = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3), c = chunk_;
     const int64_t g = (n + c - 1) / c, n_pad = g * c;
     auto chunks = [&](Tensor x) {  // [b, h, n, d] -> [b h, G, c, d], zero rows past n (after every real one)
@@ -147,15 +177,31 @@ Tensor padded_keys(const Tensor& pad, int64_t from, int64_t count) {
   return reshape(narrow(pad, 1, from, count), Shape{pad.size(0), 1, 1, count});
 }
 
+// The pairs of a block-local attention that no output sees: outside its block (later
+// keys, causally) or padded.
+Tensor block_hidden(int64_t n, int64_t n_k, int64_t block, bool causal, const Tensor& pad) {
+  const int64_t shift = n_k - n;
+  std::vector<float> m(n * n_k, 1.0f);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n_k; ++j)
+      if (j / block == (i + shift) / block && (!causal || j <= i + shift)) m[i * n_k + j] = 0.0f;
+  const Tensor hidden = Tensor::from_vector(m, Shape{n, n_k});
+  return pad.defined() ? maximum(hidden, padded_keys(pad, 0, n_k)) : hidden;
+}
+
 class BlockLocalReferenceCore : public AttentionCore {
  public:
   explicit BlockLocalReferenceCore(int64_t block) : AttentionCore(AttentionScale{0.5f}), block_(block) {}
   const char* name() const override { return "block-local-reference"; }
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
     const int64_t n = q.size(2);
-    Tensor s = masked_fill(matmul(q, k, false, true) * scale_.base, block_mask(n, block_, causal), kHidden);
-    if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n), kHidden);
-    return matmul(softmax(s, -1), v);
+    return finite_attention(q, k, v, block_hidden(n, n, block_, causal, pad),
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              Tensor s = masked_fill(matmul(fq, fk, false, true) * scale_.base,
+                                                     block_mask(n, block_, causal), kHidden);
+                              if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n), kHidden);
+                              return matmul(softmax(s, -1), fv);
+                            });
   }
 
  private:
@@ -169,6 +215,14 @@ class BlockLocalCore : public AttentionCore {
   BlockLocalCore(int64_t block, Bug bug) : AttentionCore(AttentionScale{0.5f}), block_(block), bug_(bug) {}
   const char* name() const override { return "block-local"; }
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+    return finite_attention(q, k, v, block_hidden(q.size(2), k.size(2), block_, causal, pad),
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              return attend(fq, fk, fv, causal, pad);
+                            });
+  }
+
+ private:
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) const {
     const int64_t n_k = k.size(2), shift = n_k - q.size(2);
     std::vector<Tensor> out;
     for (int64_t start = shift / block_ * block_; start < n_k; start += block_) {
@@ -184,7 +238,6 @@ class BlockLocalCore : public AttentionCore {
     return concat(out, 2);
   }
 
- private:
   int64_t block_;
   Bug bug_;
 };
@@ -227,10 +280,15 @@ class WholeLengthScaleCore : public AttentionCore {
     const float length = scale_.length_aware() && n_k > 1 ? static_cast<float>(std::log(n_k) /
                                                                               std::log(scale_.train_length))
                                                           : 1.0f;
-    Tensor s = masked_fill(matmul(q, k, false, true) * (scale_.base * length), 1.0f - visible(n_q, n_k, causal),
-                           -std::numeric_limits<float>::infinity());
-    if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n_k), -std::numeric_limits<float>::infinity());
-    return matmul(softmax(s, -1), v);
+    return finite_attention(q, k, v, attention_mask(n_q, n_k, causal, pad),
+                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+                              Tensor s = masked_fill(matmul(fq, fk, false, true) * (scale_.base * length),
+                                                     1.0f - visible(n_q, n_k, causal),
+                                                     -std::numeric_limits<float>::infinity());
+                              if (pad.defined())
+                                s = masked_fill(s, padded_keys(pad, 0, n_k), -std::numeric_limits<float>::infinity());
+                              return matmul(softmax(s, -1), fv);
+                            });
   }
 };
 
@@ -294,6 +352,21 @@ TEST_CASE("conformance fixtures: an off-by-one block mask differs from the refer
   const ConformanceReport report = check_conformance(broken);
   check_failure_names_position_and_values(report, "reference");
   CHECK(!report.failed("no leak"));  // it reads an earlier key: wrong, but no leak
+}
+
+TEST_CASE("conformance fixtures: hiding keys by multiplying with a 0 mask lets a NaN through, and only that fails") {
+  const ConformanceReport report = check_conformance(linear_attention(Bug::MultipliesByMask));
+  check_failure_names_position_and_values(report, "non-finite");
+  for (const ConformanceFailure& f : report.failures) CHECK_MESSAGE(f.check == "non-finite", f.str());
+  // Both ways in: a NaN in a later key, and one in a padded key.
+  const auto has = [&](const std::string& text) {
+    for (const ConformanceFailure& f : report.failures)
+      if (f.detail.find(text) != std::string::npos) return true;
+    return false;
+  };
+  CHECK_MESSAGE(has("a NaN at position "), report.str());
+  CHECK_MESSAGE(has("at the padded positions of sample 1"), report.str());
+  CHECK(report.str().find("nan") != std::string::npos);
 }
 
 TEST_CASE("conformance fixtures: a length-aware scale from the whole length fails decoding") {

@@ -89,10 +89,10 @@ Matrix nystrom_head(const Matrix& q, const Matrix& k, const Matrix& v, const std
       for (int64_t c = 0; c < d && !padded[i]; ++c) q_land[l][c] += q[i][c] / count, k_land[l][c] += k[i][c] / count;
   }
   const std::vector<bool> none(m, false);
-  Matrix kept_v = v;
+  Matrix kept_q = q, kept_v = v;  // padded positions are read as 0, their queries too
   for (int64_t i = 0; i < n; ++i)
-    if (padded[i]) kept_v[i].assign(d, 0.0);
-  const Matrix f = softmax_scores(q, k_land, s, none), a = softmax_scores(q_land, k_land, s, none);
+    if (padded[i]) kept_q[i].assign(d, 0.0), kept_v[i].assign(d, 0.0);
+  const Matrix f = softmax_scores(kept_q, k_land, s, none), a = softmax_scores(q_land, k_land, s, none);
   const Matrix b = softmax_scores(q_land, k, s, padded);
   Matrix out = product(f, product(pinv(a, iterations), product(b, kept_v)));
   const int64_t r = static_cast<int64_t>(conv.size()) / 2;

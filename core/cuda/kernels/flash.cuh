@@ -53,11 +53,14 @@ struct FlashCall {
   __device__ const float* state_of(const float* state, int64_t b, int64_t g) const {
     return state + (b * state_slots() + (causal ? g : 0)) * s * e;
   }
-  // relu(score_scale q_i.k_j + bias(j - i)) where query i sees key j, else 0
-  // (causal: a later key; a padded key). Masking after the activation keeps masked
-  // pairs out of every sum exactly.
+  // Whether query i sees key j: not a later key (causal), not a padded one.
+  __device__ bool sees(int64_t b, int64_t i, int64_t j) const { return !(causal && j > i) && !padded(b, j); }
+  // relu(score_scale q_i.k_j + bias(j - i)) where query i sees key j, else 0.
+  // Masking after the activation keeps masked pairs out of every sum exactly; the
+  // products then skip them (block_matmul_where), so a NaN in a hidden key or value
+  // reaches no sum either.
   __device__ float relu_score(int64_t b, int64_t i, int64_t j, float dot) const {
-    if ((causal && j > i) || padded(b, j)) return 0.0f;
+    if (!sees(b, i, j)) return 0.0f;
     return fmaxf(score_scale * dot + (bias ? bias[j - i + L - 1] : 0.0f), 0.0f);
   }
 };
@@ -111,9 +114,20 @@ __global__ inline void flash_chunk_state_kernel(FlashCall f, float* kv) {
   const int64_t b = blockIdx.x / f.G, g = blockIdx.x % f.G, j0 = f.begin(g);
   const float *K = f.kl + (b * f.n + j0) * f.s, *V = f.v + (b * f.n + j0) * f.e;
   float* out = kv + static_cast<int64_t>(blockIdx.x) * f.s * f.e;
-  block_matmul(
-      f.s, f.e, f.end(g) - j0, [&](int64_t k, int64_t r) { return f.padded(b, j0 + r) ? 0.0f : K[r * f.s + k]; },
-      RowMajor{V, f.e}, [&](int64_t k, int64_t col, float x) { out[k * f.e + col] = x; });
+  block_matmul_where(
+      f.s, f.e, f.end(g) - j0, Transposed{K, f.s}, RowMajor{V, f.e},
+      [&](int64_t, int64_t r) { return !f.padded(b, j0 + r); },
+      [&](int64_t k, int64_t col, float x) { out[k * f.e + col] = x; });
+}
+
+// Per row i of the batch: 1 where the output gradient d_out [B n, e] is zero, which
+// leaves the row out of every product of the backward (core/cpu/masked_tiles.h).
+__global__ inline void flash_silent_rows_kernel(FlashCall f, const float* d_out, float* silent) {
+  for (int64_t i = grid_first(); i < f.B * f.n; i += grid_step()) {
+    bool zero = true;
+    for (int64_t c = 0; c < f.e && zero; ++c) zero = d_out[i * f.e + c] == 0.0f;
+    silent[i] = zero ? 1.0f : 0.0f;
+  }
 }
 
 // 2. / B. Per column of the [s, e] states x [B, G, s, e], one thread each. Causal:
@@ -174,8 +188,10 @@ __global__ inline void flash_forward_tile_kernel(FlashCall f, const float* w, co
     });
     __syncthreads();
     const bool first = j0 == f.begin(qt.g);
-    block_matmul(rows, e, cols, RowMajor{a, cols}, RowMajor{f.v + (b * f.n + j0) * e, e},
-                 [&](int64_t r, int64_t col, float x) { O[r * e + col] = first ? x : O[r * e + col] + x; });
+    block_matmul_where(
+        rows, e, cols, RowMajor{a, cols}, RowMajor{f.v + (b * f.n + j0) * e, e},
+        [&](int64_t r, int64_t c) { return f.sees(b, i0 + r, j0 + c); },
+        [&](int64_t r, int64_t col, float x) { O[r * e + col] = first ? x : O[r * e + col] + x; });
   }
   if (f.linear && !(f.causal && qt.g == 0)) {  // the first causal chunk has nothing before it
     const float *QL = f.ql + (b * f.n + i0) * s, *P = f.state_of(state, b, qt.g);
@@ -186,37 +202,41 @@ __global__ inline void flash_forward_tile_kernel(FlashCall f, const float* w, co
 }
 
 // A. For chunk g of batch element b: dQl = u (dO P_g^T) (0 for the first causal chunk)
-// and D_g = (u Ql)^T dO into dstate [B, G, s, e].
-__global__ inline void flash_linear_query_grads_kernel(FlashCall f, const float* u, const float* state,
-                                                       const float* d_out, float* dql, float* dstate) {
+// and D_g = (u Ql)^T dO into dstate [B, G, s, e]; silent rows give 0 and take no part.
+__global__ inline void flash_linear_query_grads_kernel(FlashCall f, const float* u, const float* silent,
+                                                       const float* state, const float* d_out, float* dql,
+                                                       float* dstate) {
   const int64_t b = blockIdx.x / f.G, g = blockIdx.x % f.G, i0 = f.begin(g), m = f.end(g) - i0, s = f.s, e = f.e;
   const float *dO = d_out + (b * f.n + i0) * e, *QL = f.ql + (b * f.n + i0) * s, *U = u + b * f.n + i0;
+  const float* quiet = silent + b * f.n + i0;
   float* dQL = dql + (b * f.n + i0) * s;
   if (f.causal && g == 0) {
     block_fill(dQL, m * s, 0.0f);
   } else {
     block_matmul(m, s, e, RowMajor{dO, e}, Transposed{f.state_of(state, b, g), e},
-                 [&](int64_t r, int64_t k, float x) { dQL[r * s + k] = U[r] * x; });
+                 [&](int64_t r, int64_t k, float x) { dQL[r * s + k] = quiet[r] != 0.0f ? 0.0f : U[r] * x; });
   }
   float* D = dstate + static_cast<int64_t>(blockIdx.x) * s * e;
-  block_matmul(
+  block_matmul_where(
       s, e, m, [&](int64_t k, int64_t r) { return U[r] * QL[r * s + k]; }, RowMajor{dO, e},
+      [&](int64_t, int64_t r) { return quiet[r] == 0.0f; },
       [&](int64_t k, int64_t col, float x) { D[k * e + col] = x; });
 }
 
 // C. For chunk g of batch element b, with R its share of the later (or all) chunks'
 // D: dKl = V R^T (0 for padded keys) and dV = Kl R (padded keys' Kl read as 0); both
-// 0 for the last causal chunk, which no later query reads.
+// 0 for the last causal chunk, which no later query reads, and wherever R is zero as
+// a whole (no later query has a gradient: nothing to multiply through).
 __global__ inline void flash_linear_key_grads_kernel(FlashCall f, const float* dstate, float* dkl, float* dv) {
   const int64_t b = blockIdx.x / f.G, g = blockIdx.x % f.G, j0 = f.begin(g), m = f.end(g) - j0, s = f.s, e = f.e;
   float *dKL = dkl + (b * f.n + j0) * s, *dV = dv + (b * f.n + j0) * e;
-  if (f.causal && g == f.G - 1) {
+  const float *R = dstate + (b * f.G + (f.causal ? g : 0)) * s * e, *V = f.v + (b * f.n + j0) * e,
+              *K = f.kl + (b * f.n + j0) * s;
+  if ((f.causal && g == f.G - 1) || block_all_zero(R, s * e)) {
     block_fill(dKL, m * s, 0.0f);
     block_fill(dV, m * e, 0.0f);
     return;
   }
-  const float *R = dstate + (b * f.G + (f.causal ? g : 0)) * s * e, *V = f.v + (b * f.n + j0) * e,
-              *K = f.kl + (b * f.n + j0) * s;
   block_matmul(m, s, e, RowMajor{V, e}, Transposed{R, e},
                [&](int64_t r, int64_t k, float x) { dKL[r * s + k] = f.padded(b, j0 + r) ? 0.0f : x; });
   block_matmul(
@@ -225,10 +245,11 @@ __global__ inline void flash_linear_key_grads_kernel(FlashCall f, const float* d
 }
 
 // D. One key tile of the quadratic part against the query tiles of its chunk that see
-// it. dV must already hold the linear part's share (or zeros); dQq and drel_bias are
-// accumulated atomically.
-__global__ inline void flash_backward_tile_kernel(FlashCall f, const float* w, const float* d_out, float* dqq,
-                                                  float* dkq, float* dv, float* drel_bias) {
+// it, over the visible pairs of the rows that are not silent. dV must already hold the
+// linear part's share (or zeros); dQq and drel_bias are accumulated atomically.
+__global__ inline void flash_backward_tile_kernel(FlashCall f, const float* w, const float* silent,
+                                                  const float* d_out, float* dqq, float* dkq, float* dv,
+                                                  float* drel_bias) {
   TA_DYNAMIC_SHARED(float, shared);
   const FlashTile kt(f);
   if (kt.count == 0) return;
@@ -241,7 +262,9 @@ __global__ inline void flash_backward_tile_kernel(FlashCall f, const float* w, c
   for (int64_t i0 = f.causal ? j0 : f.begin(kt.g); i0 < f.end(kt.g); i0 += T) {
     const int64_t rows = min_of(T, f.end(kt.g) - i0);
     const float* dO = d_out + (b * f.n + i0) * e;
-    const float* W = w + b * f.n + i0;
+    const float *W = w + b * f.n + i0, *quiet = silent + b * f.n + i0;
+    auto live = [&](int64_t r) { return quiet[r] == 0.0f; };
+    auto used = [&](int64_t r, int64_t c) { return live(r) && f.sees(b, i0 + r, j0 + c); };
     __syncthreads();  // the previous query tile is no longer read
     load_rows(q, f.qq + (b * f.n + i0) * s, rows, s, [&](int64_t r) { return r; });
     __syncthreads();
@@ -249,19 +272,21 @@ __global__ inline void flash_backward_tile_kernel(FlashCall f, const float* w, c
                  [&](int64_t r, int64_t c, float x) { relu[r * cols + c] = f.relu_score(b, i0 + r, j0 + c, x); });
     __syncthreads();
     // dV += A^T dO with A = w relu^2;  dS = (dO V^T) 2 w relu;  dbias[j - i] += dS
-    block_matmul(
+    block_matmul_where(
         cols, e, rows, [&](int64_t c, int64_t r) { return W[r] * relu[r * cols + c] * relu[r * cols + c]; },
-        RowMajor{dO, e}, [&](int64_t c, int64_t col, float x) { dV[c * e + col] += x; });
+        RowMajor{dO, e}, [&](int64_t c, int64_t r) { return used(r, c); },
+        [&](int64_t c, int64_t col, float x) { dV[c * e + col] += x; });
     block_matmul(rows, cols, e, RowMajor{dO, e}, Transposed{V, e}, [&](int64_t r, int64_t c, float x) {
-      const float grad = x * 2.0f * W[r] * relu[r * cols + c];
+      const float grad = used(r, c) ? x * 2.0f * W[r] * relu[r * cols + c] : 0.0f;
       ds[r * cols + c] = grad;
       if (drel_bias && grad != 0.0f) atomicAdd(drel_bias + (j0 + c - (i0 + r) + f.L - 1), grad);
     });
     __syncthreads();
     // dKq += score_scale dS^T Qq;  dQq += score_scale dS Kq
-    block_matmul(cols, s, rows, Transposed{ds, cols}, RowMajor{q, s},
-                 [&](int64_t c, int64_t kk, float x) { dk[c * s + kk] += f.score_scale * x; });
-    block_matmul(rows, s, cols, RowMajor{ds, cols}, RowMajor{k, s}, [&](int64_t r, int64_t kk, float x) {
+    block_matmul_where(
+        cols, s, rows, Transposed{ds, cols}, RowMajor{q, s}, [&](int64_t, int64_t r) { return live(r); },
+        [&](int64_t c, int64_t kk, float x) { dk[c * s + kk] += f.score_scale * x; });
+    block_matmul_where(rows, s, cols, RowMajor{ds, cols}, RowMajor{k, s}, used, [&](int64_t r, int64_t kk, float x) {
       atomicAdd(dqq + (b * f.n + i0 + r) * s + kk, f.score_scale * x);
     });
   }
@@ -306,12 +331,14 @@ void flash_backward(const Launch& launch, Backend& memory, const FlashDims& dims
   const FlashCall f = flash_call(dims, options, qk, v, rel_bias, key_pad, true, "flash_backward");
   const int64_t plane = f.B * f.n * f.s;
   const dim3 chunks(static_cast<unsigned>(f.B * f.G)), threads(kFusedThreads);
-  Scratch weights(memory, 2 * f.B * f.n);
-  float *w = weights.data(), *u = w + f.B * f.n;
+  Scratch weights(memory, 3 * f.B * f.n);
+  float *w = weights.data(), *u = w + f.B * f.n, *silent = u + f.B * f.n;
   launch(flash_row_weights_kernel, dim3(static_cast<unsigned>(f.B)), dim3(1), 0, f, w, u);
+  launch(flash_silent_rows_kernel, blocks_for(f.B * f.n), dim3(kThreads), 0, f, d_out, silent);
   if (f.linear) {
     Scratch dstate(memory, f.B * f.G * f.s * f.e);  // D_g, then R_h
-    launch(flash_linear_query_grads_kernel, chunks, threads, 0, f, u, state, d_out, dqk + 2 * plane, dstate.data());
+    launch(flash_linear_query_grads_kernel, chunks, threads, 0, f, u, silent, state, d_out, dqk + 2 * plane,
+           dstate.data());
     launch(flash_combine_chunks_kernel, blocks_for(f.B * f.s * f.e), dim3(kThreads), 0, f, dstate.data(),
            dstate.data(), f.G * f.s * f.e, true);
     launch(flash_linear_key_grads_kernel, chunks, threads, 0, f, dstate.data(), dqk + 3 * plane, dv);
@@ -320,7 +347,7 @@ void flash_backward(const Launch& launch, Backend& memory, const FlashDims& dims
   }
   launch(zero_kernel, blocks_for(plane), dim3(kThreads), 0, dqk, plane);
   launch(flash_backward_tile_kernel, flash_tile_grid(f), threads, flash_tile_floats(f.tile, f.s, true) * sizeof(float),
-         f, w, d_out, dqk, dqk + plane, dv, rel_bias ? drel_bias : nullptr);
+         f, w, silent, d_out, dqk, dqk + plane, dv, rel_bias ? drel_bias : nullptr);
 }
 
 // y[p, row, k] = z[row, k] gamma[p, k] + beta[p, k], one thread per entry of y.

@@ -27,6 +27,7 @@
 #include "core/cuda/kernels/grid.cuh"
 #include "core/cuda/kernels/scratch.h"
 #include "core/cuda/kernels/tile_math.cuh"
+#include "core/elementwise_math.h"
 
 namespace ta::cuda_kernels {
 
@@ -76,12 +77,13 @@ __device__ inline FavorChunk favor_chunk(const FavorInputs& in, int64_t index) {
 // The scratch of one block: projections pq, pk and features qf, kf, kfh (= h o kf),
 // dqf, dkf [C, m]; the C x C tiles a (A = QF KF^T) and g (dW = G_ext V_ext^T); the
 // [C, d+1] rows V_ext, G_ext and t; the [m, d+1] state (S, or R in the reverse sweep);
-// and one value per chunk row.
+// one value per chunk row; and per query row of the chunk, 1 where its dO is zero
+// (silent: left out of every product, core/cpu/masked_tiles.h).
 struct FavorWork {
-  float *pq, *qf, *pk, *kf, *kfh, *dqf, *dkf, *a, *g, *vext, *gext, *t, *state, *row;
+  float *pq, *qf, *pk, *kf, *kfh, *dqf, *dkf, *a, *g, *vext, *gext, *t, *state, *row, *silent;
   __host__ __device__ static int64_t floats(int64_t m, int64_t d) {
     const int64_t C = kFavorChunk, d1 = d + 1;
-    return 7 * C * m + 2 * C * C + 3 * C * d1 + m * d1 + C;
+    return 7 * C * m + 2 * C * C + 3 * C * d1 + m * d1 + 2 * C;
   }
   __device__ FavorWork(float* base, int64_t m, int64_t d) {
     const int64_t C = kFavorChunk, d1 = d + 1;
@@ -99,6 +101,7 @@ struct FavorWork {
     t = gext + C * d1;
     state = t + C * d1;
     row = state + m * d1;
+    silent = row + C;
   }
 };
 
@@ -167,23 +170,30 @@ __device__ inline void favor_chunk_queries(const FavorInputs& in, const FavorHea
   }
 }
 
-// V_ext = [V | 1] for the chunk's keys.
+// V_ext = [V | 1] for the chunk's keys; 0 for padded keys (read as 0, not weighted by 0).
 __device__ inline void favor_extend_values(const FavorInputs& in, const FavorHead& h, const FavorChunk& ch,
                                            const FavorWork& w) {
   const int64_t d = in.d, d1 = d + 1;
   for (int64_t idx = threadIdx.x; idx < ch.rows * d1; idx += blockDim.x) {
     const int64_t j = idx / d1, c = idx % d1;
-    w.vext[idx] = c < d ? h.v[(ch.p0 + j) * d + c] : 1.0f;
+    w.vext[idx] = h.padded(ch.p0 + j) ? 0.0f : (c < d ? h.v[(ch.p0 + j) * d + c] : 1.0f);
   }
 }
 
 // G_ext = [dO / D | -dO.o / den] for the chunk's queries (0 in the last column where
-// the floor applied), one thread per row.
+// the floor applied), and w.silent; a silent row's G_ext is 0. One thread per row.
 __device__ inline void favor_extend_grads(const FavorInputs& in, const FavorChunk& ch, const float* o,
                                           const float* den, const float* d_o, const FavorWork& w) {
   const int64_t d = in.d, d1 = d + 1;
   for (int64_t r = threadIdx.x; r < ch.rows; r += blockDim.x) {
     const int64_t i = ch.i0 + r;
+    bool zero = true;
+    for (int64_t c = 0; c < d && zero; ++c) zero = d_o[i * d + c] == 0.0f;
+    w.silent[r] = zero ? 1.0f : 0.0f;
+    if (zero) {
+      for (int64_t c = 0; c < d1; ++c) w.gext[r * d1 + c] = 0.0f;
+      continue;
+    }
     const float dn = den[i], inv = 1.0f / fmaxf(dn, kFavorDenFloor);
     float dot = 0.0f;
     for (int64_t c = 0; c < d; ++c) {
@@ -194,13 +204,23 @@ __device__ inline void favor_extend_grads(const FavorInputs& in, const FavorChun
   }
 }
 
-// x [rows, rows] *= F: exp(M_c - M_r) on and below the diagonal, 0 above it.
-__device__ inline void favor_causal_factor(int64_t rows, const float* km, float* x) {
+// x [rows, rows] *= F: exp(M_c - M_r) on and below the diagonal, 0 above it; and 0 in
+// the rows that `skip(r)` leaves out.
+template <class Skip>
+__device__ void favor_causal_factor(int64_t rows, const float* km, float* x, Skip skip) {
   for (int64_t idx = threadIdx.x; idx < rows * rows; idx += blockDim.x) {
     const int64_t r = idx / rows, c = idx % rows;
-    x[idx] = c <= r ? x[idx] * expf(km[c] - km[r]) : 0.0f;
+    x[idx] = c <= r && !skip(r) ? x[idx] * expf(km[c] - km[r]) : 0.0f;
   }
 }
+__device__ inline void favor_causal_factor(int64_t rows, const float* km, float* x) {
+  favor_causal_factor(rows, km, x, [](int64_t) { return false; });
+}
+
+// Whether row r of a chunk reads column c of its C x C tiles: c <= r. The in-chunk
+// products skip the other terms (block_matmul_where), so that a NaN in a later key
+// never meets its weight of 0.
+__device__ inline bool favor_sees(int64_t r, int64_t c) { return c <= r; }
 
 // The state's stabilizer before chunk ch: the running max at its previous key.
 __device__ inline float favor_state_max(const FavorChunk& ch, const float* km) {
@@ -220,13 +240,14 @@ __device__ inline void favor_absorb_keys(const FavorInputs& in, const FavorChunk
                [&](int64_t k, int64_t c, float x) { w.state[k * d1 + c] = decay * w.state[k * d1 + c] + x; });
 }
 
-// d(feature) -> d(pre-activation) in place: softmax kernel times the feature, ReLU the
-// step of the projection; rows flagged by zero_row get 0.
+// d(feature) -> d(pre-activation) in place: softmax kernel times the feature (a zero
+// gradient staying 0 where the feature is NaN: gradient_times), ReLU the step of the
+// projection; rows flagged by zero_row get 0.
 template <class ZeroRow>
 __device__ void favor_feature_backward(const FavorInputs& in, int64_t rows, const float* pre, const float* feat,
                                        float* dfeat, ZeroRow zero_row) {
   for (int64_t idx = threadIdx.x; idx < rows * in.m; idx += blockDim.x) {
-    const float g = in.relu ? (pre[idx] > 0.0f ? dfeat[idx] : 0.0f) : dfeat[idx] * feat[idx];
+    const float g = in.relu ? (pre[idx] > 0.0f ? dfeat[idx] : 0.0f) : gradient_times(dfeat[idx], feat[idx]);
     dfeat[idx] = zero_row(idx / in.m) ? 0.0f : g;
   }
 }
@@ -257,8 +278,8 @@ __global__ inline void favor_forward_kernel(FavorInputs in, float* work, float* 
       __syncthreads();
       favor_causal_factor(ch.rows, km, w.a);
       __syncthreads();
-      block_matmul(ch.rows, d1, ch.rows, RowMajor{w.a, ch.rows}, RowMajor{w.vext, d1},
-                   [&](int64_t r, int64_t c, float x) { w.t[r * d1 + c] += x; });
+      block_matmul_where(ch.rows, d1, ch.rows, RowMajor{w.a, ch.rows}, RowMajor{w.vext, d1}, favor_sees,
+                         [&](int64_t r, int64_t c, float x) { w.t[r * d1 + c] += x; });
       __syncthreads();
       for (int64_t r = threadIdx.x; r < ch.rows; r += blockDim.x) {
         const int64_t i = b * in.n_q + ch.i0 + r;
@@ -297,16 +318,16 @@ __device__ inline void favor_query_sweep(const FavorInputs& in, int64_t b, const
       __syncthreads();
       favor_causal_factor(ch.rows, km, w.g);
       __syncthreads();
-      block_matmul(ch.rows, m, ch.rows, RowMajor{w.g, ch.rows}, RowMajor{w.kf, m},
-                   [&](int64_t r, int64_t c, float x) { w.dqf[r * m + c] += x; });
+      block_matmul_where(ch.rows, m, ch.rows, RowMajor{w.g, ch.rows}, RowMajor{w.kf, m}, favor_sees,
+                         [&](int64_t r, int64_t c, float x) { w.dqf[r * m + c] += x; });
       __syncthreads();
       favor_feature_backward(in, ch.rows, w.pq, w.qf, w.dqf, [](int64_t) { return false; });
       __syncthreads();
-      // dQ = root dP W  (P = root Q W^T)
+      // dQ = root dP W  (P = root Q W^T); 0 for silent rows
       const float root = sqrtf(in.scale);
       float* dQ = dq + (b * in.n_q + ch.i0) * d;
       block_matmul(ch.rows, d, m, RowMajor{w.dqf, m}, RowMajor{in.w, d},
-                   [&](int64_t r, int64_t c, float x) { dQ[r * d + c] = root * x; });
+                   [&](int64_t r, int64_t c, float x) { dQ[r * d + c] = w.silent[r] != 0.0f ? 0.0f : root * x; });
     }
     favor_absorb_keys(in, ch, km, w);
   }
@@ -330,16 +351,23 @@ __device__ inline void favor_key_sweep(const FavorInputs& in, int64_t b, const F
     favor_chunk_keys(in, h, ch, w, km, nullptr);
     favor_extend_values(in, h, ch, w);
     __syncthreads();
-    // Later queries: dkf = h o (V_ext R^T), dV = (h o KF) R[:, :d], h_j = exp(M_j - M_last).
-    for (int64_t idx = threadIdx.x; idx < ch.rows * m; idx += blockDim.x)
-      w.kfh[idx] = w.kf[idx] * expf(km[idx / m] - m_last);
-    block_matmul(ch.rows, m, d1, RowMajor{w.vext, d1}, Transposed{R, d1},
-                 [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] = expf(km[j] - m_last) * x; });
-    __syncthreads();
-    block_matmul(ch.rows, d, m, RowMajor{w.kfh, m}, RowMajor{R, d1},
-                 [&](int64_t j, int64_t c, float x) { dV[j * d + c] = x; });
+    // Later queries: dkf = h o (V_ext R^T), dV = (h o KF) R[:, :d], h_j = exp(M_j - M_last);
+    // both 0 when no later query has a gradient (R = 0: nothing to multiply through).
+    if (block_all_zero(R, m * d1)) {
+      block_fill(w.dkf, ch.rows * m, 0.0f);
+      block_fill(dV, ch.rows * d, 0.0f);
+    } else {
+      for (int64_t idx = threadIdx.x; idx < ch.rows * m; idx += blockDim.x)
+        w.kfh[idx] = w.kf[idx] * expf(km[idx / m] - m_last);
+      block_matmul(ch.rows, m, d1, RowMajor{w.vext, d1}, Transposed{R, d1},
+                   [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] = expf(km[j] - m_last) * x; });
+      __syncthreads();
+      block_matmul(ch.rows, d, m, RowMajor{w.kfh, m}, RowMajor{R, d1},
+                   [&](int64_t j, int64_t c, float x) { dV[j * d + c] = x; });
+    }
     if (ch.i0 >= 0) {
-      // The chunk's own queries: dV += (A o F)^T G, dkf += (G_ext V_ext^T o F)^T QF.
+      // The chunk's own queries: dV += (A o F)^T G, dkf += (G_ext V_ext^T o F)^T QF, the
+      // silent rows left out (their A and dW rows 0, their features skipped).
       favor_chunk_queries(in, h, ch, w);
       favor_extend_grads(in, ch, o + b * in.n_q * d, den + b * in.n_q, d_o + b * in.n_q * d, w);
       __syncthreads();
@@ -348,22 +376,25 @@ __device__ inline void favor_key_sweep(const FavorInputs& in, int64_t b, const F
       block_matmul(ch.rows, ch.rows, d1, RowMajor{w.gext, d1}, Transposed{w.vext, d1},
                    [&](int64_t r, int64_t c, float x) { w.g[r * ch.rows + c] = x; });
       __syncthreads();
-      favor_causal_factor(ch.rows, km, w.a);
-      favor_causal_factor(ch.rows, km, w.g);
+      auto silent = [&](int64_t r) { return w.silent[r] != 0.0f; };
+      favor_causal_factor(ch.rows, km, w.a, silent);
+      favor_causal_factor(ch.rows, km, w.g, silent);
       __syncthreads();
       block_matmul(ch.rows, d, ch.rows, Transposed{w.a, ch.rows}, RowMajor{w.gext, d1},
                    [&](int64_t j, int64_t c, float x) { dV[j * d + c] += x; });
-      block_matmul(ch.rows, m, ch.rows, Transposed{w.g, ch.rows}, RowMajor{w.qf, m},
-                   [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] += x; });
+      block_matmul_where(ch.rows, m, ch.rows, Transposed{w.g, ch.rows}, RowMajor{w.qf, m},
+                         [&](int64_t, int64_t r) { return !silent(r); },
+                         [&](int64_t j, int64_t c, float x) { w.dkf[j * m + c] += x; });
     }
     __syncthreads();
     // R moves to the previous chunk's last M and takes this chunk's queries:
-    // R = exp(ms - m_last) R + (f o QF)^T G_ext, f_r = exp(ms - M_r).
+    // R = exp(ms - m_last) R + (f o QF)^T G_ext, f_r = exp(ms - M_r); silent rows skipped.
     const float decay = expf(ms - m_last);
     if (ch.i0 >= 0) {
-      block_matmul(
+      block_matmul_where(
           m, d1, ch.rows, [&](int64_t k, int64_t r) { return expf(ms - km[r]) * w.qf[r * m + k]; },
-          RowMajor{w.gext, d1}, [&](int64_t k, int64_t c, float x) { R[k * d1 + c] = decay * R[k * d1 + c] + x; });
+          RowMajor{w.gext, d1}, [&](int64_t, int64_t r) { return w.silent[r] == 0.0f; },
+          [&](int64_t k, int64_t c, float x) { R[k * d1 + c] = decay * R[k * d1 + c] + x; });
     } else {
       for (int64_t idx = threadIdx.x; idx < m * d1; idx += blockDim.x) R[idx] *= decay;
     }
@@ -379,7 +410,7 @@ __device__ inline void favor_key_sweep(const FavorInputs& in, int64_t b, const F
     __syncthreads();
     const float* K = h.k + ch.p0 * d;
     block_matmul(ch.rows, d, m, RowMajor{w.dkf, m}, RowMajor{in.w, d}, [&](int64_t j, int64_t c, float x) {
-      dK[j * d + c] = root * x - (in.relu ? 0.0f : in.scale * w.row[j] * K[j * d + c]);
+      dK[j * d + c] = root * x - (in.relu ? 0.0f : gradient_times(in.scale * w.row[j], K[j * d + c]));
     });
   }
 }

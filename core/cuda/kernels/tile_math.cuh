@@ -42,15 +42,39 @@ struct Transposed {
   __device__ __forceinline__ float operator()(int64_t r, int64_t c) const { return p[c * ld + r]; }
 };
 
-// For r < M, c < N: out(r, c, sum_{k < K} a(r, k) b(k, c)).
-template <class A, class B, class Out>
-__device__ void block_matmul(int64_t M, int64_t N, int64_t K, A a, B b, Out out) {
+// For r < M, c < N: out(r, c, sum over k < K with keep(r, k) of a(r, k) b(k, c)). A
+// term keep() rejects is skipped, not multiplied by 0: attention hides a key from a
+// query this way, so that a NaN or inf in it cannot reach the query's sum (IEEE:
+// 0 x NaN = NaN; core/cpu/masked_tiles.h says more).
+template <class A, class B, class Keep, class Out>
+__device__ void block_matmul_where(int64_t M, int64_t N, int64_t K, A a, B b, Keep keep, Out out) {
   for (int64_t idx = threadIdx.x; idx < M * N; idx += blockDim.x) {
     const int64_t r = idx / N, c = idx % N;
     float sum = 0.0f;
-    for (int64_t k = 0; k < K; ++k) sum += a(r, k) * b(k, c);
+    for (int64_t k = 0; k < K; ++k)
+      if (keep(r, k)) sum += a(r, k) * b(k, c);
     out(r, c, sum);
   }
+}
+
+// For r < M, c < N: out(r, c, sum_{k < K} a(r, k) b(k, c)).
+template <class A, class B, class Out>
+__device__ void block_matmul(int64_t M, int64_t N, int64_t K, A a, B b, Out out) {
+  block_matmul_where(M, N, K, a, b, [](int64_t, int64_t) { return true; }, out);
+}
+
+// Whether x[0 .. n) is all zero (either sign), to every thread of the block (it
+// contains barriers: every thread must call it).
+__device__ inline bool block_all_zero(const float* x, int64_t n) {
+  __shared__ int nonzero;
+  if (threadIdx.x == 0) nonzero = 0;
+  __syncthreads();
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+    if (x[i] != 0.0f) atomicMax(&nonzero, 1);
+  __syncthreads();
+  const bool zero = nonzero == 0;
+  __syncthreads();  // everyone has read it before a next call resets it
+  return zero;
 }
 
 // tile[r * width + c] = x[row_of(r) * width + c] for r < rows: rows of x gathered
