@@ -19,6 +19,7 @@
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/settings.h"
 #include "examples/cifar_gen/training.h"
+#include "distributed/world.h"
 #include "examples/common/progress.h"
 #include "examples/common/run_files.h"
 #include "examples/common/shared_flags.h"
@@ -164,9 +165,11 @@ int run_program(int argc, char** argv) {
 
   const FinalScore score = final_evaluation(flags, trainer, data.test);
   run.log_final(job, {fmt(score.bpd)});
-  write_curve(run);
-  write_summary(run, flags, trainer, job, score);
-  write_pictures(run, flags, *trainer.model, data.test);
+  if (dist::is_root()) {  // of several processes (mpirun, srun), rank 0 writes the files
+    write_curve(run);
+    write_summary(run, flags, trainer, job, score);
+    write_pictures(run, flags, *trainer.model, data.test);
+  }
   std::printf("done: test bits/dim %.4f after %lld steps in %s; outputs in %s/\n", score.bpd,
               static_cast<long long>(trainer.steps_done()), format_duration(run.training_seconds()).c_str(),
               run.dir().c_str());

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "distributed/world.h"
 #include "examples/common/progress.h"
 #include "examples/common/run_files.h"
 #include "examples/common/shared_flags.h"
@@ -201,7 +202,7 @@ int run_program(int argc, char** argv) {
   const InitRecord start = starting_point(run, flags, trainer, source_meta, mo, periodic_eval, unigram);
   describe_model(flags, mo, trainer);
 
-  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.options.batch);
+  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.global_batch());
   SequenceTrainingJob job(trainer, sampler, periodic_eval, unigram, start.metadata());
   const RunEnd end = run.train(job);
   if (end != RunEnd::Finished) return run.exit_status(end);
@@ -209,11 +210,13 @@ int run_program(int argc, char** argv) {
   const double after_loss = start.active() ? evaluate(*trainer.model, periodic_eval, unigram).loss() : NAN;
   const FinalScores scores = final_evaluation(flags, mo, *trainer.model, data, unigram);
   run.log_final(job, {fmt(scores.valid.loss()), fmt(scores.valid.perplexity()), fmt(scores.valid.accuracy())});
-  write_curve(run, scores.valid.unigram_perplexity());
   print_scores(mo, scores, run.tokens_per_second());
   if (start.active()) print_init_outcome(flags, mo, start, trainer.steps_done(), after_loss);
-  write_summary(run, flags, mo, trainer, scores, start, after_loss);
-  write_generated(run, flags, mo, trainer);
+  if (dist::is_root()) {  // of several processes (mpirun, srun), rank 0 writes the files
+    write_curve(run, scores.valid.unigram_perplexity());
+    write_summary(run, flags, mo, trainer, scores, start, after_loss);
+    write_generated(run, flags, mo, trainer);
+  }
   std::printf("done: test perplexity %.3f (unigram %.3f), accuracy %.2f%% (unigram %.2f%%) after %lld steps in %s; "
               "outputs in %s/\n",
               scores.test.perplexity(), scores.test.unigram_perplexity(), 100 * scores.test.accuracy(),
