@@ -75,7 +75,7 @@ dist::RowRange rows_of_this_process(int64_t rows) {
   return dist::batch_share(rows, dist::rank(), dist::world_size());
 }
 
-DataParallel::DataParallel(TransformerLM& model, int64_t batch, double bucket_mb) : model_(model) {
+DataParallel::DataParallel(TransformerLM& model, double bucket_mb) : model_(model) {
   if (dist::world_size() == 1) return;
   std::vector<Tensor> state;
   for (const auto& [name, t] : model.state_dict()) state.push_back(t);
@@ -83,12 +83,16 @@ DataParallel::DataParallel(TransformerLM& model, int64_t batch, double bucket_mb
   dist::ReducerOptions options;
   options.bucket_mb = bucket_mb;
   reducer_ = std::make_unique<dist::GradientReducer>(model.parameters(), options);
+  bucket_mb_ = bucket_mb;
   key_dropout_by_rank();
-  std::printf("data parallel: %d processes (%s), global batch %lld = %d x --batch %lld; gradients averaged in %zu "
-              "bucket%s of up to %g MB\n",
-              dist::world_size(), dist::mpi_library().c_str(), static_cast<long long>(batch * dist::world_size()),
-              dist::world_size(), static_cast<long long>(batch), reducer_->bucket_count(),
-              reducer_->bucket_count() > 1 ? "s" : "", bucket_mb);
+}
+
+std::string DataParallel::description(int64_t batch) const {
+  if (!reducer_) return "";
+  return cat("data parallel: ", dist::world_size(), " processes (", dist::mpi_library(), "), global batch ",
+             batch * dist::world_size(), " = ", dist::world_size(), " x --batch ", batch, "; gradients averaged in ",
+             reducer_->bucket_count(), " bucket", reducer_->bucket_count() > 1 ? "s" : "", " of up to ", bucket_mb_,
+             " MB");
 }
 
 void DataParallel::backward(const Tensor& loss) {

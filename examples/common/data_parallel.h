@@ -76,18 +76,20 @@ dist::RowRange rows_of_this_process(int64_t rows);
 // In one process, backward() is plain backward and nothing else happens.
 class DataParallel {
  public:
-  // Several processes: says so on standard output, with the global batch of
-  // `batch` rows per process.
-  DataParallel(TransformerLM& model, int64_t batch, double bucket_mb);
+  DataParallel(TransformerLM& model, double bucket_mb);
   // backward(loss) with every gradient then the mean over the processes.
   void backward(const Tensor& loss);
   // After the model's generator was set (built, or loaded from a checkpoint,
   // which holds rank 0's): rank r > 0 draws dropout masks from its own key.
   void key_dropout_by_rank();
+  // Several processes: their number, the global batch of `batch` rows per process
+  // and the buckets, in a line for the user; one process: "".
+  std::string description(int64_t batch) const;
 
  private:
   TransformerLM& model_;
   std::unique_ptr<dist::GradientReducer> reducer_;  // none in one process
+  double bucket_mb_ = 0;
 };
 
 // The same number on every process: rank 0's.

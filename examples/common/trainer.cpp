@@ -35,7 +35,7 @@ Trainer::Trainer(std::shared_ptr<TransformerLM> m, const TrainOptions& o, uint64
     : options(o),
       model(std::move(m)),
       optimizer(weight_decay_groups(*model, o.weight_decay)),
-      parallel(*model, o.batch, o.bucket_mb),
+      parallel(*model, o.bucket_mb),
       data_gen(data_seed),
       schedule_(o.lr, warmup_of(o), o.steps, o.lr / 10) {
   TA_CHECK(o.steps > 0 && o.batch > 0, "--steps and --batch must be positive, got ", o.steps, " and ", o.batch);

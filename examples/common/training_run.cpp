@@ -78,6 +78,8 @@ RunEnd TrainingRun::train(TrainingJob& job) {
         concat(concat(concat({"step", "lr", "train_loss"}, job.train_columns()), job.eval_columns()),
                {"tokens_per_s", "elapsed_s"}),
         resuming() ? LogStart::Continue : LogStart::Fresh, resumed_step_);
+  if (const std::string parallel = t.parallel.description(t.options.batch); !parallel.empty())
+    std::printf("%s\n", parallel.c_str());
   if (t.steps_done() >= t.options.steps)
     std::printf("the checkpoint is at step %lld of %lld: nothing to train\n", static_cast<long long>(t.steps_done()),
                 static_cast<long long>(t.options.steps));

@@ -179,8 +179,8 @@ TEST_CASE("programs under mpirun: 2 processes x --batch B log what 1 process x 2
     // wrote would land in its own folder.
     const std::vector<std::string> args = with(c.args, {"--batch", std::to_string(c.batch), "--out", c.program});
     std::string out, err;
-    REQUIRE(run_command(two_folders(rank0, rank1, c.program, args), dir.path, &out, &err) == 0);
-    INFO(out, err);
+    const int status = run_command(two_folders(rank0, rank1, c.program, args), dir.path, &out, &err);
+    REQUIRE_MESSAGE(status == 0, out, err);
     const fs::path together = rank0 / c.program;
     for (const std::string& column : c.columns) {
       CAPTURE(column);
@@ -216,8 +216,7 @@ TEST_CASE("programs under mpirun: a stop asked on one process stops both after t
   for (pid_t p : ranks) ::kill(p, SIGCONT);
   CHECK(run.wait() == 143);
   const std::string step = log_column(stopped / "log.csv", "step").back();
-  INFO(run.err());
-  CHECK(run.err().find("protein_lm: stopped by Terminated at step " + step) != std::string::npos);
+  CHECK_MESSAGE(run.err().find("protein_lm: stopped by Terminated at step " + step) != std::string::npos, run.err());
   CHECK(step_of(stopped / "checkpoint.safetensors") == step);
   fs::copy(stopped, by_one, fs::copy_options::recursive);
 
