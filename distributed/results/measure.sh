@@ -7,15 +7,19 @@
 # (user nice system idle iowait irq softirq steal), so that the share of the CPUs
 # that others used during each run can be worked out.
 #
-#   make bench && sh distributed/results/measure.sh OUT_DIR [ROUNDS]
+#   make bench && sh distributed/results/measure.sh OUT_DIR [ROUNDS] [FIRST_ROUND]
+#
+# FIRST_ROUND (default 1) numbers the rounds on from an earlier call into the same folder.
 set -eu
-out=${1:?usage: measure.sh OUT_DIR [ROUNDS]}
-rounds=${2:-3}
+out=${1:?usage: measure.sh OUT_DIR [ROUNDS] [FIRST_ROUND]}
+first=${3:-1}
+last=$((first + ${2:-3} - 1))
 mkdir -p "$out"
 log="$out/measure.log"
+echo "# rounds $first to $last, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset: OpenMP's default)}" >> "$log"
 stamp() { echo "# $1 $(date -u +%FT%TZ) uptime:$(uptime | sed 's/.*load average://') cpu:$(head -1 /proc/stat | cut -c5-)" >> "$log"; }
-i=1
-while [ "$i" -le "$rounds" ]; do
+i=$first
+while [ "$i" -le "$last" ]; do
   if [ $((i % 2)) -eq 1 ]; then order="1x1 1x2 2x1"; else order="2x1 1x2 1x1"; fi
   for c in $order; do
     stamp "start round $i $c"
