@@ -32,6 +32,9 @@ int64_t launched_processes() {
 
 const std::string kProcessesKey = "processes";
 
+// The standard error a rank > 0 had before Processes discarded it, or -1.
+int own_stderr = -1;
+
 }  // namespace
 
 Processes::Processes() {
@@ -45,9 +48,9 @@ Processes::Processes() {
            ": a build without MPI (make finds it with mpicxx: install libopenmpi-dev and rebuild), or srun without "
            "MPI support (srun --mpi=pmix)");
   if (dist::is_root()) return;
-  own_stderr_ = ::dup(STDERR_FILENO);
+  own_stderr = ::dup(STDERR_FILENO);
   const int null = ::open("/dev/null", O_WRONLY);
-  TA_CHECK(own_stderr_ >= 0 && null >= 0, "rank ", dist::rank(), ": cannot open /dev/null for its output");
+  TA_CHECK(own_stderr >= 0 && null >= 0, "rank ", dist::rank(), ": cannot open /dev/null for its output");
   std::fflush(stdout);
   std::fflush(stderr);
   ::dup2(null, STDOUT_FILENO);
@@ -56,17 +59,18 @@ Processes::Processes() {
 }
 
 Processes::~Processes() {
-  if (own_stderr_ >= 0) ::close(own_stderr_);
+  if (own_stderr >= 0) ::close(own_stderr);
+  own_stderr = -1;
 }
 
-int Processes::fail(const std::string& program, const std::string& what) {
+int end_with_error(const std::string& program, const std::string& what) {
   if (dist::world_size() == 1) {
     std::fprintf(stderr, "\n%s: error: %s\n", program.c_str(), what.c_str());
     return 1;
   }
-  if (own_stderr_ >= 0) {
+  if (own_stderr >= 0) {
     std::fflush(stderr);
-    ::dup2(own_stderr_, STDERR_FILENO);
+    ::dup2(own_stderr, STDERR_FILENO);
   }
   dist::abort_all(cat(program, ": error: ", what));
 }

@@ -57,15 +57,15 @@ class Processes {
   Processes(const Processes&) = delete;
   Processes& operator=(const Processes&) = delete;
 
-  // An error that ends the program. One process: prints "\nprogram: error: what"
-  // and returns the exit status (1). Several: prints "rank R: program: error:
-  // what" on the process's own standard error and ends every process (MPI_Abort).
-  int fail(const std::string& program, const std::string& what);
-
  private:
   std::unique_ptr<dist::Session> session_;
-  int own_stderr_ = -1;  // the standard error this rank had before it was discarded
 };
+
+// An error that ends the program. One process: prints "\nprogram: error: what"
+// and returns the exit status (1). Several (while Processes lives): prints "rank
+// R: program: error: what" on the process's own standard error and ends every
+// process (MPI_Abort).
+int end_with_error(const std::string& program, const std::string& what);
 
 // This process's rows [begin, begin + count) of a global batch of `rows` rows
 // (all of them in one process).

@@ -219,16 +219,12 @@ int TrainingRun::exit_status(RunEnd end) const {
 int run_main(const std::string& program, const std::function<int()>& body) {
   std::signal(SIGXFSZ, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines in order with the progress and errors on stderr
-  std::optional<Processes> processes;  // started by mpirun or srun: one of several
+  std::optional<Processes> processes;  // started by mpirun or srun: one of several; alive in the catch
   try {
     processes.emplace();
     return body();
   } catch (const std::exception& e) {
-    if (!processes) {
-      std::fprintf(stderr, "\n%s: error: %s\n", program.c_str(), e.what());
-      return kExitError;
-    }
-    return processes->fail(program, e.what());
+    return end_with_error(program, e.what());
   }
 }
 
