@@ -61,10 +61,11 @@ std::vector<std::string> mpirun() {
   if (::geteuid() == 0) c.push_back("--allow-run-as-root");
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string suppressions = (fs::current_path() / "tests/distributed/lsan_open_mpi.supp").string();
-  for (const std::string& e : std::vector<std::string>{"OMPI_MCA_mca_base_component_disable_dlclose=1",
-                               "ASAN_OPTIONS=fast_unwind_on_malloc=0" + std::string(asan ? ":" : "") + (asan ? asan : ""),
-                               "LSAN_OPTIONS=suppressions=" + suppressions + ":print_suppressions=0"})
-    c.insert(c.end(), {"-x", e});
+  const std::vector<std::string> sanitizer_settings = {
+      "OMPI_MCA_mca_base_component_disable_dlclose=1",
+      "ASAN_OPTIONS=fast_unwind_on_malloc=0" + std::string(asan ? ":" : "") + (asan ? asan : ""),
+      "LSAN_OPTIONS=suppressions=" + suppressions + ":print_suppressions=0"};
+  for (const std::string& e : sanitizer_settings) c.insert(c.end(), {"-x", e});
   return c;
 }
 
