@@ -187,8 +187,10 @@ $(LIB): $(LIB_OBJS)
 
 # --whole-archive keeps every op's registration in the test binary, so the
 # gradient-coverage test sees ops that no other test calls.
-$(BUILD)/tests: $(TEST_OBJS) $(LIB)
-	$(CXX) $(CXXFLAGS) $(TEST_OBJS) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS) -o $@
+# The examples' code in it runs data-parallel when started by mpirun, so it links
+# the distributed library too (as one process it never starts MPI).
+$(BUILD)/tests: $(TEST_OBJS) $(DIST_LIB) $(LIB)
+	$(CXX) $(CXXFLAGS) $(TEST_OBJS) $(DIST_LIB) -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive $(LDLIBS) $(DIST_LDLIBS) -o $@
 
 $(DIST_LIB): $(DIST_OBJS)
 	@rm -f $@
@@ -289,9 +291,9 @@ fuzz: clang-deps
 	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzzer,$(t)))
 
 ifeq ($(SANITIZE),fuzz)
-$(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.o) $(LIB)
+$(BUILD)/fuzz/%: tests/fuzz/%.cpp $(FUZZ_EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.o) $(DIST_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -fsanitize=fuzzer $< $(FUZZ_EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.o) $(LIB) $(LDLIBS) -o $@
+	$(CXX) $(CXXFLAGS) -fsanitize=fuzzer $< $(FUZZ_EXAMPLE_SRCS:%.cpp=$(BUILD)/obj/%.o) $(DIST_LIB) $(LIB) $(LDLIBS) $(DIST_LDLIBS) -o $@
 endif
 
 clean:

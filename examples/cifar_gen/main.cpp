@@ -22,6 +22,7 @@
 #include "examples/cifar_gen/settings.h"
 #include "examples/cifar_gen/test_score.h"
 #include "examples/cifar_gen/training.h"
+#include "distributed/world.h"
 #include "examples/common/checkpoint_mode.h"
 #include "examples/common/run_files.h"
 #include "examples/common/shared_flags.h"
@@ -111,9 +112,11 @@ int train(Flags& flags) {
   const TestScore score =
       score_test_images(*trainer.model, data.test, flags.integer("final-eval-images"), trainer.options.batch);
   run.log_final(job, {fmt(score.bpd)});
-  write_curve(run, score, trainer.steps_done());
-  write_summary(run, flags, trainer, job, score);
-  write_pictures(pictures_in(run.dir()), flags, *trainer.model, data.test, trainer.steps_done());
+  if (dist::is_root()) {  // of several processes (mpirun, srun), rank 0 writes the files
+    write_curve(run, score, trainer.steps_done());
+    write_summary(run, flags, trainer, job, score);
+    write_pictures(pictures_in(run.dir()), flags, *trainer.model, data.test, trainer.steps_done());
+  }
   std::printf("done: test bits/dim %.4f %s; outputs in %s/\n", score.bpd, run.time_report().c_str(),
               run.dir().c_str());
   return kExitDone;

@@ -9,6 +9,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "examples/common/data_parallel.h"
 #include "examples/common/language_model.h"
 
 namespace ta::cifar {
@@ -90,16 +91,18 @@ double evaluate_bpd(TransformerLM& model, const Dataset& data, int64_t count, in
   model.eval();
   count = std::min(count, data.size());
   TA_CHECK(count > 0 && batch > 0, "evaluate_bpd: need at least one image and a positive batch");
+  const dist::RowRange mine = examples::rows_of_this_process(count);
+  const int64_t end = mine.begin + mine.count;
   double total = 0.0;
-  for (int64_t start = 0; start < count; start += batch) {
+  for (int64_t start = mine.begin; start < end; start += batch) {
     std::vector<int64_t> idx;
-    for (int64_t i = start; i < std::min(count, start + batch); ++i) idx.push_back(i);
+    for (int64_t i = start; i < std::min(end, start + batch); ++i) idx.push_back(i);
     Tensor inputs, targets;
     make_batch(data, idx, inputs, targets);
     total += pixel_loss(model.forward(inputs.to(model.device())), targets.to(model.device())).item() * static_cast<double>(idx.size());
   }
   model.train(was_training);
-  return bits_per_dim(total / static_cast<double>(count));
+  return bits_per_dim(dist::sum_over_ranks(total) / static_cast<double>(count));
 }
 
 }  // namespace ta::cifar

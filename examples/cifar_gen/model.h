@@ -38,7 +38,9 @@ constexpr double kLn2 = 0.69314718055994531;
 inline double bits_per_dim(double nats) { return nats / kLn2; }
 
 // Bits per dim of the model on the first `count` images of `data` (eval mode, no
-// gradients), in batches of `batch` images.
+// gradients), in batches of `batch` images. In a run of several processes
+// (examples/common/data_parallel.h) each scores its own block of the images and
+// the sums are added over the processes: every process calls it.
 double evaluate_bpd(TransformerLM& model, const Dataset& data, int64_t count, int64_t batch);
 
 }  // namespace ta::cifar

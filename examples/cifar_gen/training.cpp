@@ -15,14 +15,16 @@ Trainer::Trainer(const ModelOptions& model_options, const TrainOptions& o)
 
 StepResult Trainer::step(const Dataset& train, float lr) {
   TA_CHECK(train.size() > 0, "training: no training images");
-  std::vector<int64_t> idx(options.batch);
+  std::vector<int64_t> idx(global_batch());
   for (int64_t& i : idx)
     i = std::min<int64_t>(train.size() - 1, static_cast<int64_t>(data_gen.next_uniform() * train.size()));
+  const dist::RowRange mine = examples::rows_of_this_process(global_batch());
+  idx = std::vector<int64_t>(idx.begin() + mine.begin, idx.begin() + mine.begin + mine.count);
   Tensor inputs, targets;
   make_batch(train, idx, inputs, targets);
-  StepResult r = update(pixel_loss(model->forward(inputs.to(model->device())), targets.to(model->device())), lr);
-  r.tokens = options.batch * kTokens;
-  return r;
+  // Every image scores 3072 sub-pixels: the processes' means weigh the same.
+  return update(pixel_loss(model->forward(inputs.to(model->device())), targets.to(model->device())), lr,
+                mine.count * kTokens);
 }
 
 ImageTrainingJob::ImageTrainingJob(Trainer& trainer, const Dataset& train, const Dataset& test, int64_t eval_images)

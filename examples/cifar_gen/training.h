@@ -22,9 +22,11 @@ using examples::TrainOptions;
 class Trainer : public examples::Trainer {
  public:
   Trainer(const ModelOptions& model, const TrainOptions& options);
-  // One step: `batch` images drawn uniformly (with replacement) from `train`,
-  // loss = pixel_loss, then the update (gradients clipped by global norm, AdamW at
-  // `lr`). The loss is in nats per sub-pixel.
+  // One step: global_batch() images drawn uniformly (with replacement) from
+  // `train`, of which this process takes its own block (all of them in one
+  // process), loss = pixel_loss, then the update (gradients averaged over the
+  // processes and clipped by global norm, AdamW at `lr`). The loss is in nats per
+  // sub-pixel.
   StepResult step(const Dataset& train, float lr);
 };
 

@@ -31,7 +31,7 @@ void add_model_shape_flags(Flags& f) {
 
 void add_training_flags(Flags& f, const TrainingDefaults& d, const std::string& batch_help) {
   f.begin_section("training");
-  f.add(integer_flag("batch", d.batch, 1, kMaxBatch, batch_help));
+  f.add(integer_flag("batch", d.batch, 1, kMaxBatch, batch_help + " (of each process, when started by mpirun or srun)"));
   f.add(integer_flag("steps", d.steps, 1, kMaxSteps, "training steps"));
   f.add(number_flag("lr", d.lr, Range{0, 1e30, Endpoint::Excluded}, "peak learning rate (AdamW)"));
   f.add(number_flag("weight-decay", "0.01", Range{0, 1e6},
@@ -44,6 +44,9 @@ void add_training_flags(Flags& f, const TrainingDefaults& d, const std::string& 
   f.add(integer_flag("eval-every", d.eval_every, 1, kMaxSteps, "steps between periodic evaluations"));
   f.add(integer_flag("checkpoint-every", d.checkpoint_every, 1, kMaxSteps,
                      "steps between checkpoints (also saved at the end and when stopped by a signal)"));
+  f.add(number_flag("bucket-mb", "25", Range{0.001, 1e6},
+                    "started by mpirun or srun: gradients are averaged over the processes in buckets of this many "
+                    "MB, each sent as soon as backward has filled it"));
 }
 
 RunStart run_start(const Flags& f) {
@@ -62,6 +65,7 @@ TrainOptions train_options(const Flags& f) {
   o.weight_decay = static_cast<float>(f.number("weight-decay"));
   o.clip = static_cast<float>(f.number("clip"));
   o.time_limit_s = 60 * f.number("time-limit");
+  o.bucket_mb = f.number("bucket-mb");
   return o;
 }
 
@@ -74,7 +78,7 @@ void apply_threads(const Flags& f) {
 
 std::set<std::string> shared_changeable_flags() {
   // --lr: a run that diverged continues from its last good checkpoint at a lower rate.
-  return {"steps", "time-limit", "lr", "eval-every", "checkpoint-every", "threads", "device"};
+  return {"steps", "time-limit", "lr", "eval-every", "checkpoint-every", "threads", "device", "bucket-mb"};
 }
 
 }  // namespace ta::examples

@@ -31,7 +31,7 @@ void add_run_flags(Flags& flags, const std::string& default_out, const std::stri
 // --layers, --d-model, --heads, --d-ff, --dropout.
 void add_model_shape_flags(Flags& flags);
 // --batch, --steps, --lr, --weight-decay, --warmup, --clip, --time-limit,
-// --eval-every, --checkpoint-every.
+// --eval-every, --checkpoint-every, --bucket-mb.
 void add_training_flags(Flags& flags, const TrainingDefaults& defaults, const std::string& batch_help);
 
 // Whether to start anew, over an earlier run, or continue one.

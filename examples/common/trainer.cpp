@@ -16,12 +16,17 @@ StepResult apply_gradients(const Tensor& loss, Optimizer& optimizer, float lr, f
   r.loss = loss.item();
   optimizer.zero_grad();
   backward(loss);
+  r.grad_norm = clip_and_step(optimizer, lr, clip);
+  return r;
+}
+
+float clip_and_step(Optimizer& optimizer, float lr, float clip) {
   // Without clipping the norm is still measured (FLT_MAX never clips), so that a
   // non-finite gradient never reaches the parameters.
   const float max_norm = clip > 0 ? clip : std::numeric_limits<float>::max();
-  r.grad_norm = clip_grad_norm(optimizer.parameters(), max_norm, NonFiniteNorm::Return);
-  if (std::isfinite(r.grad_norm)) optimizer.step(lr);
-  return r;
+  const float norm = clip_grad_norm(optimizer.parameters(), max_norm, NonFiniteNorm::Return);
+  if (std::isfinite(norm)) optimizer.step(lr);
+  return norm;
 }
 
 static int64_t warmup_of(const TrainOptions& o) { return std::min(o.warmup, o.steps - 1); }  // short runs
@@ -30,6 +35,7 @@ Trainer::Trainer(std::shared_ptr<TransformerLM> m, const TrainOptions& o, uint64
     : options(o),
       model(std::move(m)),
       optimizer(weight_decay_groups(*model, o.weight_decay)),
+      parallel(*model, o.bucket_mb),
       data_gen(data_seed),
       schedule_(o.lr, warmup_of(o), o.steps, o.lr / 10) {
   TA_CHECK(o.steps > 0 && o.batch > 0, "--steps and --batch must be positive, got ", o.steps, " and ", o.batch);
@@ -46,16 +52,33 @@ float Trainer::lr(double elapsed_s) const {
   return schedule_.lr(s);
 }
 
+// The loss and tokens travel together (one sum over processes); the mean loss is
+// then rank 0's on every process, so that all judge the same number.
+StepResult Trainer::update(const Tensor& loss, float lr, int64_t tokens) {
+  StepResult r;
+  optimizer.zero_grad();
+  parallel.backward(loss);
+  r.grad_norm = clip_and_step(optimizer, lr, options.clip);
+  const std::vector<double> sums = dist::sum_over_ranks({loss.item(), static_cast<double>(tokens)});
+  r.loss = rank0_value(sums[0] / dist::world_size());
+  r.tokens = static_cast<int64_t>(sums[1]);
+  return r;
+}
+
 bool Trainer::finished(double elapsed_s) const {
   return steps_done() >= options.steps || (options.time_limit_s > 0 && elapsed_s >= options.time_limit_s);
 }
 
 void Trainer::save(const std::string& path, const Metadata& meta) {
-  save_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}}, meta);
+  Metadata with_processes = meta;
+  store_processes(with_processes);
+  save_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}}, with_processes);
 }
 
 Metadata Trainer::load(const std::string& path) {
-  return load_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}});
+  Metadata meta = load_training_checkpoint(path, *model, optimizer, {{"data", &data_gen}, {"model", &model->gen}});
+  parallel.key_dropout_by_rank();  // the checkpoint holds rank 0's generator
+  return meta;
 }
 
 void check_finite(const Trainer& trainer) {

@@ -4,7 +4,10 @@
 // checkpoints that continue the run exactly.
 //
 // Each program adds how it draws a batch and computes its loss (cifar_gen's
-// training.h, protein_lm's model.h) and hands the result to update().
+// training.h, protein_lm's model.h) and hands the result to update(). Started by
+// mpirun or srun, several processes train together: each takes its rows of the
+// global batch of global_batch() rows, and update() averages the gradients over
+// them (examples/common/data_parallel.h).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,7 @@
 #include <string>
 
 #include "core/random.h"
+#include "examples/common/data_parallel.h"
 #include "layers/safetensors.h"
 #include "layers/transformer.h"
 #include "optim/adam.h"
@@ -25,12 +29,13 @@ struct TrainOptions {
   // > 0: training also ends after this many seconds, and the cosine decay follows
   // the clock when that is further along than the steps.
   double time_limit_s = 0;
+  double bucket_mb = 25;  // several processes: gradients travel in buckets of this many MB
 };
 
 struct StepResult {
   double loss = 0;       // of the batch, before the update
   float grad_norm = 0;   // global norm before clipping; not finite: the update was skipped
-  int64_t tokens = 0;    // tokens the model read (for tokens/s)
+  int64_t tokens = 0;    // tokens the model read (for tokens/s), over all processes
 };
 
 // One update: gradients of `loss` by backward, their global norm (always
@@ -38,6 +43,8 @@ struct StepResult {
 // unless a gradient is NaN or infinite: then the parameters are left as they were
 // (the run has diverged; see loss_watch.h).
 StepResult apply_gradients(const Tensor& loss, Optimizer& optimizer, float lr, float clip);
+// The same once the gradients are in place: returns their global norm.
+float clip_and_step(Optimizer& optimizer, float lr, float clip);
 
 class Trainer {
  public:
@@ -53,7 +60,13 @@ class Trainer {
   int64_t steps_done() const { return optimizer.step_count(); }
   // True when the steps are done, or the time limit has passed.
   bool finished(double elapsed_s) const;
-  StepResult update(const Tensor& loss, float lr) { return apply_gradients(loss, optimizer, lr, options.clip); }
+  // The rows of one step over all processes: options.batch x the number of processes.
+  int64_t global_batch() const { return options.batch * dist::world_size(); }
+  // One update (as apply_gradients) from this process's `loss`, its mean over its
+  // own rows, weighted by dist::mean_weight where processes score different numbers
+  // of targets; the gradients are averaged over the processes. The result's loss
+  // is the mean over all processes, its tokens the sum of every process's `tokens`.
+  StepResult update(const Tensor& loss, float lr, int64_t tokens);
 
   // Everything the next step depends on: model, optimizer state and step, the
   // batch-order ("data") and dropout ("model") generators, plus the caller's `meta`.
@@ -63,6 +76,7 @@ class Trainer {
   const TrainOptions options;
   std::shared_ptr<TransformerLM> model;
   AdamW optimizer;
+  DataParallel parallel;
   Generator data_gen;
 
  private:

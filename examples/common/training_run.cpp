@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/error.h"
+#include "examples/common/data_parallel.h"
 #include "examples/common/progress.h"
 #include "examples/common/run_config.h"
 #include "examples/common/shared_flags.h"
@@ -30,13 +31,17 @@ std::string exact(double v) {
 
 }  // namespace
 
+// Of several processes, rank 0 alone checks a new run's folder (it alone writes
+// there, and may have begun to), while every process reads a resumed run's
+// checkpoint (examples/common/data_parallel.h).
 TrainingRun::TrainingRun(Flags& flags, std::vector<std::string> outputs, std::set<std::string> may_change)
     : flags_(flags), start_(run_start(flags)), folder_(flags.str("out"), concat({"log.csv"}, outputs)) {
-  folder_.check(start_);
+  if (dist::is_root() || resuming()) folder_.check(start_);
   if (resuming()) {
     const StoredCheckpoint stored = folder_.stored();
-    restore_run_config(flags, stored.metadata, may_change, stored.path);
+    restore_run_config(flags, for_these_processes(stored.metadata, stored.path), may_change, stored.path);
   }
+  if (flags.str("device") == "cuda" && dist::world_size() > 1) dist::bind_local_gpu();
 }
 
 Metadata TrainingRun::restore(Trainer& trainer) {
@@ -59,15 +64,22 @@ double TrainingRun::elapsed() const {
   return elapsed_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
 }
 
+// The clock that decides the learning rate and the end of training: rank 0's, on
+// every process.
+double TrainingRun::shared_elapsed() const { return rank0_value(elapsed()); }
+
 RunEnd TrainingRun::train(TrainingJob& job) {
   Trainer& t = job.trainer();
-  folder_.prepare(start_);
+  if (dist::is_root()) folder_.prepare(start_);
   const StopSignals stop_signals;
-  log_ = std::make_unique<CsvLog>(
-      folder_.file("log.csv"),
-      concat(concat(concat({"step", "lr", "train_loss"}, job.train_columns()), job.eval_columns()),
-             {"tokens_per_s", "elapsed_s", "session_s"}),
-      resuming() ? LogStart::Continue : LogStart::Fresh, resumed_step_);
+  if (dist::is_root())
+    log_ = std::make_unique<CsvLog>(
+        folder_.file("log.csv"),
+        concat(concat(concat({"step", "lr", "train_loss"}, job.train_columns()), job.eval_columns()),
+               {"tokens_per_s", "elapsed_s", "session_s"}),
+        resuming() ? LogStart::Continue : LogStart::Fresh, resumed_step_);
+  if (const std::string parallel = t.parallel.description(t.options.batch); !parallel.empty())
+    std::printf("%s\n", parallel.c_str());
   if (t.steps_done() >= t.options.steps)
     std::printf("the checkpoint is at step %lld of %lld: this invocation trains no steps\n",
                 static_cast<long long>(t.steps_done()), static_cast<long long>(t.options.steps));
@@ -75,24 +87,26 @@ RunEnd TrainingRun::train(TrainingJob& job) {
   if (t.options.time_limit_s > 0) progress.set_time_limit(t.options.time_limit_s - elapsed_before_);
   progress.set_time_before(elapsed_before_);
   session_start_ = std::chrono::steady_clock::now();
-  while (!t.finished(elapsed())) {
+  for (double now = shared_elapsed(); !t.finished(now); now = shared_elapsed()) {
     const int64_t step = t.steps_done() + 1;
-    const float lr = t.lr(elapsed());
+    const float lr = t.lr(now);
     const StepResult r = job.step(lr);
     session_tokens_ += r.tokens;
     ++session_steps_;
     const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
     if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
     if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
-    progress.update(step, job.progress_text(r.loss), r.tokens);
+    if (dist::is_root()) progress.update(step, job.progress_text(r.loss), r.tokens);
     std::vector<std::string> eval(job.eval_columns().size());
-    if (verdict == LossWatch::Verdict::Healthy && step % flags_.integer("eval-every") == 0 && !t.finished(elapsed())) {
+    if (verdict == LossWatch::Verdict::Healthy && step % flags_.integer("eval-every") == 0 &&
+        !t.finished(shared_elapsed())) {
       progress.finish_line();
       eval = job.evaluate(step);
     }
     session_seconds_ = elapsed() - elapsed_before_;
-    log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
-                     {fmt(tokens_per_second()), fmt(training_seconds()), fmt(session_seconds_)}));
+    if (log_)
+      log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
+                       {fmt(tokens_per_second()), fmt(training_seconds()), fmt(session_seconds_)}));
     if (const std::optional<RunEnd> end = after_step(job, step, verdict)) {
       progress.finish_line();
       return stop(*end, step);
@@ -113,9 +127,10 @@ RunEnd TrainingRun::train(TrainingJob& job) {
 // whether the run stops here.
 std::optional<RunEnd> TrainingRun::after_step(TrainingJob& job, int64_t step, LossWatch::Verdict verdict) {
   if (verdict == LossWatch::Verdict::Diverged) return RunEnd::Diverged;
-  if (step % flags_.integer("checkpoint-every") == 0 || stop_signal() != 0) save_checkpoint(job, step);
+  stopped_by_ = stop_signal_of_any_process();
+  if (step % flags_.integer("checkpoint-every") == 0 || stopped_by_ != 0) save_checkpoint(job, step);
   if (!state_finite_) return RunEnd::Diverged;
-  if (stop_signal() != 0) return RunEnd::Interrupted;
+  if (stopped_by_ != 0) return RunEnd::Interrupted;
   return std::nullopt;
 }
 
@@ -139,8 +154,9 @@ void TrainingRun::save_checkpoint(TrainingJob& job, int64_t step) {
   for (const auto& [key, value] : job.metadata()) meta[key] = value;
   meta["elapsed_s"] = exact(training_seconds());
   watch_.store(meta);
-  folder_.save([&](const std::string& path) { job.trainer().save(path, meta); },
-               newest_good_ ? Rotation::KeepAsPrevious : Rotation::Replace);
+  if (dist::is_root())
+    folder_.save([&](const std::string& path) { job.trainer().save(path, meta); },
+                 newest_good_ ? Rotation::KeepAsPrevious : Rotation::Replace);
   saved_step_ = step;
   newest_good_ = false;  // until the loss of the next step says so
   vouching_step_ = step + 1;
@@ -148,10 +164,11 @@ void TrainingRun::save_checkpoint(TrainingJob& job, int64_t step) {
 
 // The message of a run that stops before its end, and its end.
 RunEnd TrainingRun::stop(RunEnd end, int64_t step) {
+  if (!dist::is_root()) return end;  // the files and messages are rank 0's
   const char* program = flags_.program().c_str();
   if (end == RunEnd::Interrupted) {
     std::fprintf(stderr, "%s: stopped by %s at step %lld: %s; continue with: %s --resume --out %s\n", program,
-                 strsignal(stop_signal()), static_cast<long long>(step), newest_checkpoint().c_str(), program,
+                 strsignal(stopped_by_), static_cast<long long>(step), newest_checkpoint().c_str(), program,
                  folder_.dir().c_str());
     return end;
   }
@@ -182,6 +199,7 @@ std::string TrainingRun::newest_checkpoint() const {
 }
 
 void TrainingRun::log_final(TrainingJob& job, const std::vector<std::string>& eval_values) {
+  if (!log_) return;  // rank 0's
   const std::vector<std::string> blanks(job.train_columns().size());
   log_->row(concat(concat(concat({std::to_string(job.trainer().steps_done()), "", ""}, blanks), eval_values),
                    {"", fmt(training_seconds()), fmt(session_seconds_)}));
@@ -210,7 +228,7 @@ double TrainingRun::tokens_per_second() const {
 int TrainingRun::exit_status(RunEnd end) const {
   switch (end) {
     case RunEnd::Finished: return kExitDone;
-    case RunEnd::Interrupted: return 128 + stop_signal();
+    case RunEnd::Interrupted: return 128 + stopped_by_;
     case RunEnd::Diverged: return kExitDiverged;
   }
   return kExitError;
@@ -219,11 +237,12 @@ int TrainingRun::exit_status(RunEnd end) const {
 int run_main(const std::string& program, const std::function<int()>& body) {
   std::signal(SIGXFSZ, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines in order with the progress and errors on stderr
+  std::optional<Processes> processes;  // started by mpirun or srun: one of several; alive in the catch
   try {
+    processes.emplace();
     return body();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "\n%s: error: %s\n", program.c_str(), e.what());
-    return kExitError;
+    return end_with_error(program, e.what());
   }
 }
 

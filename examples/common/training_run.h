@@ -19,6 +19,11 @@
 // only a good one is kept as the previous when the next is written, and a run that
 // diverges before its newest is known good sets that one aside, so the newest left
 // is always a good one (or none is left).
+//
+// Started by mpirun or srun, every process runs the same loop on its rows of each
+// batch, and every process takes the same decisions (examples/common/
+// data_parallel.h): the clock and a stop asked by a signal are shared, and only
+// rank 0 writes the log, the checkpoints and the messages.
 #pragma once
 
 #include <chrono>
@@ -99,6 +104,7 @@ class TrainingRun {
   RunEnd stop(RunEnd end, int64_t step);
   std::string newest_checkpoint() const;
   double elapsed() const;
+  double shared_elapsed() const;  // a collective: every process calls it
 
   Flags& flags_;
   RunStart start_;
@@ -111,6 +117,7 @@ class TrainingRun {
   bool newest_good_ = false;  // the step after the newest checkpoint had a healthy loss
   bool held_back_noted_ = false;
   bool state_finite_ = true;
+  int stopped_by_ = 0;  // the signal that stopped the run on any process
   std::string finite_problem_;
   std::chrono::steady_clock::time_point session_start_;
 };
@@ -120,7 +127,9 @@ class TrainingRun {
 void add_training_time(JsonSummary& summary, const TrainingRun& run);
 
 // main() of an example program: runs `body` and returns its status; an exception
-// is printed as "PROGRAM: error: ..." and the status is kExitError.
+// is printed as "PROGRAM: error: ..." and the status is kExitError. Started by
+// mpirun or srun, it is one of several processes (data_parallel.h: Processes),
+// and an exception on any of them ends them all with its message.
 // A file-size limit (ulimit -f) is an error like a full disk: SIGXFSZ is ignored,
 // so the write that crosses it fails and says so.
 int run_main(const std::string& program, const std::function<int()>& body);

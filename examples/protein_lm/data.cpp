@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "autograd/ops.h"
 #include "core/error.h"
 
 namespace ta::protein {
@@ -184,6 +185,22 @@ Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, bool eos_targe
     }
   }
   return finish(f);
+}
+
+Batch rows_of(const Batch& b, int64_t begin, int64_t count) {
+  const int64_t rows = b.inputs.shape()[0];
+  TA_CHECK(begin >= 0 && count >= 0 && begin + count <= rows, "rows_of: rows [", begin, ", ", begin + count,
+           ") of a batch of ", rows);
+  if (begin == 0 && count == rows) return b;
+  Batch out;
+  out.inputs = narrow(b.inputs, 0, begin, count);
+  out.targets = narrow(b.targets, 0, begin, count);
+  if (b.padding.defined()) out.padding = narrow(b.padding, 0, begin, count);
+  for (float t : out.targets.to_vector()) out.scored += t != static_cast<float>(kIgnore);
+  if (!out.padding.defined()) out.tokens = out.inputs.numel();
+  else
+    for (float p : out.padding.to_vector()) out.tokens += p == 0.0f;
+  return out;
 }
 
 Batch masked_batch(const std::vector<std::vector<int64_t>>& rows, Generator& gen, const MaskingOptions& o) {

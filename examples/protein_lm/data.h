@@ -97,6 +97,10 @@ struct Batch {
 // to end sequences).
 Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, bool eos_target = true);
 
+// Rows [begin, begin + count) of a batch, with their own counts of tokens and
+// scored targets (the tensors are views; the width stays the batch's).
+Batch rows_of(const Batch& batch, int64_t begin, int64_t count);
+
 struct MaskingOptions {
   float select = 0.15f;       // fraction of residue positions chosen
   float to_mask = 0.8f;       // of the chosen: replaced by <mask>

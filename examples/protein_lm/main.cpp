@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "distributed/world.h"
 #include "examples/common/checkpoint_mode.h"
 #include "examples/common/run_files.h"
 #include "examples/common/shared_flags.h"
@@ -155,7 +156,7 @@ int train(Flags& flags) {
   const InitRecord start = starting_point(run, flags, trainer, source_meta, mo, periodic_eval, unigram);
   describe_model(flags, mo, trainer);
 
-  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.options.batch);
+  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.global_batch());
   SequenceTrainingJob job(trainer, sampler, periodic_eval, unigram, start.metadata());
   const RunEnd end = run.train(job);
   if (end != RunEnd::Finished) return run.exit_status(end);
@@ -163,7 +164,6 @@ int train(Flags& flags) {
   const double after_loss = start.active() ? evaluate(*trainer.model, periodic_eval, unigram).loss() : NAN;
   const FinalScores scores = final_evaluation(flags, mo, *trainer.model, data, unigram);
   run.log_final(job, {fmt(scores.valid.loss()), fmt(scores.valid.perplexity()), fmt(scores.valid.accuracy())});
-  write_curve(run, scores, trainer.steps_done());
   print_scores(mo.attention, mo.objective, {{"valid", scores.valid}, {"test", scores.test}});
   const std::string speed = run.session_steps() > 0
                                 ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
@@ -171,9 +171,12 @@ int train(Flags& flags) {
   std::printf("  (%s objective; %.0f %s scored in test; %s)\n", objective_name(mo.objective), scores.test.count,
               mo.objective == Objective::Causal ? "residues" : "chosen residues", speed.c_str());
   if (start.active()) print_init_outcome(flags, mo, start, trainer.steps_done(), after_loss);
-  write_summary(run, flags, mo, trainer, scores, start, after_loss);
-  if (mo.objective == Objective::Causal && flags.integer("generate") > 0)
-    write_generated(run.file("generated.fasta"), flags, mo.attention, *trainer.model, trainer.steps_done());
+  if (dist::is_root()) {  // of several processes (mpirun, srun), rank 0 writes the files
+    write_curve(run, scores, trainer.steps_done());
+    write_summary(run, flags, mo, trainer, scores, start, after_loss);
+    if (mo.objective == Objective::Causal && flags.integer("generate") > 0)
+      write_generated(run.file("generated.fasta"), flags, mo.attention, *trainer.model, trainer.steps_done());
+  }
   std::printf("done: test perplexity %.3f (unigram %.3f), accuracy %.2f%% (unigram %.2f%%) %s; outputs in %s/\n",
               scores.test.perplexity(), scores.test.unigram_perplexity(), 100 * scores.test.accuracy(),
               100 * scores.test.unigram_accuracy(), run.time_report().c_str(), run.dir().c_str());

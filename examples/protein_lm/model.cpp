@@ -8,6 +8,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
+#include "distributed/world.h"
 #include "examples/common/language_model.h"
 
 namespace ta::protein {
@@ -90,12 +91,15 @@ Batch Sampler::next(Generator& gen) const {
   return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
 }
 
-examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, const Batch& host_batch, float lr,
-                                float clip) {
+Tensor batch_loss(TransformerLM& model, const Batch& host_batch) {
   const Batch batch = on_device(host_batch, model.device());
-  Tensor loss = cross_entropy(model.forward(batch.inputs, batch.padding), batch.targets, kIgnore);
-  examples::StepResult r = examples::apply_gradients(loss, optimizer, lr, clip);
-  r.tokens = host_batch.tokens;
+  return cross_entropy(model.forward(batch.inputs, batch.padding), batch.targets, kIgnore);
+}
+
+examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr,
+                                float clip) {
+  examples::StepResult r = examples::apply_gradients(batch_loss(model, batch), optimizer, lr, clip);
+  r.tokens = batch.tokens;
   return r;
 }
 
@@ -135,12 +139,26 @@ double Scores::unigram_perplexity() const { return std::exp(unigram_nll / count)
 double Scores::mask_perplexity() const { return std::exp(mask_nll / mask_count); }
 double Scores::mask_unigram_perplexity() const { return std::exp(mask_unigram_nll / mask_count); }
 
+namespace {
+
+// Every sum of the processes' scores added up, the same on every process.
+Scores summed_over_processes(const Scores& s) {
+  if (dist::world_size() == 1) return s;
+  const std::vector<double> sums = dist::sum_over_ranks(
+      {s.nll, s.correct, s.count, s.unigram_nll, s.unigram_correct, s.mask_nll, s.mask_correct, s.mask_count,
+       s.mask_unigram_nll, s.mask_unigram_correct});
+  return Scores{sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], sums[7], sums[8], sums[9]};
+}
+
+}  // namespace
+
 Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const Unigram& unigram) {
   NoGradGuard no_grad;
   const bool was_training = model.training();
   model.eval();
   Scores s;
-  for (const Batch& b : batches) {
+  for (size_t i = static_cast<size_t>(dist::rank()); i < batches.size(); i += static_cast<size_t>(dist::world_size())) {
+    const Batch& b = batches[i];
     const Batch on = on_device(b, model.device());
     const std::vector<float> logits = model.forward(on.inputs, on.padding).to_vector();
     const std::vector<float> targets = b.targets.to_vector(), inputs = b.inputs.to_vector();
@@ -171,6 +189,7 @@ Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const U
     }
   }
   model.train(was_training);
+  s = summed_over_processes(s);
   TA_CHECK(s.count > 0, "evaluate: no scored positions (empty split?)");
   return s;
 }

@@ -49,9 +49,12 @@ class Sampler {
   std::vector<uint8_t> stream_;  // pack only
 };
 
-// loss = cross_entropy over scored targets, then the update (examples/common/
-// trainer.h: backward, clipping, the optimizer's step at `lr` unless a gradient is
-// not finite). The loss is in nats per scored token; tokens: the batch's.
+// The mean cross-entropy over the batch's scored targets, in nats per token (the
+// batch moved to the model's device).
+Tensor batch_loss(TransformerLM& model, const Batch& batch);
+// loss = batch_loss, then the update (examples/common/trainer.h: backward,
+// clipping, the optimizer's step at `lr` unless a gradient is not finite); tokens:
+// the batch's.
 examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, const Batch& batch, float lr, float clip);
 
 // ---- evaluation ------------------------------------------------------------------
@@ -82,7 +85,9 @@ struct Scores {
   double mask_unigram_accuracy() const { return mask_unigram_correct / mask_count; }
 };
 // Scores the model (eval mode, no gradients) and the unigram baseline on the same
-// targets. The model's prediction is the argmax over residues.
+// targets. The model's prediction is the argmax over residues. In a run of several
+// processes (examples/common/data_parallel.h) each scores batches rank, rank + P,
+// ... and the sums are added over the processes: every process calls it.
 Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const Unigram& unigram);
 
 // ---- generation (causal models) --------------------------------------------------

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "autograd/ops.h"
 #include "examples/common/run_files.h"
 
 namespace ta::protein {
@@ -10,8 +11,16 @@ namespace ta::protein {
 Trainer::Trainer(const ModelOptions& model_options, const examples::TrainOptions& options)
     : examples::Trainer(build_model(model_options), options, model_options.seed + 1) {}
 
+// This process's rows of the global batch. Their loss is a mean over the targets
+// they score, which differ from process to process (padding, masking): weighted by
+// dist::mean_weight, the processes' mean is the mean over the global batch.
 examples::StepResult Trainer::step(const Sampler& sampler, float lr) {
-  return train_step(*model, optimizer, sampler.next(data_gen), lr, options.clip);
+  const Batch global = sampler.next(data_gen);
+  const dist::RowRange mine = examples::rows_of_this_process(global.inputs.shape()[0]);
+  const Batch batch = rows_of(global, mine.begin, mine.count);
+  Tensor loss = batch_loss(*model, batch);
+  if (dist::world_size() > 1) loss = loss * static_cast<float>(dist::mean_weight(batch.scored));
+  return update(loss, lr, batch.tokens);
 }
 
 SequenceTrainingJob::SequenceTrainingJob(Trainer& trainer, const Sampler& sampler,

@@ -20,6 +20,8 @@ class Trainer : public examples::Trainer {
  public:
   // The batch order (sequences, crops, masks) drawn from a generator seeded seed + 1.
   Trainer(const ModelOptions& model, const examples::TrainOptions& options);
+  // One update on this process's rows of the sampler's next batch, which has
+  // global_batch() rows (all of them in one process).
   examples::StepResult step(const Sampler& sampler, float lr);
 };
 

@@ -17,6 +17,8 @@
 #include <functional>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "layers/safetensors.h"
 
 namespace ta::testing {
 
@@ -78,6 +81,35 @@ inline std::vector<std::string> tiny_cifar(const std::vector<std::string>& more 
               more);
 }
 
+// The values of one column of a log, in order.
+inline std::vector<std::string> log_column(const std::filesystem::path& log, const std::string& column) {
+  std::istringstream in(read_text(log));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> names, values;
+  std::istringstream header(line);
+  for (std::string c; std::getline(header, c, ',');) names.push_back(c);
+  const size_t at = std::find(names.begin(), names.end(), column) - names.begin();
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::istringstream row(line + ",");
+    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
+    values.push_back(at < cells.size() ? cells[at] : "");
+  }
+  return values;
+}
+
+// The tensors of a checkpoint as vectors, and its step.
+inline std::map<std::string, std::vector<float>> tensors_of(const std::filesystem::path& checkpoint) {
+  std::map<std::string, std::vector<float>> out;
+  for (const auto& [name, t] : read_safetensors(checkpoint.string()).tensors) out[name] = t.to_vector();
+  return out;
+}
+
+inline std::string step_of(const std::filesystem::path& checkpoint) {
+  return read_safetensors_metadata(checkpoint.string()).at("step");
+}
+
 // Limits of a program's process.
 struct Limits {
   long file_size = -1;  // RLIMIT_FSIZE in bytes (-1: none)
@@ -88,17 +120,18 @@ class ProgramRun {
  public:
 
   ProgramRun(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& logs,
+             Limits limits = {})
+      : ProgramRun(command_line(program_path(program), args), program, logs, limits) {}
+  // Any command: command[0] is looked up on the PATH (mpirun, say); `name` names
+  // the output files.
+  ProgramRun(const std::vector<std::string>& command, const std::string& name, const std::filesystem::path& logs,
              Limits limits = {}) {
-    const std::filesystem::path binary = build_folder() / program;
-    TA_CHECK(std::filesystem::exists(binary), binary.string(), " is missing: `make test` builds it before the tests");
     static int runs = 0;  // each run its own output files
-    const std::string name = program + "." + std::to_string(runs++);
-    out_ = logs / (name + ".out");
-    err_ = logs / (name + ".err");
-    std::vector<std::string> all = {binary.string()};
-    all.insert(all.end(), args.begin(), args.end());
+    const std::string file = name + "." + std::to_string(runs++);
+    out_ = logs / (file + ".out");
+    err_ = logs / (file + ".err");
     std::vector<char*> argv;  // made before fork: the child only makes async-signal-safe calls
-    for (const std::string& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const std::string out = out_.string(), err = err_.string();
     pid_ = ::fork();
@@ -114,6 +147,19 @@ class ProgramRun {
   ProgramRun(const ProgramRun&) = delete;
   ProgramRun& operator=(const ProgramRun&) = delete;
 
+  // The full path of a program next to the test binary.
+  static std::string program_path(const std::string& program) {
+    const std::filesystem::path binary = build_folder() / program;
+    TA_CHECK(std::filesystem::exists(binary), binary.string(), " is missing: `make test` builds it before the tests");
+    return binary.string();
+  }
+  static std::vector<std::string> command_line(const std::string& binary, const std::vector<std::string>& args) {
+    std::vector<std::string> all = {binary};
+    all.insert(all.end(), args.begin(), args.end());
+    return all;
+  }
+
+  pid_t pid() const { return pid_; }
   // Waits for the end; returns the exit status (128 + the signal when a signal ended it).
   int wait() {
     if (!done_) {
@@ -156,7 +202,7 @@ class ProgramRun {
       const rlimit r{static_cast<rlim_t>(limits.file_size), static_cast<rlim_t>(limits.file_size)};
       ::setrlimit(RLIMIT_FSIZE, &r);
     }
-    ::execv(argv[0], argv);
+    ::execvp(argv[0], argv);
     ::_exit(127);
   }
   pid_t pid_ = -1;

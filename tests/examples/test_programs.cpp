@@ -20,38 +20,7 @@
 using namespace ta;
 using namespace ta::testing;
 
-namespace {
-
 namespace fs = std::filesystem;
-
-// The values of one column of a log, in order.
-std::vector<std::string> log_column(const fs::path& log, const std::string& column) {
-  std::istringstream in(read_text(log));
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> names, values;
-  std::istringstream header(line);
-  for (std::string c; std::getline(header, c, ',');) names.push_back(c);
-  const size_t at = std::find(names.begin(), names.end(), column) - names.begin();
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::istringstream row(line + ",");
-    for (std::string c; std::getline(row, c, ',');) cells.push_back(c);
-    values.push_back(at < cells.size() ? cells[at] : "");
-  }
-  return values;
-}
-
-// The tensors of a checkpoint as vectors, and its step.
-std::map<std::string, std::vector<float>> tensors_of(const fs::path& checkpoint) {
-  std::map<std::string, std::vector<float>> out;
-  for (const auto& [name, t] : read_safetensors(checkpoint.string()).tensors) out[name] = t.to_vector();
-  return out;
-}
-
-std::string step_of(const fs::path& checkpoint) { return read_safetensors_metadata(checkpoint.string()).at("step"); }
-
-}  // namespace
 
 // The cases of issue 17 (test_flags.cpp checks every flag of both programs against
 // its range without starting a process each time).
