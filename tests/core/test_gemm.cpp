@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -411,6 +412,47 @@ TEST_CASE("gemm epilogue: bias, every activation and the kept pre-activation equ
             openblas_multiply_batch(q, Batch{1, 0, 0, 0});
             check_epilogue(c, d, unfused(c, d, bias, act), y_blas, pre_blas);
           }
+}
+
+// Distance in units in the last place between two finite floats of the same sign (or zero).
+int64_t ulps_apart(float a, float b) {
+  int32_t ia, ib;
+  std::memcpy(&ia, &a, sizeof a);
+  std::memcpy(&ib, &b, sizeof b);
+  if ((ia < 0) != (ib < 0)) return a == b ? 0 : std::numeric_limits<int32_t>::max();  // +0 and -0 are equal
+  return std::abs(static_cast<int64_t>(ia) - ib);
+}
+
+TEST_CASE("gemm epilogue: each activation equals the element-wise op of the same name, value for value") {
+  // x times the identity is x exactly (every other term is a zero), so the epilogue's
+  // activation sees exactly the values the element-wise op (CpuBackend::unary, the
+  // forward of relu, gelu and silu in autograd/unary.cpp) sees: both evaluate the one
+  // formula of core/elementwise_math.h, here vectorized for the micro-kernel's
+  // instruction set and there for the build's, so they must agree to float rounding.
+  // Arguments from -20 to 20 in steps of about 1/64, zeros, and large ones.
+  const int64_t M = 41, K = 64;  // one whole 32-wide tile (constant-width loops) and more
+  std::vector<float> x(M * K), identity(K * K, 0.0f);
+  for (int64_t i = 0; i < M * K; ++i) x[i] = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(M * K - 1);
+  x[0] = 0.0f, x[1] = -0.0f, x[2] = 1e-30f, x[3] = -1e-30f, x[4] = 88.0f, x[5] = -88.0f, x[6] = 1e4f, x[7] = -1e4f;
+  for (int64_t k = 0; k < K; ++k) identity[k * K + k] = 1.0f;
+  for (const MicroKernel* kernel : available_kernels())
+    for (EpilogueActivation act : kActivations) {
+      if (act == EpilogueActivation::None) continue;
+      CAPTURE(kernel->name);
+      CAPTURE(static_cast<int>(act));
+      std::vector<float> y(M * K), pre(M * K), op(M * K);
+      const Product p{Transpose::No, Transpose::No, M, K, K, 1.0f, x.data(), K, identity.data(), K, 0.0f,
+                      y.data(), K, GemmEpilogue{nullptr, act, pre.data()}};
+      multiply_batch(*kernel, p, Batch{1, 0, 0, 0}, 1);
+      ta::cpu::CpuBackend().unary(ta::unary_op_of(act), x.data(), op.data(), M * K, 0.0f);
+      for (int64_t i = 0; i < M * K; ++i) {
+        CAPTURE(x[i]);
+        CAPTURE(y[i]);
+        CAPTURE(op[i]);
+        REQUIRE(pre[i] == x[i]);
+        REQUIRE(ulps_apart(y[i], op[i]) <= 0);
+      }
+    }
 }
 
 TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's offsets, either engine") {
