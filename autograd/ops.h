@@ -85,8 +85,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool t
 // undefined Tensor: no bias); the bias is added inside the product (core/kernels.h).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 // act(x W^T + b) with the activation applied inside the product too, as each tile of
-// it is written (one pass over the output instead of three); act is the op of the
-// same name (relu, gelu with GeluApprox::Erf or Tanh, silu), so this equals
+// it is written, so it costs no pass over the output of its own. act is the op of the
+// same name (relu, gelu with GeluApprox::Erf or Tanh, silu): this equals
 // relu(linear(x, W, b)) etc. to float rounding, gradients included.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation);
 
