@@ -72,8 +72,10 @@ void GatedAttentionUnit::project(const Tensor& x, int64_t offset, Tensor& u, Ten
            "], got ", x.shape());
   // [U | V | Z] as three products with row blocks of the one weight: a single product
   // split afterwards would copy the [b, n, 2e + s] activations, forward and backward.
+  // Each applies its SiLU as it writes the product (linear with an epilogue activation).
   auto part = [&](int64_t first, int64_t width) {
-    return silu(linear(x, narrow(hidden->weight, 0, first, width), narrow(hidden->bias, 0, first, width)));
+    return linear(x, narrow(hidden->weight, 0, first, width), narrow(hidden->bias, 0, first, width),
+                  EpilogueActivation::Silu);
   };
   u = part(0, e);
   v = part(e, e);

@@ -1,6 +1,7 @@
 // Matrix products with transpose flags and broadcast batch dimensions.
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "core/epilogue_math.h"
 #include "core/kernels.h"
 
 namespace ta {
@@ -30,24 +31,42 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool ta_, bool tb_) {
   return out;
 }
 
-// y = x W^T + b over the rows of x (x viewed as [rows, in], all its dimensions but
-// the last flattened). With g = dy as [rows, out]:
-//   dx = g W,  dW = g^T x,  db = the column sums of g.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  Tensor out = kernels::linear(x, weight, bias);
-  record(kLinear, out, {&x, &weight, &bias}, [x, weight, bias](const Tensor& g) -> Grads {
-    const int64_t out_features = weight.size(0), in_features = weight.size(1);
-    const int64_t rows = Shape(std::vector<int64_t>(x.shape().begin(), x.shape().end() - 1)).numel();
-    const Tensor g2 = kernels::reshape(g, Shape({rows, out_features}));
+// y = act(x W^T + b) over the rows of x (x viewed as [rows, in], all its dimensions
+// but the last flattened), in one GEMM whose epilogue adds the bias and applies the
+// activation while each tile of the product is still in registers (kernels::linear).
+// With pre = x W^T + b and g = dy as [rows, out]:
+//   dpre = g * act'(pre)   (one element-wise pass; none for act = None)
+//   dx = dpre W,  dW = dpre^T x,  db = the column sums of dpre.
+// act'(pre) is read off what the forward kept: ReLU's slope [pre > 0] is [y > 0], so
+// y will do; GELU's and SiLU's need pre itself, which the same epilogue writes next to
+// y (only when a gradient is wanted).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation) {
+  const bool slope_reads_pre = activation != EpilogueActivation::None && activation != EpilogueActivation::Relu;
+  const kernels::PreActivation keep = slope_reads_pre && needs_grad({&x, &weight, &bias})
+                                          ? kernels::PreActivation::Keep
+                                          : kernels::PreActivation::Drop;
+  kernels::LinearOutput fused = kernels::linear(x, weight, bias, activation, keep);
+  Tensor out = fused.y;
+  const Tensor slope_input = activation == EpilogueActivation::Relu ? out.detach() : fused.pre;
+  record(kLinear, out, {&x, &weight, &bias}, [x, weight, bias, activation, slope_input](const Tensor& g) -> Grads {
+    const int64_t rows = x.shape().outer(x.ndim() - 1), out_features = weight.size(0), in_features = weight.size(1);
+    const Tensor dpre = activation == EpilogueActivation::None
+                            ? g
+                            : kernels::unary_backward(unary_op_of(activation), slope_input, slope_input, g, 0.0f);
+    const Tensor d2 = kernels::reshape(dpre, Shape({rows, out_features}));
     Tensor dx, dw, db;
     if (x.requires_grad())
-      dx = kernels::reshape(kernels::matmul(g2, weight, Transpose::No, Transpose::No), x.shape());
+      dx = kernels::reshape(kernels::matmul(d2, weight, Transpose::No, Transpose::No), x.shape());
     if (weight.requires_grad())
-      dw = kernels::matmul(g2, kernels::reshape(x, Shape({rows, in_features})), Transpose::Yes, Transpose::No);
-    if (bias.defined() && bias.requires_grad()) db = kernels::sum_to(g2, bias.shape());
+      dw = kernels::matmul(d2, kernels::reshape(x, Shape({rows, in_features})), Transpose::Yes, Transpose::No);
+    if (bias.defined() && bias.requires_grad()) db = kernels::sum_to(d2, bias.shape());
     return {dx, dw, db};
   });
   return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear(x, weight, bias, EpilogueActivation::None);
 }
 
 }  // namespace ta

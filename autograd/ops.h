@@ -21,6 +21,7 @@ namespace ta {
 
 struct BlockSparseLayout;  // core/backend.h
 enum class FavorKernel;    // core/backend.h (Softmax, Relu)
+enum class EpilogueActivation;  // core/backend.h (None, Relu, GeluErf, GeluTanh, Silu)
 
 // ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -83,6 +84,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool t
 // x [..., in] -> x W^T + b [..., out] for weight [out, in] and bias [out] (or an
 // undefined Tensor: no bias); the bias is added inside the product (core/kernels.h).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// act(x W^T + b) with the activation applied inside the product too, as each tile of
+// it is written, so it costs no pass over the output of its own. act is the op of the
+// same name (relu, gelu with GeluApprox::Erf or Tanh, silu): this equals
+// relu(linear(x, W, b)) etc. to float rounding, gradients included.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation);
 
 // ---- shapes (autograd/shape.cpp) -----------------------------------------------
 // Free: shares storage. In the list forms one dimension may be -1, inferred from the

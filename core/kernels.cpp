@@ -353,46 +353,23 @@ Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb) {
   return out;
 }
 
-namespace {
-
-// The checks of a fully connected layer named `op` and its output shape [..., out].
-Shape linear_output_shape(const Tensor& x, const Tensor& weight, const Tensor& bias, const char* op) {
-  check_defined(x, op, "x");
-  check_defined(weight, op, "weight");
-  common_device({&x, &weight}, op);
-  if (bias.defined()) common_device({&x, &bias}, op);
-  TA_CHECK(weight.ndim() == 2, op, ": weight must be [out, in], got ", weight.shape());
+LinearOutput linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation,
+                    PreActivation keep) {
+  check_defined(x, "linear", "x");
+  check_defined(weight, "linear", "weight");
+  common_device({&x, &weight}, "linear");
+  if (bias.defined()) common_device({&x, &bias}, "linear");
+  TA_CHECK(weight.ndim() == 2, "linear: weight must be [out, in], got ", weight.shape());
   const int64_t out_features = weight.size(0), in_features = weight.size(1);
-  TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, op, ": expected x [..., ", in_features, "] for weight ",
+  TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "linear: expected x [..., ", in_features, "] for weight ",
            weight.shape(), ", got ", x.shape());
-  TA_CHECK(!bias.defined() || bias.shape() == Shape({out_features}), op, ": bias must be [", out_features, "], got ",
-           bias.shape());
+  TA_CHECK(!bias.defined() || bias.shape() == Shape({out_features}), "linear: bias must be [", out_features,
+           "], got ", bias.shape());
   std::vector<int64_t> dims = x.shape().vec();
   dims.back() = out_features;
-  return Shape(dims);
-}
-
-}  // namespace
-
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  const Shape shape = linear_output_shape(x, weight, bias, "linear");
-  const int64_t out_features = weight.size(0), in_features = weight.size(1), rows = shape.numel() / out_features;
-  Tensor out = Tensor::empty(shape, x.device());
-  Backend& be = backend(x.device());
-  if (bias.defined()) {
-    Shape in[1] = {bias.shape()};
-    be.broadcast_to(bias.data(), out.data(), make_broadcast_plan(Shape({rows, out_features}), in, 1));
-  }
-  be.gemm(Transpose::No, Transpose::Yes, rows, out_features, in_features, 1.0f, x.data(), 0, weight.data(), 0,
-          bias.defined() ? 1.0f : 0.0f, out.data(), 0, 1);
-  return out;
-}
-
-LinearActivation linear_activation(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                   EpilogueActivation activation, PreActivation keep) {
-  const Shape shape = linear_output_shape(x, weight, bias, "linear_activation");
-  const int64_t out_features = weight.size(0), in_features = weight.size(1), rows = shape.numel() / out_features;
-  LinearActivation result{Tensor::empty(shape, x.device()), Tensor()};
+  const Shape shape(dims);
+  const int64_t rows = x.shape().outer(x.ndim() - 1);  // x as [rows, in]
+  LinearOutput result{Tensor::empty(shape, x.device()), Tensor()};
   if (keep == PreActivation::Keep) result.pre = Tensor::empty(shape, x.device());
   const GemmEpilogue epilogue{bias.defined() ? bias.data() : nullptr, activation,
                               keep == PreActivation::Keep ? result.pre.data() : nullptr};

@@ -57,20 +57,18 @@ Tensor scatter_add(const Tensor& dy, int axis, const Tensor& index, const Shape&
 
 // a [..., M, K] @ b [..., K, N] with transpose flags and broadcast batch dims.
 Tensor matmul(const Tensor& a, const Tensor& b, Transpose ta, Transpose tb);
-// A fully connected layer: x [..., in] -> x W^T + b [..., out] for weight [out, in] and
-// bias [out] (or undefined). The bias rows are written into the output first and the
-// GEMM adds onto them (beta = 1), so the bias costs no pass over the output of its own.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
-// The same layer with its activation fused into the GEMM (Backend::gemm_epilogue): y =
-// act(x W^T + b), bias and activation applied to each tile of the product as it is
-// written. With PreActivation::Keep, pre = x W^T + b too (what the activation's
+// A fully connected layer with its activation fused into the GEMM
+// (Backend::gemm_epilogue): y = act(x W^T + b) for x [..., in], weight [out, in] and bias
+// [out] (or undefined), act = None for the plain layer; bias and activation are applied
+// to each tile of the product as it is written, so neither costs a pass over the output
+// of its own. With PreActivation::Keep, pre = x W^T + b too (what the activation's
 // backward reads); with Drop, pre is undefined.
 enum class PreActivation { Drop, Keep };
-struct LinearActivation {
+struct LinearOutput {
   Tensor y, pre;
 };
-LinearActivation linear_activation(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                   EpilogueActivation activation, PreActivation keep);
+LinearOutput linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation,
+                    PreActivation keep);
 
 // Fused exact softmax attention (see Backend::attention_forward). q [B, H, n_q, d],
 // k and v [B, H, n_k, d], key_pad [B, n_k] (1 = padded) or undefined.

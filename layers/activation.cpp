@@ -16,6 +16,17 @@ Tensor activate(Activation a, const Tensor& x) {
   throw Error("activate: unknown activation");
 }
 
+std::optional<EpilogueActivation> fused_activation(Activation a) {
+  switch (a) {
+    case Activation::Relu: return EpilogueActivation::Relu;
+    case Activation::Gelu: return EpilogueActivation::GeluErf;
+    case Activation::GeluTanh: return EpilogueActivation::GeluTanh;
+    case Activation::Silu: return EpilogueActivation::Silu;
+    case Activation::ReluSquared: break;
+  }
+  return std::nullopt;
+}
+
 Activation parse_activation(const std::string& name) {
   if (name == "relu") return Activation::Relu;
   if (name == "relu2") return Activation::ReluSquared;

@@ -1,8 +1,10 @@
 // layers/activation.h — the activation functions a layer can be configured with.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/backend.h"
 #include "core/tensor.h"
 
 namespace ta {
@@ -16,6 +18,9 @@ enum class Activation {
 };
 
 Tensor activate(Activation a, const Tensor& x);
+// The same function as a GEMM epilogue (linear(x, W, b, act) in autograd/ops.h applies
+// it while writing the product), or none: ReluSquared has no fused form.
+std::optional<EpilogueActivation> fused_activation(Activation a);
 // Parses "relu", "relu2", "gelu", "gelu_tanh", "silu"; throws listing the names.
 Activation parse_activation(const std::string& name);
 

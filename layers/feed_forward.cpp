@@ -11,7 +11,7 @@ FeedForward::FeedForward(int64_t d_model, int64_t d_hidden, Generator& gen, Opti
 }
 
 Tensor FeedForward::forward(const Tensor& x) const {
-  Tensor h = activate(options.activation, up->forward(x));
+  Tensor h = up->forward(x, options.activation);  // the activation fused into the product
   if (gate) h = h * gate->forward(x);
   return down->forward(h);
 }

@@ -13,10 +13,21 @@ Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, float ini
 }
 
 Tensor Linear::forward(const Tensor& x) const {
+  check_input(x);
+  return linear(x, weight, bias);
+}
+
+Tensor Linear::forward(const Tensor& x, Activation activation) const {
+  check_input(x);
+  if (const std::optional<EpilogueActivation> fused = fused_activation(activation))
+    return linear(x, weight, bias, *fused);
+  return activate(activation, linear(x, weight, bias));
+}
+
+void Linear::check_input(const Tensor& x) const {
   check_defined(x, "Linear", "x");
   TA_CHECK(x.ndim() >= 1 && x.size(-1) == in_features, "Linear: expected input [..., ", in_features, "], got ",
            x.shape());
-  return linear(x, weight, bias);
 }
 
 }  // namespace ta

@@ -1,6 +1,7 @@
 // layers/linear.h — y = x W^T + b, the affine map of every projection.
 #pragma once
 
+#include "layers/activation.h"
 #include "layers/module.h"
 
 namespace ta {
@@ -11,13 +12,20 @@ class Linear : public Module {
   // way); b = 0. See layers/init.h for other initializations.
   Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true, float init_std = 0.02f);
 
-  // x [..., in] -> [..., out]: one GEMM (W read transposed, no copy) that adds onto
-  // the bias rows (ta::linear).
+  // x [..., in] -> [..., out]: one GEMM (W read transposed, no copy) whose epilogue
+  // adds the bias as it writes each tile (ta::linear).
   Tensor forward(const Tensor& x) const;
+  // activation(x W^T + b), the activation applied by the same GEMM as it writes each
+  // tile of the product (ta::linear with an EpilogueActivation) where it has that form
+  // (fused_activation: all but ReluSquared, which runs after the product).
+  Tensor forward(const Tensor& x, Activation activation) const;
 
   int64_t in_features, out_features;
   Tensor weight;  // [out, in]
   Tensor bias;    // [out], or undefined
+
+ private:
+  void check_input(const Tensor& x) const;
 };
 
 }  // namespace ta

@@ -27,6 +27,7 @@
 #include <sstream>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "attention/sparse_layout.h"  // the layouts of the block_sparse_attention cases
@@ -35,7 +36,7 @@
 #include "autograd/gradcheck.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
-#include "core/backend.h"  // FavorKernel
+#include "core/backend.h"  // FavorKernel, EpilogueActivation
 #include "core/tensor.h"
 
 namespace {
@@ -320,6 +321,34 @@ void add_matmul_cases(std::vector<GradCase>& t) {
   t.push_back({"linear", "[4] W [3,4] b [3] (one vector)", with_bias, {normal({4}), normal({3, 4}), normal({3})}});
   t.push_back({"linear", "[3,4] W [1,4] b [1]", with_bias, {normal({3, 4}), normal({1, 4}), normal({1})}});
   t.push_back({"linear", "[2,3] W [4,3], no bias", no_bias, {normal({2, 3}), normal({4, 3})}});
+
+  // linear with each activation fused into the product, with and without a bias, on 2-D
+  // and 3-D x. ReLU's inputs keep every pre-activation at least 0.09 from its kink under
+  // the finite-difference steps: with a bias, small x W^T (std about 0.02) next to a bias
+  // of at least 0.3 in size; without one, one input feature, x and W both |.| >= 0.3.
+  using ta::EpilogueActivation;
+  const std::pair<EpilogueActivation, const char*> activations[] = {
+      {EpilogueActivation::None, "none"},          {EpilogueActivation::Relu, "relu"},
+      {EpilogueActivation::GeluErf, "gelu erf"},   {EpilogueActivation::GeluTanh, "gelu tanh"},
+      {EpilogueActivation::Silu, "silu"}};
+  for (const auto& [act, act_name] : activations)
+    for (bool has_bias : {true, false})
+      for (Shape lead : {Shape{3}, Shape{2, 3}}) {
+        const bool relu = act == EpilogueActivation::Relu;
+        const int64_t in = relu && !has_bias ? 1 : 4;
+        std::vector<int64_t> x_dims = lead.vec();
+        x_dims.push_back(in);
+        const Shape xs(x_dims), ws{5, in};
+        std::vector<In> inputs;
+        if (relu && has_bias) inputs = {normal(xs, 0.0f, 0.1f), normal(ws, 0.0f, 0.1f), away_from_zero({5})};
+        else if (relu) inputs = {away_from_zero(xs), away_from_zero(ws)};
+        else inputs = {normal(xs), normal(ws, 0.0f, 0.5f)};
+        if (has_bias && !relu) inputs.push_back(normal({5}));
+        auto f = [act, has_bias](const Inputs& x) { return ta::linear(x[0], x[1], has_bias ? x[2] : Tensor(), act); };
+        t.push_back({"linear", std::string(act_name) + " fused, " + str(xs) + " W " + str(ws) +
+                                   (has_bias ? " b [5]" : ", no bias"),
+                     f, inputs});
+      }
 }
 
 void add_shape_cases(std::vector<GradCase>& t) {

@@ -4,8 +4,8 @@
 // directly, whichever one the library would pick), one and two threads, every
 // transpose, alpha and beta (beta = 0 over NaN), leading dimensions wider than the
 // matrices (with the gaps checked untouched), sizes 1, odd, prime and large, and sizes
-// below, at, just above and several times each blocking parameter (MR, NR, KC, NC; the
-// design has no MC, see blocking.h), with the real blocking and with a tiny one that
+// below, at, just above and several times each blocking parameter (MR, NR, MC, KC, NC;
+// see blocking.h), with the real blocking and with a tiny one that
 // makes small products cross many blocks. Then the backend's entry points: batches
 // with strides (shared operands, gaps between outputs), the tile GEMM from inside a
 // parallel region, the aliasing rules, and the fused epilogues (bias, activation,
@@ -19,10 +19,12 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -183,11 +185,12 @@ TEST_CASE("gemm: every micro-kernel equals OpenBLAS for every transpose, alpha a
             }
 }
 
-TEST_CASE("gemm: sizes below, at, above and several times MR, NR, KC and NC") {
+TEST_CASE("gemm: sizes below, at, above and several times MR, NR, MC, KC and NC") {
   const Blocking real;
   for (const MicroKernel* kernel : available_kernels()) {
-    const int64_t mr = kernel->mr, nr = kernel->nr, kc = real.kc, nc = real.nc;
+    const int64_t mr = kernel->mr, nr = kernel->nr, mc = real.mc, kc = real.kc, nc = real.nc;
     const std::vector<int64_t> ms = {1, mr - 1, mr, mr + 1, 2 * mr, 3 * mr + 1};
+    const std::vector<int64_t> m_blocks = {mc - 1, mc, mc + 1, 3 * mc + 5};
     const std::vector<int64_t> ns = {1, nr - 1, nr, nr + 1, 2 * nr, 3 * nr + 5};
     const std::vector<int64_t> ks = {kc - 1, kc, kc + 1, 2 * kc, 2 * kc + 3};
     const std::vector<int64_t> n_panels = {nc - 1, nc, nc + 1, 2 * nc, 2 * nc + 7};
@@ -197,13 +200,14 @@ TEST_CASE("gemm: sizes below, at, above and several times MR, NR, KC and NC") {
           for (int64_t n : ns) check_kernel(*kernel, Case{ta, tb, m, n, 9, 1.0f, 0.5f, 0, uint64_t(m * n)}, 1);
         for (int64_t k : ks) check_kernel(*kernel, Case{ta, tb, mr + 3, nr + 3, k, 1.5f, 1.0f, 1, uint64_t(k)}, 1);
         for (int64_t n : n_panels) check_kernel(*kernel, Case{ta, tb, 2 * mr + 1, n, 33, 1.0f, 0.0f, 2, 7}, 2);
+        for (int64_t m : m_blocks) check_kernel(*kernel, Case{ta, tb, m, nr + 5, 19, 1.0f, 0.5f, 1, uint64_t(m)}, 1);
       }
   }
 }
 
-TEST_CASE("gemm: a tiny blocking (KC = 5, NC = 2 NR) makes every product cross many blocks") {
+TEST_CASE("gemm: a tiny blocking (KC = 5, NC = 2 NR, MC = 2 MR) makes every product cross many blocks") {
   for (const MicroKernel* kernel : available_kernels()) {
-    const Blocking tiny{5, 2 * kernel->nr};
+    const Blocking tiny{5, 2 * kernel->nr, 2 * kernel->mr};
     for (Transpose ta : kTransposes)
       for (Transpose tb : kTransposes)
         for (const Flavor& f : kFlavors)
@@ -413,6 +417,42 @@ TEST_CASE("gemm epilogue: bias, every activation and the kept pre-activation equ
           }
 }
 
+TEST_CASE("gemm epilogue: each activation equals the element-wise op of the same name, over its whole range") {
+  // x times the identity is x exactly (every other term is a zero), so the epilogue's
+  // activation sees exactly the values the element-wise op (CpuBackend::unary, the
+  // forward of relu, gelu and silu in autograd/unary.cpp) sees. Both evaluate the one
+  // formula of core/elementwise_math.h, here vectorized for the micro-kernel's
+  // instruction set and there for the build's, so they agree to rounding (a compiler
+  // may contract a*b+c into one FMA in one and not the other): 4 ulps, or 1e-7 where
+  // GELU's Phi(x) = (1 + erf) / 2 cancels for x far below 0. Arguments from -20 to 20
+  // in steps of about 1/64, zeros, tiny ones, and ones where exp overflows unguarded.
+  const int64_t M = 41, K = 64;  // whole 32-wide tiles (constant-width loops) and a part tile of rows
+  std::vector<float> x(M * K), identity(K * K, 0.0f);
+  for (int64_t i = 0; i < M * K; ++i) x[i] = -20.0f + 40.0f * static_cast<float>(i) / static_cast<float>(M * K - 1);
+  const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.0f, -88.0f, 100.0f, -100.0f, 1e4f, -1e4f};
+  std::copy(std::begin(special), std::end(special), x.begin());
+  for (int64_t k = 0; k < K; ++k) identity[k * K + k] = 1.0f;
+  for (const MicroKernel* kernel : available_kernels())
+    for (EpilogueActivation act : kActivations) {
+      if (act == EpilogueActivation::None) continue;
+      CAPTURE(kernel->name);
+      CAPTURE(static_cast<int>(act));
+      std::vector<float> y(M * K), pre(M * K), op(M * K);
+      const Product p{Transpose::No, Transpose::No, M, K, K, 1.0f, x.data(), K, identity.data(), K, 0.0f,
+                      y.data(), K, GemmEpilogue{nullptr, act, pre.data()}};
+      multiply_batch(*kernel, p, Batch{1, 0, 0, 0}, 1);
+      ta::cpu::CpuBackend().unary(ta::unary_op_of(act), x.data(), op.data(), M * K, 0.0f);
+      for (int64_t i = 0; i < M * K; ++i) {
+        CAPTURE(x[i]);
+        CAPTURE(y[i]);
+        CAPTURE(op[i]);
+        REQUIRE(pre[i] == x[i]);
+        REQUIRE(std::isfinite(y[i]));
+        REQUIRE(std::fabs(y[i] - op[i]) <= 4 * std::numeric_limits<float>::epsilon() * std::fabs(op[i]) + 1e-7f);
+      }
+    }
+}
+
 TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's offsets, either engine") {
   ta::cpu::CpuBackend be;
   for (int64_t N : {45, 2}) {  // N = 2 goes to OpenBLAS (dispatch.cpp), then the epilogue pass
@@ -440,7 +480,7 @@ TEST_CASE("gemm epilogue: batched through the backend, pre-activation at C's off
   }
 }
 
-TEST_CASE("linear_activation: the fused layer equals linear then the activation; errors name it") {
+TEST_CASE("kernels::linear: the fused layer equals the product, the bias and the activation in passes; errors name it") {
   using ta::Tensor;
   ta::Generator gen(7);
   const Tensor x = Tensor::normal(ta::Shape{3, 37, 50}, 0.0f, 1.0f, gen);
@@ -448,14 +488,15 @@ TEST_CASE("linear_activation: the fused layer equals linear then the activation;
   for (EpilogueActivation act : kActivations)
     for (const Tensor& bias : {b, Tensor()}) {
       CAPTURE(static_cast<int>(act));
-      const Tensor pre_ref = ta::kernels::linear(x, w, bias);
+      const Tensor product = ta::kernels::matmul(x, w, Transpose::No, Transpose::Yes);
+      const Tensor pre_ref = bias.defined() ? ta::kernels::binary(ta::BinaryOp::Add, product, bias, "add") : product;
       const Tensor y_ref = act == EpilogueActivation::None
                                ? pre_ref
                                : ta::kernels::unary(ta::unary_op_of(act), pre_ref, 0.0f, "activation");
-      const ta::kernels::LinearActivation kept =
-          ta::kernels::linear_activation(x, w, bias, act, ta::kernels::PreActivation::Keep);
-      const ta::kernels::LinearActivation dropped =
-          ta::kernels::linear_activation(x, w, bias, act, ta::kernels::PreActivation::Drop);
+      const ta::kernels::LinearOutput kept =
+          ta::kernels::linear(x, w, bias, act, ta::kernels::PreActivation::Keep);
+      const ta::kernels::LinearOutput dropped =
+          ta::kernels::linear(x, w, bias, act, ta::kernels::PreActivation::Drop);
       REQUIRE(kept.y.shape() == ta::Shape{3, 37, 70});
       REQUIRE(kept.pre.shape() == ta::Shape{3, 37, 70});
       CHECK(!dropped.pre.defined());
@@ -469,11 +510,11 @@ TEST_CASE("linear_activation: the fused layer equals linear then the activation;
     }
   using ta::testing::error_message;
   CHECK(error_message([&] {
-          ta::kernels::linear_activation(x, Tensor::zeros({70, 49}), b, EpilogueActivation::Relu,
+          ta::kernels::linear(x, Tensor::zeros({70, 49}), b, EpilogueActivation::Relu,
                                          ta::kernels::PreActivation::Drop);
-        }) == "linear_activation: expected x [..., 49] for weight [70, 49], got [3, 37, 50]");
+        }) == "linear: expected x [..., 49] for weight [70, 49], got [3, 37, 50]");
   CHECK(error_message([&] {
-          ta::kernels::linear_activation(x, w, Tensor::zeros({69}), EpilogueActivation::Relu,
+          ta::kernels::linear(x, w, Tensor::zeros({69}), EpilogueActivation::Relu,
                                          ta::kernels::PreActivation::Keep);
-        }) == "linear_activation: bias must be [70], got [69]");
+        }) == "linear: bias must be [70], got [69]");
 }

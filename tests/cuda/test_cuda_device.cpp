@@ -146,9 +146,9 @@ TEST_CASE("cuda device: the fused linear layer (GEMM + bias + activation epilogu
   for (EpilogueActivation act : {EpilogueActivation::None, EpilogueActivation::Relu, EpilogueActivation::GeluErf,
                                  EpilogueActivation::GeluTanh, EpilogueActivation::Silu}) {
     CAPTURE(static_cast<int>(act));
-    const kernels::LinearActivation gpu =
-        kernels::linear_activation(on_gpu(x), on_gpu(w), on_gpu(b), act, kernels::PreActivation::Keep);
-    const kernels::LinearActivation cpu = kernels::linear_activation(x, w, b, act, kernels::PreActivation::Keep);
+    const kernels::LinearOutput gpu =
+        kernels::linear(on_gpu(x), on_gpu(w), on_gpu(b), act, kernels::PreActivation::Keep);
+    const kernels::LinearOutput cpu = kernels::linear(x, w, b, act, kernels::PreActivation::Keep);
     check_same(gpu.y, cpu.y, 1e-4f, 1e-4f);
     check_same(gpu.pre, cpu.pre, 1e-4f, 1e-4f);
   }

@@ -228,6 +228,36 @@ TEST_CASE("linear: a wrong input width is an error naming both sizes") {
   CHECK_THROWS_WITH_AS(lin.forward(Tensor::zeros({2, 3})), doctest::Contains("expected input [..., 4], got [2, 3]"),
                        ta::Error);
   CHECK_THROWS_AS(ta::Linear(0, 5, gen), ta::Error);
+  CHECK_THROWS_WITH_AS(lin.forward(Tensor::zeros({2, 3}), ta::Activation::Silu),
+                       doctest::Contains("expected input [..., 4], got [2, 3]"), ta::Error);
+}
+
+TEST_CASE("linear: forward with an activation equals the activation after forward, values and all gradients") {
+  // ReLU, GELU (both forms) and SiLU run fused into the product; ReluSquared, which has
+  // no fused form, after it. Either way the layer must be the composition.
+  for (ta::Activation act : {ta::Activation::Relu, ta::Activation::ReluSquared, ta::Activation::Gelu,
+                             ta::Activation::GeluTanh, ta::Activation::Silu}) {
+    CAPTURE(static_cast<int>(act));
+    CHECK(ta::fused_activation(act).has_value() == (act != ta::Activation::ReluSquared));
+    ta::Generator gen(6);
+    ta::Linear lin(40, 70, gen, /*bias=*/true, 0.3f);
+    ta::init::normal_(lin.bias, 0.5f, gen);
+    const Tensor x = randn({3, 13, 40}, 7), dy = randn({3, 13, 70}, 8);
+    auto run = [&](const std::function<Tensor(const Tensor&)>& layer) {
+      lin.zero_grad();
+      Tensor xg = x.detach().set_requires_grad();
+      Tensor y = layer(xg);
+      ta::backward(y, dy);
+      return std::vector<Tensor>{y, xg.grad(), lin.weight.grad(), lin.bias.grad()};
+    };
+    const std::vector<Tensor> fused = run([&](const Tensor& in) { return lin.forward(in, act); });
+    const std::vector<Tensor> composed = run([&](const Tensor& in) { return ta::activate(act, lin.forward(in)); });
+    const char* names[] = {"y", "dx", "dW", "db"};
+    for (int i = 0; i < 4; ++i) {
+      CAPTURE(names[i]);
+      CHECK(max_abs_diff(fused[i], composed[i]) <= 1e-5f);
+    }
+  }
 }
 
 // ---- Embedding -----------------------------------------------------------------------
