@@ -11,6 +11,7 @@
 #include "attention/attention_core.h"
 #include "attention/conformance.h"
 #include "attention/multi_head.h"
+#include "attention/non_finite.h"
 #include "attention/registry.h"
 #include "attention/variant_options.h"
 #include "autograd/checkpoint.h"

@@ -16,6 +16,7 @@ LanguageModelOptions language_model_flags(const Flags& f) {
   o.heads = f.integer("heads");
   o.d_ff = f.integer("d-ff");
   o.dropout = static_cast<float>(f.number("dropout"));
+  o.check_inputs = f.str("check-inputs") == "on" ? FiniteCheck::On : FiniteCheck::Off;
   o.seed = static_cast<uint64_t>(f.integer("seed"));
   const std::string device = f.str("device");
   TA_CHECK(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");

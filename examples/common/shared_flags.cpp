@@ -18,6 +18,8 @@ void add_run_flags(Flags& f, const std::string& default_out, const std::string& 
   f.add(choice_flag("device", "cpu", {"cpu", "cuda"},
                     "cpu, or cuda (a build with the CUDA toolkit, on a machine with a GPU)"));
   f.add(integer_flag("seed", 1, 0, std::numeric_limits<int64_t>::max(), seed_help));
+  f.add(choice_flag("check-inputs", "on", {"on", "off"},
+                    "stop at the first attention input holding a NaN or inf, naming the layer and position"));
 }
 
 void add_model_shape_flags(Flags& f) {
@@ -78,7 +80,8 @@ void apply_threads(const Flags& f) {
 
 std::set<std::string> shared_changeable_flags() {
   // --lr: a run that diverged continues from its last good checkpoint at a lower rate.
-  return {"steps", "time-limit", "lr", "eval-every", "checkpoint-every", "threads", "device", "bucket-mb"};
+  return {"steps",  "time-limit", "lr",        "eval-every",  "checkpoint-every",
+          "threads", "device",    "bucket-mb", "check-inputs"};
 }
 
 }  // namespace ta::examples

@@ -26,6 +26,12 @@
 // Like the authors' code, every form adds eps = 1e-6 to the denominator: a query
 // whose keys are all padding then gives 0 instead of 0 / 0.
 //
+// A NaN or inf in a key or value that a query may not see (a later position, a padded
+// one) must not reach that query's output, but 0 x NaN is NaN: a mask that multiplies
+// lets it through. So the forward forms compute on the inputs made finite and then set
+// to NaN exactly the outputs that may see a non-finite input (attention/non_finite.h);
+// which ones those are is itself a linear attention, of the "bad" indicator, in O(n).
+//
 // Nothing else in the program refers to this file: the registration at the bottom
 // makes "linear" a variant like the built-in ones, found by name.
 #include <tinyattn.h>
@@ -59,6 +65,20 @@ Tensor causal_mask(int64_t n_q, int64_t n_k, Device device) {
   return Tensor::from_vector(m, Shape{n_q, n_k}, device);
 }
 
+// attend(q, k, v) on the inputs made finite, then NaN in every output that may see a
+// non-finite query, key or value. Whether output i sees one is the same attention
+// with phi = 1 (q = k = 0) over the indicator of the bad positions as values: it is
+// positive exactly when a visible key or value held a NaN or inf.
+template <class Attend>
+Tensor with_non_finite_marked(const Tensor& q, const Tensor& k, const Tensor& v, Attend attend) {
+  const FiniteInputs f = finite_inputs(q, k, v);
+  const Tensor out = attend(f.q, f.k, f.v);
+  const Tensor q0 = Tensor::zeros(Shape{q.size(0), q.size(1), q.size(2), 1}, q.device());
+  const Tensor k0 = Tensor::zeros(Shape{k.size(0), k.size(1), k.size(2), 1}, k.device());
+  const Tensor seen = attend(q0, k0, f.bad_kv);
+  return mark_non_finite(out, f.bad_q + seen);
+}
+
 // 1. The reference, (A): w_ij = phi(q_i) . phi(k_j) (times the causal mask),
 // out_i = sum_j w_ij v_j / (sum_j w_ij + eps). Quadratic in n; short and plainly the
 // paper's formula, so the conformance suite holds the fast forms to it.
@@ -69,9 +89,11 @@ class LinearAttentionReference : public AttentionCore {
 
   Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
                  const Tensor& key_padding_mask) override {
-    Tensor w = matmul(phi(q), key_features(k, key_padding_mask), false, true);  // [b, h, n_q, n_k]
-    if (causal) w = w * causal_mask(q.size(2), k.size(2), q.device());
-    return matmul(w, v) / (sum(w, {-1}, true) + kEps);
+    return with_non_finite_marked(q, k, v, [&](const Tensor& qq, const Tensor& kk, const Tensor& vv) {
+      Tensor w = matmul(phi(qq), key_features(kk, key_padding_mask), false, true);  // [b, h, n_q, n_k]
+      if (causal) w = w * causal_mask(qq.size(2), kk.size(2), qq.device());
+      return matmul(w, vv) / (sum(w, {-1}, true) + kEps);
+    });
   }
 };
 
@@ -90,7 +112,9 @@ class LinearAttention : public AttentionCore {
                  const Tensor& key_padding_mask) override {
     TA_CHECK(q.size(2) == k.size(2), "linear attention: ", q.size(2), " queries for ", k.size(2),
              " keys; it expects one query per key (decoding goes through step())");
-    return causal ? chunked_causal(q, k, v, key_padding_mask) : bidirectional(q, k, v, key_padding_mask);
+    return with_non_finite_marked(q, k, v, [&](const Tensor& qq, const Tensor& kk, const Tensor& vv) {
+      return causal ? chunked_causal(qq, kk, vv, key_padding_mask) : bidirectional(qq, kk, vv, key_padding_mask);
+    });
   }
 
   // 2. Bidirectional, (B): S = phi(K)^T V and z = the column sums of phi(K), once
