@@ -51,29 +51,37 @@ bool mpi_runs() {
   return true;
 }
 
-// How `make test` runs processes under mpirun: one thread each, more processes
-// than free cores allowed, as root too. In a sanitizer build LeakSanitizer ignores
-// what Open MPI keeps until exit (tests/distributed/lsan_open_mpi.supp); other
-// builds ignore these settings.
+// How `make test` runs processes under mpirun: more processes than free cores
+// allowed, as root too.
 std::vector<std::string> mpirun() {
-  std::vector<std::string> c = {"mpirun", "--oversubscribe", "--bind-to", "none", "-x", "OMP_NUM_THREADS=1",
-                                "-x", "OMP_WAIT_POLICY=passive"};
+  std::vector<std::string> c = {"mpirun", "--oversubscribe", "--bind-to", "none"};
   if (::geteuid() == 0) c.push_back("--allow-run-as-root");
+  return c;
+}
+
+// The environment of each process, given to every app context of the mpirun
+// command (Open MPI's -x before the first one reaches that one only): one thread,
+// and, in a sanitizer build, LeakSanitizer ignoring what Open MPI keeps until exit
+// (tests/distributed/lsan_open_mpi.supp); other builds ignore those settings.
+std::vector<std::string> environment() {
   const char* asan = std::getenv("ASAN_OPTIONS");
   const std::string suppressions = (fs::current_path() / "tests/distributed/lsan_open_mpi.supp").string();
-  const std::vector<std::string> sanitizer_settings = {
-      "OMPI_MCA_mca_base_component_disable_dlclose=1",
+  const std::vector<std::string> settings = {
+      "OMP_NUM_THREADS=1", "OMP_WAIT_POLICY=passive", "OMPI_MCA_mca_base_component_disable_dlclose=1",
       "ASAN_OPTIONS=fast_unwind_on_malloc=0" + std::string(asan ? ":" : "") + (asan ? asan : ""),
       "LSAN_OPTIONS=suppressions=" + suppressions + ":print_suppressions=0"};
-  for (const std::string& e : sanitizer_settings) c.insert(c.end(), {"-x", e});
-  return c;
+  std::vector<std::string> flags;
+  for (const std::string& e : settings) flags.insert(flags.end(), {"-x", e});
+  return flags;
 }
 
 // `command` followed by `processes` copies of a program with `args`, in `dir`.
 std::vector<std::string> then_ranks(std::vector<std::string> command, int processes, const fs::path& dir,
                                     const std::string& program, const std::vector<std::string>& args) {
-  command.insert(command.end(), {"-np", std::to_string(processes), "--wdir", dir.string(),
-                                 ProgramRun::program_path(program)});
+  command.insert(command.end(), {"-np", std::to_string(processes), "--wdir", dir.string()});
+  const std::vector<std::string> env = environment();
+  command.insert(command.end(), env.begin(), env.end());
+  command.push_back(ProgramRun::program_path(program));
   command.insert(command.end(), args.begin(), args.end());
   return command;
 }
