@@ -344,7 +344,7 @@ void add_matmul_cases(std::vector<GradCase>& t) {
         else if (relu) inputs = {away_from_zero(xs), away_from_zero(ws)};
         else inputs = {normal(xs), normal(ws, 0.0f, 0.5f)};
         if (has_bias && !relu) inputs.push_back(normal({5}));
-        auto f = [act, has_bias](const Inputs& x) { return ta::linear(x[0], x[1], has_bias ? x[2] : Tensor(), act); };
+        auto f = [act = act, has_bias](const Inputs& x) { return ta::linear(x[0], x[1], has_bias ? x[2] : Tensor(), act); };
         t.push_back({"linear", std::string(act_name) + " fused, " + str(xs) + " W " + str(ws) +
                                    (has_bias ? " b [5]" : ", no bias"),
                      f, inputs});

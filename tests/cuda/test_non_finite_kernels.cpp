@@ -300,7 +300,7 @@ TEST_CASE("non-finite inputs: the rows that see a NaN or inf value come out non-
             seeing += sees;
             CAPTURE(r);
             for (int64_t c = 0; c < d; ++c)
-              REQUIRE(sees ? !std::isfinite(poisoned[r * d + c]) : poisoned[r * d + c] == base[r * d + c]);
+              REQUIRE((sees ? !std::isfinite(poisoned[r * d + c]) : poisoned[r * d + c] == base[r * d + c]));
           }
           CHECK(seeing >= batch);  // not vacuous: the position sees itself in some head
         }

@@ -131,7 +131,9 @@ void check_close(const std::map<std::string, std::vector<float>>& a, const std::
                  double tolerance) {
   REQUIRE(a.size() == b.size());
   double worst = 0;
-  for (const auto& [name, x] : a) {
+  for (const auto& entry : a) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const std::vector<float>& x = entry.second;
     CAPTURE(name);
     REQUIRE(b.count(name) == 1);
     const std::vector<float>& y = b.at(name);
