@@ -12,6 +12,7 @@
 #include "examples/common/run_config.h"
 #include "examples/common/shared_flags.h"
 #include "examples/common/stop_signals.h"
+#include "layers/finite_check.h"
 
 namespace ta::examples {
 
@@ -89,27 +90,37 @@ RunEnd TrainingRun::train(TrainingJob& job) {
   session_start_ = std::chrono::steady_clock::now();
   for (double now = shared_elapsed(); !t.finished(now); now = shared_elapsed()) {
     const int64_t step = t.steps_done() + 1;
-    const float lr = t.lr(now);
-    const StepResult r = job.step(lr);
-    session_tokens_ += r.tokens;
-    ++session_steps_;
-    const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
-    if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
-    if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
-    if (dist::is_root()) progress.update(step, job.progress_text(r.loss), r.tokens);
-    std::vector<std::string> eval(job.eval_columns().size());
-    if (verdict == LossWatch::Verdict::Healthy && step % flags_.integer("eval-every") == 0 &&
-        !t.finished(shared_elapsed())) {
+    try {
+      const float lr = t.lr(now);
+      const StepResult r = job.step(lr);
+      session_tokens_ += r.tokens;
+      ++session_steps_;
+      const LossWatch::Verdict verdict = watch_.observe(step, r.loss, r.grad_norm);
+      if (step == vouching_step_) newest_good_ = verdict == LossWatch::Verdict::Healthy;
+      if (verdict == LossWatch::Verdict::Healthy) held_back_noted_ = false;
+      if (dist::is_root()) progress.update(step, job.progress_text(r.loss), r.tokens);
+      std::vector<std::string> eval(job.eval_columns().size());
+      if (verdict == LossWatch::Verdict::Healthy && step % flags_.integer("eval-every") == 0 &&
+          !t.finished(shared_elapsed())) {
+        progress.finish_line();
+        eval = job.evaluate(step);
+      }
+      session_seconds_ = elapsed() - elapsed_before_;
+      if (log_)
+        log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
+                         {fmt(tokens_per_second()), fmt(training_seconds()), fmt(session_seconds_)}));
+      if (const std::optional<RunEnd> end = after_step(job, step, verdict)) {
+        progress.finish_line();
+        return stop(*end, step);
+      }
+    } catch (const NonFiniteError& e) {
+      // --check-inputs found a NaN or inf in a forward pass: in one process the run
+      // ends as diverged, like a NaN loss (in several, the error ends them all).
+      if (dist::world_size() > 1) throw;
       progress.finish_line();
-      eval = job.evaluate(step);
-    }
-    session_seconds_ = elapsed() - elapsed_before_;
-    if (log_)
-      log_->row(concat(concat(concat({std::to_string(step), fmt(lr), fmt(r.loss)}, job.train_values(r.loss)), eval),
-                       {fmt(tokens_per_second()), fmt(training_seconds()), fmt(session_seconds_)}));
-    if (const std::optional<RunEnd> end = after_step(job, step, verdict)) {
-      progress.finish_line();
-      return stop(*end, step);
+      state_finite_ = false;
+      finite_problem_ = e.what();
+      return stop(RunEnd::Diverged, step);
     }
   }
   progress.finish_line();

@@ -271,6 +271,26 @@ TEST_CASE("programs: --lr 1e30 and --lr 10 stop as diverged (status 3), never le
                     dir.path, &err) == 0);
 }
 
+TEST_CASE("programs: --check-inputs on (the default) ends a run that blows up as diverged, at the first bad layer") {
+  TempDir dir("check_inputs");
+  for (const std::string check : {"on", "off"}) {
+    CAPTURE(check);
+    const fs::path out = dir.path / check;
+    std::string err;
+    CHECK(run_program("protein_lm", tiny_protein({"--layers", "2", "--lr", "1e30", "--steps", "30", "--checkpoint-every",
+                                                  "1", "--out", out.string(), "--check-inputs", check}),
+                      dir.path, &err) == 3);
+    if (check == "on")
+      CHECK(err.find("protein_lm: diverged at step 2: layer 1: the input of its attention (softmax): 512 of the 512 "
+                     "values of [2, 32, 8] are NaN or infinite") != std::string::npos);
+    else
+      CHECK(err.find("protein_lm: diverged at step 2: the loss at step 2 is nan") != std::string::npos);
+    // Either way the weights of step 1, which blew up, are set aside: none left as the newest.
+    CHECK_FALSE(fs::exists(out / "checkpoint.safetensors"));
+    CHECK(step_of(out / "checkpoint.diverged.safetensors") == "1");
+  }
+}
+
 TEST_CASE("programs: a checkpoint written before the full configuration was stored still resumes") {
   TempDir dir("old_checkpoint");
   const fs::path out = dir.path / "run";
