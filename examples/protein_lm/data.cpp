@@ -85,6 +85,19 @@ static int64_t uniform_int(Generator& gen, int64_t n) {
   return std::min<int64_t>(n, static_cast<int64_t>(gen.next_uniform() * static_cast<float>(n + 1)));
 }
 
+std::vector<int64_t> batch_sequences(const Corpus& corpus, int64_t batch, int64_t pool, int64_t window,
+                                     Generator& gen) {
+  TA_CHECK(corpus.size() > 0 && batch > 0 && pool > 0, "batch_sequences: expected a non-empty corpus, batch > 0 and ",
+           "pool > 0, got ", corpus.size(), " sequences, batch ", batch, ", pool ", pool);
+  std::vector<int64_t> drawn(batch * pool);
+  for (int64_t& i : drawn) i = uniform_int(gen, corpus.size() - 1);
+  if (pool == 1) return drawn;
+  auto crop_length = [&](int64_t i) { return std::min(window, corpus.length(i) + 2); };
+  std::stable_sort(drawn.begin(), drawn.end(), [&](int64_t a, int64_t b) { return crop_length(a) < crop_length(b); });
+  const int64_t group = uniform_int(gen, pool - 1);
+  return {drawn.begin() + group * batch, drawn.begin() + (group + 1) * batch};
+}
+
 std::vector<std::vector<int64_t>> crop_rows(const Corpus& corpus, const std::vector<int64_t>& indices,
                                             int64_t window, Generator* crop_gen) {
   TA_CHECK(window >= 2, "crop_rows: window must be at least 2 tokens, got ", window);

@@ -156,7 +156,8 @@ int train(Flags& flags) {
   const InitRecord start = starting_point(run, flags, trainer, source_meta, mo, periodic_eval, unigram);
   describe_model(flags, mo, trainer);
 
-  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.global_batch());
+  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.global_batch(),
+                        flags.integer("length-pool"));
   SequenceTrainingJob job(trainer, sampler, periodic_eval, unigram, start.metadata());
   const RunEnd end = run.train(job);
   if (end != RunEnd::Finished) return run.exit_status(end);

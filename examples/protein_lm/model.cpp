@@ -66,15 +66,12 @@ Batch on_device(const Batch& b, Device device) {
 
 }  // namespace
 
-// A uniform whole number in [0, n), n < 2^24.
-static int64_t uniform_index(Generator& gen, int64_t n) {
-  return std::min<int64_t>(n - 1, static_cast<int64_t>(gen.next_uniform() * static_cast<float>(n)));
-}
-
-Sampler::Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch)
-    : train_(train), objective_(objective), max_len_(max_len), batch_(batch), pack_(pack) {
+Sampler::Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch,
+                 int64_t length_pool)
+    : train_(train), objective_(objective), max_len_(max_len), batch_(batch), length_pool_(length_pool), pack_(pack) {
   TA_CHECK(train.size() > 0, "sampler: the training split is empty");
   TA_CHECK(batch > 0, "--batch must be positive, got ", batch);
+  TA_CHECK(length_pool > 0, "--length-pool must be positive, got ", length_pool);
   if (pack) stream_ = pack_stream(train);
 }
 
@@ -84,9 +81,7 @@ Batch Sampler::next(Generator& gen) const {
   if (pack_) {
     rows = random_windows(stream_, batch_, window, gen);
   } else {
-    std::vector<int64_t> idx(batch_);
-    for (int64_t& i : idx) i = uniform_index(gen, train_.size());
-    rows = crop_rows(train_, idx, window, &gen);
+    rows = crop_rows(train_, batch_sequences(train_, batch_, length_pool_, window, gen), window, &gen);
   }
   return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
 }

@@ -35,16 +35,18 @@ std::shared_ptr<TransformerLM> build_model(const ModelOptions& options);
 
 // The training batches of one step: `batch` rows from random sequences cropped at
 // random (or random windows of the packed stream), masked for the masked
-// objective. Every draw comes from `gen`.
+// objective. With length_pool > 1 a batch holds sequences of similar length
+// (batch_sequences in data.h). Every draw comes from `gen`.
 class Sampler {
  public:
-  Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch);
+  Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch,
+          int64_t length_pool = 1);
   Batch next(Generator& gen) const;
 
  private:
   const Corpus& train_;
   Objective objective_;
-  int64_t max_len_, batch_;
+  int64_t max_len_, batch_, length_pool_;
   bool pack_;
   std::vector<uint8_t> stream_;  // pack only
 };

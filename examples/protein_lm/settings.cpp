@@ -27,6 +27,9 @@ void add_data_flags(Flags& f) {
   f.add(integer_flag("max-len", 1024, 2, kMaxLength,
                      "tokens the model reads at once; longer sequences are cropped (random crop in training)"));
   f.add(switch_flag("pack", "concatenate sequences with <eos> separators into --max-len windows (long-context setting)"));
+  f.add(integer_flag("length-pool", 16, 1, 1 << 16,
+                     "training batches of similar-length sequences: draw this many batches' worth, sort by length, "
+                     "train on one group (less padding; 1: random batches; not with --pack)"));
   f.add(text_flag("init-from", "", "start from the weights of this checkpoint (e.g. softmax-trained) in a model with "
                                    "--attention; reports the loss before and after fine-tuning for --steps"));
 }
@@ -86,6 +89,9 @@ ModelOptions model_options(const Flags& f) {
   o.vocab = kVocab;
   check_attention_fits(o.attention, o.objective);
   check_memory_for_training(o, std::max(f.integer("batch"), f.integer("eval-batch")), o.max_len + 1);
+  TA_CHECK(f.integer("batch") * f.integer("length-pool") <= kMaxSequences, "--batch ", f.integer("batch"),
+           " times --length-pool ", f.integer("length-pool"), " is more than the ", kMaxSequences,
+           " sequences a step may draw");
   const int64_t longest = std::min(f.integer("gen-length"), o.max_len - 1);
   TA_CHECK(o.objective != Objective::Causal || f.integer("generate") == 0 ||
                static_cast<int64_t>(f.str("prompt").size()) <= longest,

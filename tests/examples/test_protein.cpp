@@ -5,6 +5,7 @@
 //     write then read gives the records back; a single file splits by sequence hash;
 //   - the vocabulary round trip;
 //   - masked-LM masking proportions over many draws (15%; 80/10/10);
+//   - training batches from a length pool: similar lengths, each sequence uniform;
 //   - the unigram baseline against a hand count, in the counts and in evaluate();
 //   - padding never reaches the loss nor, for every registered attention variant,
 //     the outputs at real positions; the masked-LM loss counts only masked positions;
@@ -15,6 +16,7 @@
 //     are clear errors; sampling respects prompt, alphabet and length.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -280,6 +282,47 @@ TEST_CASE("masking: 15% of residues chosen; of those 80% <mask>, 10% random resi
   // A random residue equals the original 1 time in 20 (for standard residues).
   CHECK(std::abs(random_changed / chosen - 0.10 * 19.0 / 20.0) < 0.01);
   CHECK(std::abs(kept / chosen - (0.10 + 0.10 / 20.0)) < 0.01);
+}
+
+TEST_CASE("batch sequences: a length pool groups similar lengths, and each sequence is still drawn uniformly") {
+  protein::Corpus c;  // sequence i has i + 1 residues
+  const int64_t n = 60;
+  for (int64_t i = 0; i < n; ++i) c.add("s" + std::to_string(i), std::string(static_cast<size_t>(i + 1), 'A'));
+  const int64_t batch = 4, draws = 20000;
+  // Over many batches: how often each sequence was drawn, and the mean spread of
+  // lengths within a batch (what padding costs).
+  auto survey = [&](int64_t pool) {
+    ta::Generator gen(3);
+    std::vector<int64_t> count(n, 0);
+    double spread = 0;
+    for (int64_t d = 0; d < draws; ++d) {
+      const std::vector<int64_t> idx = protein::batch_sequences(c, batch, pool, 1000, gen);
+      REQUIRE(static_cast<int64_t>(idx.size()) == batch);
+      for (int64_t i : idx) ++count[i];
+      spread += *std::max_element(idx.begin(), idx.end()) - *std::min_element(idx.begin(), idx.end());
+    }
+    return std::make_pair(count, spread / draws);
+  };
+  const auto [random_counts, random_spread] = survey(1);
+  const auto [pooled_counts, pooled_spread] = survey(8);
+  // Expected count batch * draws / n = 1333, binomial standard deviation 36: 5 of them.
+  const double expected = static_cast<double>(batch * draws) / n;
+  for (int64_t i = 0; i < n; ++i) {
+    INFO("sequence ", i, ": ", random_counts[i], " draws at random, ", pooled_counts[i], " pooled");
+    CHECK(std::abs(random_counts[i] - expected) < 180);
+    CHECK(std::abs(pooled_counts[i] - expected) < 180);
+  }
+  // Four uniform lengths out of 60 span about 36 on average; a group of four out of
+  // 32 sorted ones about 7.
+  INFO("mean spread of lengths in a batch: ", random_spread, " at random, ", pooled_spread, " pooled");
+  CHECK(random_spread > 30);
+  CHECK(pooled_spread < 10);
+
+  // The same generator state draws the same batch (window 6: most crop lengths tie
+  // and keep their draw order).
+  ta::Generator a(8), b(8);
+  CHECK(protein::batch_sequences(c, batch, 8, 6, a) == protein::batch_sequences(c, batch, 8, 6, b));
+  CHECK(error_message([&] { protein::batch_sequences(c, batch, 0, 6, a); }).find("pool > 0") != std::string::npos);
 }
 
 // ---- the unigram baseline ----------------------------------------------------------
