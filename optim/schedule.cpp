@@ -70,6 +70,12 @@ float WarmupLinearSchedule::lr(int64_t step) const {
   return static_cast<float>(peak_ + (static_cast<double>(min_) - peak_) * progress(step, warmup_, total_));
 }
 
+std::unique_ptr<Schedule> warmup_decay_schedule(Decay decay, float peak_lr, int64_t warmup_steps, int64_t total_steps,
+                                                float min_lr) {
+  if (decay == Decay::Linear) return std::make_unique<WarmupLinearSchedule>(peak_lr, warmup_steps, total_steps, min_lr);
+  return std::make_unique<WarmupCosineSchedule>(peak_lr, warmup_steps, total_steps, min_lr);
+}
+
 InverseSqrtSchedule::InverseSqrtSchedule(float peak_lr, int64_t warmup_steps) : peak_(peak_lr), warmup_(warmup_steps) {
   check_lr(peak_lr, "peak_lr", "InverseSqrtSchedule");
   TA_CHECK(warmup_steps >= 1, "InverseSqrtSchedule: warmup_steps must be >= 1, got ", warmup_steps);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace ta {
 
@@ -63,6 +64,12 @@ class WarmupLinearSchedule final : public Schedule {
   float peak_, min_;
   int64_t warmup_, total_;
 };
+
+// The decay after warmup, for code that chooses it at run time (a flag).
+enum class Decay { Cosine, Linear };
+// WarmupCosineSchedule or WarmupLinearSchedule with these arguments.
+std::unique_ptr<Schedule> warmup_decay_schedule(Decay decay, float peak_lr, int64_t warmup_steps, int64_t total_steps,
+                                                float min_lr);
 
 // The schedule of "Attention is all you need" (Vaswani et al., 2017), with its
 // d_model^-0.5 * warmup^-0.5 folded into peak_lr; with s = step + 1:

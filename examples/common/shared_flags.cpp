@@ -38,11 +38,13 @@ void add_training_flags(Flags& f, const TrainingDefaults& d, const std::string& 
   f.add(number_flag("lr", d.lr, Range{0, 1e30, Endpoint::Excluded}, "peak learning rate (AdamW)"));
   f.add(number_flag("weight-decay", "0.01", Range{0, 1e6},
                     "AdamW decoupled weight decay (not on norms, biases, embeddings)"));
-  f.add(integer_flag("warmup", d.warmup, 0, kMaxSteps, "linear warmup steps, then cosine decay to lr/10"));
+  f.add(integer_flag("warmup", d.warmup, 0, kMaxSteps, "linear warmup steps, then the decay to --final-lr"));
+  f.add(choice_flag("decay", d.decay, {"cosine", "linear"}, "how the learning rate falls after warmup"));
+  f.add(number_flag("final-lr", d.final_lr, Range{0, 1}, "the learning rate at --steps, as a fraction of --lr"));
   f.add(number_flag("clip", "1.0", Range{0, 1e30}, "gradient clipping by global norm (0: none)"));
   f.add(number_flag("time-limit", "0", Range{0, kMaxMinutes},
                     "minutes of training after which the run stops, evaluates and writes everything (0: none); "
-                    "the cosine then follows the clock when that is further along than --steps"));
+                    "the decay then follows the clock when that is further along than --steps"));
   f.add(integer_flag("eval-every", d.eval_every, 1, kMaxSteps, "steps between periodic evaluations"));
   f.add(integer_flag("checkpoint-every", d.checkpoint_every, 1, kMaxSteps,
                      "steps between checkpoints (also saved at the end and when stopped by a signal)"));
@@ -63,6 +65,8 @@ TrainOptions train_options(const Flags& f) {
   o.batch = f.integer("batch");
   o.steps = f.integer("steps");
   o.warmup = f.integer("warmup");
+  o.decay = f.str("decay") == "linear" ? Decay::Linear : Decay::Cosine;
+  o.final_lr = static_cast<float>(f.number("final-lr"));
   o.lr = static_cast<float>(f.number("lr"));
   o.weight_decay = static_cast<float>(f.number("weight-decay"));
   o.clip = static_cast<float>(f.number("clip"));

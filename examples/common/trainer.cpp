@@ -37,9 +37,10 @@ Trainer::Trainer(std::shared_ptr<TransformerLM> m, const TrainOptions& o, uint64
       optimizer(weight_decay_groups(*model, o.weight_decay)),
       parallel(*model, o.bucket_mb),
       data_gen(data_seed),
-      schedule_(o.lr, warmup_of(o), o.steps, o.lr / 10) {
+      schedule_(warmup_decay_schedule(o.decay, o.lr, warmup_of(o), o.steps, o.final_lr * o.lr)) {
   TA_CHECK(o.steps > 0 && o.batch > 0, "--steps and --batch must be positive, got ", o.steps, " and ", o.batch);
   TA_CHECK(std::isfinite(o.lr) && o.lr > 0, "--lr must be positive, got ", o.lr);
+  TA_CHECK(o.final_lr >= 0 && o.final_lr <= 1, "--final-lr must be in [0, 1], got ", o.final_lr);
 }
 
 float Trainer::lr(double elapsed_s) const {
@@ -49,7 +50,7 @@ float Trainer::lr(double elapsed_s) const {
     const double clock = std::min(1.0, elapsed_s / options.time_limit_s) * static_cast<double>(options.steps - warmup);
     s = std::max(s, warmup + static_cast<int64_t>(clock));
   }
-  return schedule_.lr(s);
+  return schedule_->lr(s);
 }
 
 // The loss and tokens travel together (one sum over processes); the mean loss is

@@ -26,6 +26,8 @@ namespace ta::examples {
 struct TrainOptions {
   int64_t batch = 4, steps = 300, warmup = 40;
   float lr = 3e-3f, weight_decay = 0.01f, clip = 1.0f;  // clip 0: none
+  Decay decay = Decay::Cosine;  // after warmup, from lr to final_lr * lr at `steps`
+  float final_lr = 0.1f;
   // > 0: training also ends after this many seconds, and the cosine decay follows
   // the clock when that is further along than the steps.
   double time_limit_s = 0;
@@ -54,8 +56,9 @@ class Trainer {
   virtual ~Trainer() = default;
 
   // The learning rate of the next step, `elapsed_s` seconds into training: linear
-  // warmup, then cosine to lr/10 at `steps`; under a time limit, the cosine's
-  // position is max(steps done, warmup + (steps - warmup) * elapsed / limit).
+  // warmup, then the decay (cosine or linear) to final_lr * lr at `steps`; under a
+  // time limit, the decay's position is max(steps done, warmup + (steps - warmup) *
+  // elapsed / limit).
   float lr(double elapsed_s) const;
   int64_t steps_done() const { return optimizer.step_count(); }
   // True when the steps are done, or the time limit has passed.
@@ -80,7 +83,7 @@ class Trainer {
   Generator data_gen;
 
  private:
-  WarmupCosineSchedule schedule_;
+  std::unique_ptr<Schedule> schedule_;
 };
 
 // Throws, naming the tensor, when a parameter, buffer or optimizer state of the

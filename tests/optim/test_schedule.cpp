@@ -74,3 +74,17 @@ TEST_CASE("schedule: bad arguments are errors naming the schedule") {
   CHECK_THROWS_WITH_AS(ta::InverseSqrtSchedule(1.0f, 0), doctest::Contains("warmup_steps must be >= 1"), ta::Error);
   CHECK_THROWS_WITH_AS(ta::ConstantSchedule(1.0f).lr(-1), doctest::Contains("step counts from 0"), ta::Error);
 }
+
+TEST_CASE("schedule: the decay chosen at run time is the named schedule") {
+  const auto cosine = ta::warmup_decay_schedule(ta::Decay::Cosine, 1.0f, 4, 14, 0.1f);
+  const auto linear = ta::warmup_decay_schedule(ta::Decay::Linear, 1.0f, 4, 14, 0.1f);
+  const ta::WarmupCosineSchedule cosine_direct(1.0f, 4, 14, 0.1f);
+  const ta::WarmupLinearSchedule linear_direct(1.0f, 4, 14, 0.1f);
+  for (int step : {0, 3, 4, 6, 9, 13, 14, 20}) {
+    CHECK(cosine->lr(step) == cosine_direct.lr(step));
+    CHECK(linear->lr(step) == linear_direct.lr(step));
+  }
+  CHECK(cosine->lr(6) != linear->lr(6));  // the two differ inside the decay
+  CHECK_THROWS_WITH_AS(ta::warmup_decay_schedule(ta::Decay::Linear, 1.0f, 5, 5, 0.0f),
+                       doctest::Contains("WarmupLinearSchedule"), ta::Error);
+}
