@@ -38,6 +38,8 @@ void add_training_flags(Flags& f, const TrainingDefaults& d, const std::string& 
   f.add(number_flag("lr", d.lr, Range{0, 1e30, Endpoint::Excluded}, "peak learning rate (AdamW)"));
   f.add(number_flag("weight-decay", "0.01", Range{0, 1e6},
                     "AdamW decoupled weight decay (not on norms, biases, embeddings)"));
+  f.add(number_flag("beta2", d.beta2, Range{0, 0.9999},
+                    "AdamW's decay of the squared-gradient average (lower: it follows the gradients' scale faster)"));
   f.add(integer_flag("warmup", d.warmup, 0, kMaxSteps, "linear warmup steps, then the decay to --final-lr"));
   f.add(choice_flag("decay", d.decay, {"cosine", "linear"}, "how the learning rate falls after warmup"));
   f.add(number_flag("final-lr", d.final_lr, Range{0, 1}, "the learning rate at --steps, as a fraction of --lr"));
@@ -69,6 +71,7 @@ TrainOptions train_options(const Flags& f) {
   o.final_lr = static_cast<float>(f.number("final-lr"));
   o.lr = static_cast<float>(f.number("lr"));
   o.weight_decay = static_cast<float>(f.number("weight-decay"));
+  o.beta2 = static_cast<float>(f.number("beta2"));
   o.clip = static_cast<float>(f.number("clip"));
   o.time_limit_s = 60 * f.number("time-limit");
   o.bucket_mb = f.number("bucket-mb");

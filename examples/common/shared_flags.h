@@ -23,15 +23,15 @@ constexpr double kMaxMinutes = 1e6;  // about two years
 
 struct TrainingDefaults {
   int64_t batch, steps, warmup, eval_every, checkpoint_every;
-  std::string lr, decay = "cosine", final_lr = "0.1";
+  std::string lr, decay = "cosine", final_lr = "0.1", beta2 = "0.999";
 };
 
 // --out, --resume, --overwrite, --threads, --device, --seed.
 void add_run_flags(Flags& flags, const std::string& default_out, const std::string& seed_help);
 // --layers, --d-model, --heads, --d-ff, --dropout.
 void add_model_shape_flags(Flags& flags);
-// --batch, --steps, --lr, --weight-decay, --warmup, --decay, --final-lr, --clip,
-// --time-limit, --eval-every, --checkpoint-every, --bucket-mb.
+// --batch, --steps, --lr, --weight-decay, --beta2, --warmup, --decay, --final-lr,
+// --clip, --time-limit, --eval-every, --checkpoint-every, --bucket-mb.
 void add_training_flags(Flags& flags, const TrainingDefaults& defaults, const std::string& batch_help);
 
 // Whether to start anew, over an earlier run, or continue one.

@@ -26,6 +26,7 @@ namespace ta::examples {
 struct TrainOptions {
   int64_t batch = 4, steps = 300, warmup = 40;
   float lr = 3e-3f, weight_decay = 0.01f, clip = 1.0f;  // clip 0: none
+  float beta2 = 0.999f;  // AdamW's
   Decay decay = Decay::Cosine;  // after warmup, from lr to final_lr * lr at `steps`
   float final_lr = 0.1f;
   // > 0: training also ends after this many seconds, and the cosine decay follows
