@@ -1,5 +1,6 @@
 #include "layers/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/checkpoint.h"
@@ -85,6 +86,15 @@ TransformerLM::TransformerLM(const TransformerConfig& c, const MixerFactory& mak
   if (c.positions == Positions::Learned)
     learned_positions = register_module("positions", std::make_shared<LearnedPositions>(c.max_len, c.d_model, gen,
                                                                                          c.init_std));
+  TA_CHECK(c.previous_tokens >= 0, "TransformerLM: previous_tokens must be >= 0, got ", c.previous_tokens);
+  if (c.previous_tokens > 0) {
+    auto tables = register_module("previous_tokens", std::make_shared<ModuleList>());
+    for (int64_t k = 1; k <= c.previous_tokens; ++k) {
+      auto table = std::make_shared<Embedding>(c.vocab_size + 1, c.d_model, gen, c.init_std);
+      tables->push_back(table);
+      previous_tokens.push_back(table);
+    }
+  }
   embedding_dropout = register_module("dropout", std::make_shared<Dropout>(c.dropout, gen));
   auto block_list = register_module("blocks", std::make_shared<ModuleList>());
   const float residual_scale = 1.0f / std::sqrt(2.0f * c.n_layers);
@@ -100,9 +110,25 @@ TransformerLM::TransformerLM(const TransformerConfig& c, const MixerFactory& mak
     head = register_module("head", std::make_shared<Linear>(c.d_model, c.vocab_size, gen, false, c.init_std));
 }
 
-Tensor TransformerLM::embed(const Tensor& ids, int64_t offset) {
+// The ids k places back: column t holds the id at t - k, taken from `before` (newest
+// first) where t - k < 0, and the "before the start" id (vocab) where it has none.
+static Tensor ids_shifted_by(const Tensor& ids, int64_t k, const std::vector<Tensor>& before, int64_t vocab) {
+  const int64_t batch = ids.size(0), n = ids.size(1);
+  std::vector<Tensor> columns;
+  for (int64_t t = 0; t < std::min(k, n); ++t) {  // columns whose id lies before ids
+    const size_t back = static_cast<size_t>(k - t - 1);  // 0: the token just before ids
+    columns.push_back(back < before.size() ? before[back]
+                                           : Tensor::full(Shape{batch, 1}, static_cast<float>(vocab), ids.device()));
+  }
+  if (n > k) columns.push_back(narrow(ids, 1, 0, n - k));
+  return columns.size() == 1 ? columns[0] : concat(columns, 1);
+}
+
+Tensor TransformerLM::embed(const Tensor& ids, int64_t offset, const std::vector<Tensor>& before) {
   const int64_t n = ids.size(-1);
   Tensor h = tokens->forward(ids);
+  for (size_t i = 0; i < previous_tokens.size(); ++i)
+    h = h + previous_tokens[i]->forward(ids_shifted_by(ids, static_cast<int64_t>(i) + 1, before, config.vocab_size));
   if (config.positions == Positions::Learned) h = h + learned_positions->forward(n, offset);
   if (config.positions == Positions::Sinusoidal)
     h = h + sinusoidal_positions(n, config.d_model, offset).to(h.device());
@@ -120,25 +146,29 @@ Tensor TransformerLM::forward(const Tensor& ids, const Tensor& key_padding_mask)
   if (key_padding_mask.defined())
     TA_CHECK(key_padding_mask.shape() == ids.shape(), "TransformerLM: key_padding_mask shape ",
              key_padding_mask.shape(), " must match ids shape ", ids.shape());
-  Tensor h = embed(ids, 0);
+  Tensor h = embed(ids, 0, {});
   for (auto& block : blocks) h = block->forward(h, key_padding_mask);
   return logits(h);
 }
 
-std::vector<std::unique_ptr<MixerState>> TransformerLM::start_decoding(int64_t batch) const {
+DecodingState TransformerLM::start_decoding(int64_t batch) const {
   TA_CHECK(config.causal, "TransformerLM: incremental decoding needs a causal model");
-  std::vector<std::unique_ptr<MixerState>> states;
-  for (const auto& block : blocks) states.push_back(block->mixer->start_decoding(batch));
-  return states;
+  DecodingState state;
+  for (const auto& block : blocks) state.layers.push_back(block->mixer->start_decoding(batch));
+  return state;
 }
 
-Tensor TransformerLM::step(const Tensor& ids_t, std::vector<std::unique_ptr<MixerState>>& states) {
+Tensor TransformerLM::step(const Tensor& ids_t, DecodingState& state) {
   TA_CHECK(config.causal, "TransformerLM::step: incremental decoding needs a causal model");
-  TA_CHECK(states.size() == blocks.size(), "TransformerLM::step: got ", states.size(), " states for ", blocks.size(),
-           " layers (use start_decoding)");
+  TA_CHECK(state.layers.size() == blocks.size(), "TransformerLM::step: got ", state.layers.size(), " states for ",
+           blocks.size(), " layers (use start_decoding)");
   const int64_t batch = ids_t.size(0);
-  Tensor h = embed(reshape(ids_t, Shape{batch, 1}), states[0]->position);
-  for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->step(h, *states[i]);
+  const Tensor column = reshape(ids_t, Shape{batch, 1});
+  Tensor h = embed(column, state.position, state.recent_ids);
+  for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->step(h, *state.layers[i]);
+  state.recent_ids.insert(state.recent_ids.begin(), column);
+  if (state.recent_ids.size() > previous_tokens.size()) state.recent_ids.pop_back();
+  ++state.position;
   return reshape(logits(h), Shape{batch, config.vocab_size});
 }
 

@@ -37,6 +37,13 @@ struct TransformerConfig {
   bool checkpoint = false;    // recompute each branch in backward (gradient checkpointing)
   float init_std = 0.02f;
   uint64_t seed = 0;          // initialization and dropout
+  // K > 0: each position's input also holds the K input tokens before it,
+  // h_t = E[x_t] + sum_{k=1..K} E_k[x_{t-k}] (+ position), one table E_k per offset,
+  // with a row of its own for "before the start". An n-gram input in the first layer:
+  // linear attention (Performer) cannot attend sharply to the previous few tokens.
+  // Nothing at or after t is read, so causal models stay causal; a masked model's
+  // shifted ids are its (masked) inputs, so no target leaks.
+  int64_t previous_tokens = 0;
   // On: every block checks its mixer's input (after the norm) for NaN and infinity
   // (check_finite, layers/finite_check.h: one pass over [batch, n, d_model] per
   // layer), so a run that blows up stops at the first layer where it shows, with an
@@ -79,7 +86,15 @@ class TransformerBlock : public Module {
   Generator* gen_;
 };
 
-// Token embedding (+ positions) -> N blocks -> final norm -> output head.
+// What incremental decoding carries from one token to the next: each layer's mixer
+// state, and the ids of the last previous_tokens tokens (newest first).
+struct DecodingState {
+  std::vector<std::unique_ptr<MixerState>> layers;
+  std::vector<Tensor> recent_ids;  // each [batch, 1]
+  int64_t position = 0;            // tokens consumed so far
+};
+
+// Token embedding (+ previous tokens, + positions) -> N blocks -> final norm -> output head.
 // The residual projections (each mixer's and FFN's output layer) are scaled at init
 // by 1/sqrt(2N): see layers/init.h.
 class TransformerLM : public Module {
@@ -88,22 +103,26 @@ class TransformerLM : public Module {
   // ids [batch, n] -> logits [batch, n, vocab]. key_padding_mask [batch, n], 1 = pad.
   Tensor forward(const Tensor& ids, const Tensor& key_padding_mask = Tensor());
 
-  // Incremental decoding (causal models): one state per layer, then one token at a time.
-  std::vector<std::unique_ptr<MixerState>> start_decoding(int64_t batch) const;
+  // Incremental decoding (causal models): a fresh state, then one token at a time.
+  DecodingState start_decoding(int64_t batch) const;
   // ids_t [batch] or [batch, 1] -> logits [batch, vocab] for the next token.
-  Tensor step(const Tensor& ids_t, std::vector<std::unique_ptr<MixerState>>& states);
+  Tensor step(const Tensor& ids_t, DecodingState& state);
 
   const TransformerConfig config;
   Generator gen;  // initialization, then dropout masks
   std::shared_ptr<Embedding> tokens;
   std::shared_ptr<LearnedPositions> learned_positions;
+  std::vector<std::shared_ptr<Embedding>> previous_tokens;  // E_1 ... E_K, [vocab + 1, d_model]
   std::vector<std::shared_ptr<TransformerBlock>> blocks;
   std::shared_ptr<Module> final_norm;
   std::shared_ptr<Linear> head;  // null when tied
   std::shared_ptr<Dropout> embedding_dropout;
 
  private:
-  Tensor embed(const Tensor& ids, int64_t offset);
+  // Token, previous-token and position embeddings of ids [batch, n] starting at
+  // position `offset`; `before` holds the ids of the K tokens before ids (newest
+  // first, [batch, 1] each; fewer at the start of a sequence).
+  Tensor embed(const Tensor& ids, int64_t offset, const std::vector<Tensor>& before);
   Tensor logits(const Tensor& h) const;
 };
 

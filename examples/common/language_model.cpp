@@ -15,6 +15,7 @@ LanguageModelOptions language_model_flags(const Flags& f) {
   o.d_model = f.integer("d-model");
   o.heads = f.integer("heads");
   o.d_ff = f.integer("d-ff");
+  o.previous_tokens = f.integer("previous-tokens");
   o.dropout = static_cast<float>(f.number("dropout"));
   o.check_inputs = f.str("check-inputs") == "on" ? FiniteCheck::On : FiniteCheck::Off;
   o.seed = static_cast<uint64_t>(f.integer("seed"));
@@ -47,6 +48,7 @@ std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& 
   c.d_model = o.d_model;
   c.n_layers = o.layers;
   c.d_ff = o.d_ff;
+  c.previous_tokens = o.previous_tokens;
   c.max_len = o.max_len;
   c.causal = o.causal;
   c.dropout = o.dropout;

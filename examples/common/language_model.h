@@ -19,6 +19,7 @@ struct LanguageModelOptions {
   int64_t vocab = 256, max_len = 1024;
   bool causal = true;
   int64_t layers = 2, d_model = 64, heads = 2, d_ff = 0;  // d_ff 0: 4 d_model
+  int64_t previous_tokens = 0;  // TransformerConfig::previous_tokens
   float dropout = 0.0f;
   uint64_t seed = 1;           // initialization and dropout; the attention's draws use seed + 7
   bool tie_embeddings = false;  // the output head is the token embedding matrix

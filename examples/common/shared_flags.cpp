@@ -22,12 +22,15 @@ void add_run_flags(Flags& f, const std::string& default_out, const std::string& 
                     "stop at the first attention input holding a NaN or inf, naming the layer and position"));
 }
 
-void add_model_shape_flags(Flags& f) {
+void add_model_shape_flags(Flags& f, int64_t previous_tokens) {
   f.begin_section("model");
   f.add(integer_flag("layers", 2, 1, kMaxLayers, "Transformer blocks"));
   f.add(integer_flag("d-model", 64, 1, kMaxWidth, "model width (a multiple of --heads)"));
   f.add(integer_flag("heads", 2, 1, kMaxHeads, "attention heads"));
   f.add(integer_flag("d-ff", 0, 0, 4 * kMaxWidth, "feed-forward width (0: 4 x d-model)"));
+  f.add(integer_flag("previous-tokens", previous_tokens, 0, 64,
+                     "each position also embeds the K tokens before it, one table per offset (an n-gram input; "
+                     "0: none)"));
   f.add(number_flag("dropout", "0", Range{0, 0.95}, "dropout on residual branches and embeddings"));
 }
 

@@ -28,8 +28,8 @@ struct TrainingDefaults {
 
 // --out, --resume, --overwrite, --threads, --device, --seed.
 void add_run_flags(Flags& flags, const std::string& default_out, const std::string& seed_help);
-// --layers, --d-model, --heads, --d-ff, --dropout.
-void add_model_shape_flags(Flags& flags);
+// --layers, --d-model, --heads, --d-ff, --previous-tokens (default given), --dropout.
+void add_model_shape_flags(Flags& flags, int64_t previous_tokens);
 // --batch, --steps, --lr, --weight-decay, --beta2, --warmup, --decay, --final-lr,
 // --clip, --time-limit, --eval-every, --checkpoint-every, --bucket-mb.
 void add_training_flags(Flags& flags, const TrainingDefaults& defaults, const std::string& batch_help);

@@ -27,6 +27,7 @@ std::shared_ptr<TransformerLM> small_model(const std::string& attention, bool ca
   c.n_layers = 2;
   c.max_len = 40;
   c.causal = causal;
+  c.previous_tokens = causal ? 2 : 0;  // the shifted ids are built on the device too
   c.dropout = 0.1f;
   c.seed = 3;
   auto gen = std::make_shared<Generator>(5);

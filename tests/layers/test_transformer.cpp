@@ -17,6 +17,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -215,6 +216,13 @@ TEST_CASE("transformer LM: incremental decoding equals the full causal pass at e
     cfg.norm = ta::NormKind::ScaleNorm;
     cfg.dropout = 0.3f;
   }
+  // K below, at and above the positions decoded before it is full (n = 12).
+  SUBCASE("previous-token embeddings, K = 1") { cfg.previous_tokens = 1; }
+  SUBCASE("previous-token embeddings, K = 3") { cfg.previous_tokens = 3; }
+  SUBCASE("previous-token embeddings, K = 12, sinusoidal positions") {
+    cfg.previous_tokens = 12;
+    cfg.positions = ta::Positions::Sinusoidal;
+  }
   ta::TransformerLM model(cfg, softmax_mixers(cfg, 4, 12, rotary));
   model.eval();
   ta::NoGradGuard no_grad;
@@ -223,7 +231,7 @@ TEST_CASE("transformer LM: incremental decoding equals the full causal pass at e
   Tensor full = model.forward(ids);  // [batch, n, vocab]
   REQUIRE(full.shape() == Shape{batch, n, cfg.vocab_size});
   auto states = model.start_decoding(batch);
-  REQUIRE(states.size() == 2);
+  REQUIRE(states.layers.size() == 2);
   for (int64_t t = 0; t < n; ++t) {
     CAPTURE(t);
     // ids_t may be [batch, 1] or [batch].
@@ -234,8 +242,62 @@ TEST_CASE("transformer LM: incremental decoding equals the full causal pass at e
     Tensor expected = ta::reshape(ta::narrow(full, 1, t, 1), Shape{batch, cfg.vocab_size});
     CHECK(max_abs_diff(logits, expected) < 1e-4f);
   }
-  CHECK(states[0]->position == n);
-  CHECK(states[1]->position == n);
+  CHECK(states.position == n);
+  CHECK(states.layers[0]->position == n);
+  CHECK(states.layers[1]->position == n);
+}
+
+// h_t = E[x_t] + sum_k E_k[x_{t-k}]: each table is read at the ids k places back, the
+// "before the start" row (vocab) where there are none; nothing after t reaches t.
+TEST_CASE("transformer LM: previous-token embeddings read the ids k places back and nothing later") {
+  ta::TransformerConfig cfg;
+  cfg.vocab_size = 7;
+  cfg.d_model = 8;
+  cfg.n_layers = 1;
+  cfg.max_len = 8;
+  cfg.previous_tokens = 2;
+  cfg.init_std = 0.5f;
+  ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 1));
+  model.eval();
+  ta::NoGradGuard no_grad;
+  REQUIRE(model.previous_tokens.size() == 2);
+  REQUIRE(model.previous_tokens[0]->weight.shape() == Shape{8, 8});
+  const int64_t n = 5;
+  Tensor ids = random_ids({1, n}, cfg.vocab_size, 3);
+  Tensor base = model.forward(ids);
+  // Changing the token at position p changes the logits at p, p+1, p+2 (K = 2 and the
+  // attention) and nothing before p.
+  for (int64_t p = 0; p < n; ++p) {
+    CAPTURE(p);
+    std::vector<float> changed = ids.to_vector();
+    changed[p] = std::fmod(changed[p] + 1.0f, static_cast<float>(cfg.vocab_size));
+    Tensor other = model.forward(Tensor::from_vector(changed, Shape{1, n}));
+    for (int64_t t = 0; t < n; ++t) {
+      const float d = max_abs_diff(ta::narrow(other, 1, t, 1), ta::narrow(base, 1, t, 1));
+      if (t < p) CHECK(d == 0.0f);
+      if (t == p) CHECK(d > 0.0f);
+    }
+  }
+  // Zeroing E_2's "before the start" row changes positions 0 and 1 only (they have no
+  // token two places back); zeroing E_1's changes position 0 only.
+  for (int64_t k = 1; k <= 2; ++k) {
+    CAPTURE(k);
+    const std::string name = "previous_tokens." + std::to_string(k - 1) + ".weight";
+    const std::map<std::string, Tensor> saved = model.state_dict();
+    std::map<std::string, Tensor> state = saved;
+    std::vector<float> w = state.at(name).to_vector();
+    std::fill(w.end() - cfg.d_model, w.end(), 0.0f);
+    state[name] = Tensor::from_vector(w, state.at(name).shape());
+    model.load_state_dict(state);
+    Tensor other = model.forward(ids);
+    model.load_state_dict(saved);
+    for (int64_t t = 0; t < n; ++t) {
+      const float d = max_abs_diff(ta::narrow(other, 1, t, 1), ta::narrow(base, 1, t, 1));
+      CAPTURE(t);
+      if (t < k) CHECK(d > 0.0f);
+      else CHECK(d == 0.0f);
+    }
+  }
 }
 
 TEST_CASE("transformer LM: decoding past the learned positions is an error naming max_len") {
