@@ -20,7 +20,7 @@ void add_data_flags(Flags& f) {
 }
 
 void add_image_model_flags(Flags& f) {
-  add_model_shape_flags(f, 0);
+  add_model_shape_flags(f, 6);
   f.add(boolean_flag("tie-embeddings", true, "the output head is the value embedding matrix"));
   f.add(boolean_flag("smooth-values", true, "value embeddings start smooth in the value: random Fourier features of v"));
   f.add(boolean_flag("factorized-positions", true, "learned positions start as row + column + channel vectors"));

@@ -374,8 +374,8 @@ TEST_CASE("transformer LM: clear errors for a mismatched mixer, ids of the wrong
   CHECK_THROWS_AS(model.forward(Tensor::from_vector({1, 10}, {1, 2})), ta::Error);  // id out of the vocabulary
   CHECK_THROWS_WITH_AS(model.forward(Tensor::zeros({1, 9})), doctest::Contains("max_len"), ta::Error);
 
-  std::vector<std::unique_ptr<ta::MixerState>> one_state;
-  one_state.push_back(model.blocks[0]->mixer->start_decoding(1));
+  ta::DecodingState one_state;
+  one_state.layers.push_back(model.blocks[0]->mixer->start_decoding(1));
   CHECK_THROWS_WITH_AS(model.step(Tensor::from_vector({1}, {1}), one_state), doctest::Contains("use start_decoding"),
                        ta::Error);
 
@@ -387,6 +387,6 @@ TEST_CASE("transformer LM: clear errors for a mismatched mixer, ids of the wrong
   auto causal_states = model.start_decoding(1);
   CHECK_THROWS_WITH_AS(encoder.step(Tensor::from_vector({1}, {1}), causal_states), doctest::Contains("causal"),
                        ta::Error);
-  CHECK_THROWS_WITH_AS(encoder.blocks[0]->mixer->step(Tensor::zeros({1, 1, 16}), *causal_states[0]),
+  CHECK_THROWS_WITH_AS(encoder.blocks[0]->mixer->step(Tensor::zeros({1, 1, 16}), *causal_states.layers[0]),
                        doctest::Contains("causal"), ta::Error);
 }
