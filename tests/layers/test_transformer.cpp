@@ -252,13 +252,8 @@ TEST_CASE("transformer LM: incremental decoding equals the full causal pass at e
 // zeroed, every later step works position by position, so the logits at t show
 // exactly which ids the input of t read.
 TEST_CASE("transformer LM: previous-token embeddings read the ids k places back and nothing else") {
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 7;
-  cfg.d_model = 8;
-  cfg.n_layers = 1;
-  cfg.max_len = 8;
-  cfg.previous_tokens = 2;
-  cfg.init_std = 0.5f;
+  const ta::TransformerConfig cfg{
+      .vocab_size = 7, .d_model = 8, .n_layers = 1, .max_len = 8, .init_std = 0.5f, .previous_tokens = 2};
   ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 1));
   model.eval();
   ta::NoGradGuard no_grad;
