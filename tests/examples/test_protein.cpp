@@ -303,8 +303,11 @@ TEST_CASE("batch sequences: a length pool groups similar lengths, and each seque
     }
     return std::make_pair(count, spread / draws);
   };
-  const auto [random_counts, random_spread] = survey(1);
-  const auto [pooled_counts, pooled_spread] = survey(8);
+  // Named copies, not structured bindings: clang 14's doctest macros (lambdas) cannot name those.
+  const auto random = survey(1), pooled = survey(8);
+  const std::vector<int64_t>& random_counts = random.first;
+  const std::vector<int64_t>& pooled_counts = pooled.first;
+  const double random_spread = random.second, pooled_spread = pooled.second;
   // Expected count batch * draws / n = 1333, binomial standard deviation 36: 5 of them.
   const double expected = static_cast<double>(batch * draws) / n;
   for (int64_t i = 0; i < n; ++i) {
