@@ -10,7 +10,8 @@
 //   - a key padding mask keeps padded tokens from reaching the other positions;
 //   - the errors a user can make with a model.
 //
-// Not here: the layers one by one (test_layers.cpp, test_position.cpp).
+// Not here: the layers one by one (test_linear.cpp, test_norm.cpp, test_dropout.cpp,
+// test_block_gradients.cpp, test_module.cpp, test_position.cpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
