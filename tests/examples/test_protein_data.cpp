@@ -153,14 +153,14 @@ TEST_CASE("batches: causal rows are <bos> seq <eos>, cropped, shifted, padded an
   REQUIRE(rows.size() == 2);
   CHECK(protein::decode(rows[0]) == "<bos>MKV<eos>");
   CHECK(protein::decode(rows[1]) == "<bos>ACDEF");  // the first window of 6 tokens
-  const protein::Batch b = protein::causal_batch(rows, true);
+  const protein::Batch b = protein::causal_batch(rows, protein::EosTarget::Scored);
   CHECK(b.inputs.shape() == Shape{2, 5});
   CHECK(b.inputs.to_vector() == std::vector<float>{1, 14, 12, 21, 0, 1, 4, 5, 6, 7});
   CHECK(b.targets.to_vector() == std::vector<float>{14, 12, 21, 2, -100, 4, 5, 6, 7, 8});
   CHECK(b.padding.to_vector() == std::vector<float>{0, 0, 0, 0, 1, 0, 0, 0, 0, 0});
   CHECK(b.tokens == 9);
   CHECK(b.scored == 9);
-  const protein::Batch e = protein::causal_batch(rows, false);  // evaluation: residues only
+  const protein::Batch e = protein::causal_batch(rows, protein::EosTarget::Ignored);  // evaluation: residues only
   CHECK(e.targets.to_vector()[3] == -100.0f);
   CHECK(e.scored == 8);
 
@@ -304,7 +304,8 @@ TEST_CASE("unigram baseline: Laplace-smoothed residue frequencies of the trainin
   protein::Corpus test;
   test.add("t", "CAAW");
   auto model = protein::build_model(tiny("softmax", protein::Objective::Causal));
-  const auto batches = protein::eval_batches(test, protein::Objective::Causal, 32, false, 4, 0);
+  const auto batches =
+      protein::eval_batches(test, protein::Objective::Causal, 32, protein::Packing::PerSequence, 4, 0);
   const protein::Scores s = protein::evaluate(*model, batches, u);
   CHECK(s.count == 4);
   const double nll = -(std::log(3.0 / 31) + 2 * std::log(4.0 / 31) + std::log(1.0 / 31));

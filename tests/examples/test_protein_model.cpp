@@ -28,8 +28,9 @@
 #include "examples/protein_lm/vocab.h"
 #include "optim/adam.h"
 #include "optim/schedule.h"
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 #include "tests/examples/protein_testing.h"
+#include "tests/layers/layer_testing.h"
 #include "tests/testing.h"
 
 namespace {
@@ -140,11 +141,11 @@ TEST_CASE("a tiny model's loss falls on a handful of sequences (causal and maske
     o.d_model = 32;
     auto model = protein::build_model(o);
     // The loss on fixed batches of the same sequences (fixed masks), before and after.
-    const auto batches = protein::eval_batches(c, objective, 32, false, 4, 0);
+    const auto batches = protein::eval_batches(c, objective, 32, protein::Packing::PerSequence, 4, 0);
     const protein::Unigram u = protein::unigram_of(c);
     const double before = protein::evaluate(*model, batches, u).loss();
-    ta::AdamW opt(ta::weight_decay_groups(*model, 0.0f));
-    const protein::Sampler sampler(c, objective, 32, false, 4);
+    ta::AdamW opt(ta::weight_decay_groups(model->named_parameters(), 0.0f));
+    const protein::Sampler sampler(c, objective, 32, protein::Packing::PerSequence, 4);
     ta::Generator gen(9);
     for (int step = 0; step < 200; ++step) protein::train_step(*model, opt, sampler.next(gen), 1e-2f, 1.0f);
     const double after = protein::evaluate(*model, batches, u).loss();
@@ -175,12 +176,12 @@ TEST_CASE("resuming from a training checkpoint equals training straight through,
         o.dropout = 0.1f;  // the model generator matters
         o.max_len = 16;    // random crops and windows matter
         Run r{protein::build_model(o), nullptr, ta::Generator(data_seed)};
-        r.opt = std::make_unique<ta::AdamW>(ta::weight_decay_groups(*r.model, 0.01f));
+        r.opt = std::make_unique<ta::AdamW>(ta::weight_decay_groups(r.model->named_parameters(), 0.01f));
         return r;
       };
       ta::WarmupCosineSchedule schedule(3e-3f, 2, 8, 3e-4f);
       auto train = [&](Run& r, int steps, std::vector<double>& losses) {
-        const protein::Sampler sampler(c, objective, 16, pack, 3);
+        const protein::Sampler sampler(c, objective, 16, protein::packing_if(pack), 3);
         for (int i = 0; i < steps; ++i)
           losses.push_back(
               protein::train_step(*r.model, *r.opt, sampler.next(r.data), schedule.lr(r.opt->step_count()), 0.5f).loss);
@@ -197,11 +198,7 @@ TEST_CASE("resuming from a training checkpoint equals training straight through,
       train(second, 4, resumed_losses);
 
       CHECK(resumed_losses == straight_losses);
-      for (const auto& [key, t] : straight.model->state_dict()) {
-        const std::string name = key;  // clang 14: doctest's messages cannot name a binding
-        INFO(name);
-        CHECK(second.model->state_dict().at(name).to_vector() == t.to_vector());
-      }
+      check_same_state(*straight.model, *second.model);
     }
   }
 }
@@ -213,10 +210,12 @@ TEST_CASE("evaluation batches score each residue once; sampling keeps prompt, al
   int64_t residues = 0;
   for (int64_t i = 0; i < c.size(); ++i) residues += c.length(i);
   int64_t scored = 0;
-  for (const auto& b : protein::eval_batches(c, protein::Objective::Causal, 128, false, 3, 0)) scored += b.scored;
+  for (const auto& b : protein::eval_batches(c, protein::Objective::Causal, 128, protein::Packing::PerSequence, 3, 0))
+    scored += b.scored;
   CHECK(scored == residues);  // every residue, not <eos>, with max_len above every length
   scored = 0;
-  for (const auto& b : protein::eval_batches(c, protein::Objective::Causal, 16, true, 3, 0)) scored += b.scored;
+  for (const auto& b : protein::eval_batches(c, protein::Objective::Causal, 16, protein::Packing::Packed, 3, 0))
+    scored += b.scored;
   CHECK(scored == residues - 1);  // packed: all but the very first residue, which has no left context
 
   auto model = protein::build_model(tiny("softmax", protein::Objective::Causal));
@@ -276,9 +275,9 @@ TEST_CASE("init-from: parameters load by name into another attention, the model'
 
   // Softmax-trained weights into a softmax-reference model: the same function.
   auto source = protein::build_model(tiny("softmax", protein::Objective::Causal));
-  ta::AdamW opt(ta::weight_decay_groups(*source, 0.0f));
+  ta::AdamW opt(ta::weight_decay_groups(source->named_parameters(), 0.0f));
   const protein::Corpus c = small_corpus();
-  const protein::Sampler sampler(c, protein::Objective::Causal, 32, false, 4);
+  const protein::Sampler sampler(c, protein::Objective::Causal, 32, protein::Packing::PerSequence, 4);
   ta::Generator gen(2);
   for (int i = 0; i < 3; ++i) protein::train_step(*source, opt, sampler.next(gen), 1e-2f, 1.0f);
   ta::save_training_checkpoint(path, *source, opt, {{"data", &gen}});

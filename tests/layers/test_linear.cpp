@@ -29,7 +29,7 @@ using namespace ta::testing;
 
 TEST_CASE("linear: y = x W^T + b for 1-D, 2-D and 3-D inputs, checked element by element") {
   ta::Generator gen(1);
-  ta::Linear lin(3, 2, gen, /*bias=*/true, /*init_std=*/0.5f);
+  ta::Linear lin(3, 2, gen, ta::Bias::Yes, /*init_std=*/0.5f);
   ta::kernels::assign(lin.bias, Tensor::from_vector({0.25f, -1.0f}, {2}));
   const std::vector<float> W = lin.weight.to_vector(), b = lin.bias.to_vector();
   for (const Shape& shape : {Shape{3}, Shape{4, 3}, Shape{2, 3, 3}}) {
@@ -46,7 +46,7 @@ TEST_CASE("linear: y = x W^T + b for 1-D, 2-D and 3-D inputs, checked element by
         CHECK(yv[row * 2 + o] == doctest::Approx(ref).epsilon(1e-5));
       }
   }
-  ta::Linear no_bias(3, 2, gen, /*bias=*/false);
+  ta::Linear no_bias(3, 2, gen, ta::Bias::No);
   CHECK_FALSE(no_bias.bias.defined());
   CHECK(no_bias.named_parameters().size() == 1);
   CHECK(no_bias.named_parameters()[0].first == "weight");
@@ -57,7 +57,7 @@ TEST_CASE("linear: gradcheck of the input and of the parameters, with and withou
   for (bool bias : {true, false}) {
     CAPTURE(bias);
     ta::Generator gen(4);
-    ta::Linear lin(4, 5, gen, bias, 0.5f);
+    ta::Linear lin(4, 5, gen, ta::bias_if(bias), 0.5f);
     if (bias) ta::init::normal_(lin.bias, 0.5f, gen);
     for (const Shape& shape : {Shape{4}, Shape{3, 4}, Shape{2, 3, 4}}) {
       CAPTURE(shape);
@@ -86,7 +86,7 @@ TEST_CASE("linear: forward with an activation equals the activation after forwar
     CAPTURE(static_cast<int>(act));
     CHECK(ta::fused_activation(act).has_value() == (act != ta::Activation::ReluSquared));
     ta::Generator gen(6);
-    ta::Linear lin(40, 70, gen, /*bias=*/true, 0.3f);
+    ta::Linear lin(40, 70, gen, ta::Bias::Yes, 0.3f);
     ta::init::normal_(lin.bias, 0.5f, gen);
     const Tensor x = randn({3, 13, 40}, 7), dy = randn({3, 13, 70}, 8);
     auto run = [&](const std::function<Tensor(const Tensor&)>& layer) {

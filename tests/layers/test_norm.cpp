@@ -72,7 +72,7 @@ TEST_CASE("norms: LayerNorm and RMSNorm with gains and offsets against a double 
       CHECK(y2[r * d + i] == doctest::Approx(rms_ref).epsilon(1e-5).scale(1.0));
     }
   }
-  ta::LayerNorm plain(d, 1e-5f, /*affine=*/false);
+  ta::LayerNorm plain(d, 1e-5f, ta::Affine::No);
   CHECK(plain.parameter_count() == 0);
   CHECK(max_abs_diff(plain.forward(x), ta::layer_norm(x, Tensor(), Tensor())) == 0.0f);
 }
