@@ -175,14 +175,8 @@ class Suite {
 
  private:
   std::shared_ptr<TokenMixer> build(const Case& c, Form form) const {
-    AttentionConfig config;
-    config.name = variant_.name;
-    config.d_model = o_.d_model;
-    config.heads = o_.heads;
-    config.causal = c.causal;
-    config.init_std = kInitStd;
-    config.train_length = c.train_length;
-    config.options = c.options;
+    AttentionConfig config{.name = variant_.name, .d_model = o_.d_model, .heads = o_.heads, .causal = c.causal,
+                           .init_std = kInitStd, .train_length = c.train_length, .options = c.options};
     Generator gen(o_.seed);
     std::shared_ptr<TokenMixer> m = make_attention(variant_, config, gen, form);
     m->eval();

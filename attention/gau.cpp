@@ -27,10 +27,10 @@ GatedAttentionUnit::GatedAttentionUnit(const Options& o, Generator& gen) : optio
            ": need d_model > 0, s > 0, expansion >= 0, chunk >= 0, rotary_dims >= 0; got d_model ", o.d_model,
            ", s ", o.s, ", expansion ", o.expansion, ", chunk ", o.chunk, ", rotary_dims ", o.rotary_dims);
   e = o.expansion > 0 ? o.expansion : 2 * o.d_model;
-  hidden = register_module("hidden", std::make_shared<Linear>(o.d_model, 2 * e + o.s, gen, true, o.init_std));
+  hidden = register_module("hidden", std::make_shared<Linear>(o.d_model, 2 * e + o.s, gen, Bias::Yes, o.init_std));
   gamma = register_parameter("gamma", Tensor::normal(Shape{planes(), o.s}, 0.0f, o.init_std, gen));
   beta = register_parameter("beta", Tensor::zeros(Shape{planes(), o.s}));
-  out = register_module("out", std::make_shared<Linear>(e, o.d_model, gen, true, o.init_std));
+  out = register_module("out", std::make_shared<Linear>(e, o.d_model, gen, Bias::Yes, o.init_std));
   if (o.relative_bias) bias = register_module("bias", std::make_shared<RelativePositionBias>(1, !o.causal, gen));
   if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(o.s, o.rotary_dims);
 }

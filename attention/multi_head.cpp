@@ -20,8 +20,8 @@ MultiHeadAttention::MultiHeadAttention(const Options& o, std::shared_ptr<Attenti
   TA_CHECK(core_ != nullptr, "MultiHeadAttention: no attention core given");
   d_head = o.d_model / o.heads;
   core = register_module("core", std::move(core_));
-  qkv = register_module("qkv", std::make_shared<Linear>(o.d_model, 3 * o.d_model, gen, o.bias, o.init_std));
-  out = register_module("out", std::make_shared<Linear>(o.d_model, o.d_model, gen, o.bias, o.init_std));
+  qkv = register_module("qkv", std::make_shared<Linear>(o.d_model, 3 * o.d_model, gen, bias_if(o.bias), o.init_std));
+  out = register_module("out", std::make_shared<Linear>(o.d_model, o.d_model, gen, bias_if(o.bias), o.init_std));
   if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(d_head, o.rotary_dims);
 }
 

@@ -104,11 +104,11 @@ const char* feature_map_name(FeatureMap map) {
 // d rows is orthonormalized, then every row gets back its own Gaussian length (chi_d,
 // independent of all the directions, so the estimate stays unbiased) or sqrt(d).
 // The same generator state thus gives an i.i.d. W and its orthogonalized twin.
-Tensor draw_features(int64_t m, int64_t d, bool orthogonal, Generator& gen, RowNorms norms) {
+Tensor draw_features(int64_t m, int64_t d, FeatureRows rows, Generator& gen, RowNorms norms) {
   TA_CHECK(m > 0 && d > 0, "draw_features: m and d must be positive, got m=", m, ", d=", d);
   const int64_t blocks = (m + d - 1) / d;
   const Tensor gaussian = Tensor::normal(Shape{blocks * d, d}, 0.0f, 1.0f, gen);
-  if (!orthogonal) return narrow(gaussian, 0, 0, m);
+  if (rows == FeatureRows::Iid) return narrow(gaussian, 0, 0, m);
   const std::vector<float> g = gaussian.to_vector();
   std::vector<float> w(m * d);
   for (int64_t b = 0; b < blocks; ++b) {
@@ -192,7 +192,8 @@ const char* PerformerCore::name() const {
 Tensor PerformerCore::draw(int64_t index) const {
   Generator gen(options.seed);
   gen.offset = static_cast<uint64_t>(index) << 32;  // each draw its own stretch of counters
-  return draw_features(options.features, d_head, options.orthogonal, gen, options.norms);
+  const FeatureRows rows = options.orthogonal ? FeatureRows::Orthogonal : FeatureRows::Iid;
+  return draw_features(options.features, d_head, rows, gen, options.norms);
 }
 
 void PerformerCore::redraw(int64_t index) { set_buffer("features", draw(index).to(features.device())); }

@@ -67,13 +67,16 @@ const char* feature_map_name(FeatureMap map);
 // unbiased), or all to sqrt(d).
 enum class RowNorms { Chi, Sqrt };
 
+// How the rows of the random features are drawn: orthogonal blocks, or i.i.d.
+enum class FeatureRows { Orthogonal, Iid };
+
 // The random features W [m, d]: i.i.d. N(0, 1) entries, or orthogonal: ceil(m/d)
 // blocks, each the orthonormalized rows of a d x d Gaussian matrix (QR by Gram-
 // Schmidt on the host, in double), stacked, cut to m rows and rescaled per `norms`
 // (Chi: each row keeps the length its Gaussian row had, which is independent of the
 // directions). From the same generator state, the orthogonal W is the i.i.d. one
 // with each block's directions orthogonalized.
-Tensor draw_features(int64_t m, int64_t d, bool orthogonal, Generator& gen, RowNorms norms = RowNorms::Chi);
+Tensor draw_features(int64_t m, int64_t d, FeatureRows rows, Generator& gen, RowNorms norms = RowNorms::Chi);
 
 // phi(x) of the paper exactly as written, for rows x [..., d] and features w
 // [m, d] -> [..., m or 2m]: no scaling of x, no stabilizer. Values only (no

@@ -132,13 +132,4 @@ LayoutStats layout_stats(const BlockSparseLayout& layout, int64_t pattern = 0);
 // is one pattern, else `heads` (head h gets patterns[h % size]). n_q x n_k memory.
 Tensor sparse_token_mask(const std::vector<SparsePattern>& patterns, int64_t heads, int64_t n_q, int64_t n_k);
 
-// Draws which query attends to which key, for the docs and for checking a layout by
-// eye: query rows top to bottom, keys left to right, `pixels` pixels per position
-// (positions are binned instead when the picture would pass 2048 pixels). Allowed
-// pairs are colored by the part that computes them (blue, orange, green, purple);
-// pairs inside active blocks that the masks drop are light grey (work the kernel
-// does for nothing); the rest is white. Throws ta::Error when the file cannot be written.
-void render_layout_png(const BlockSparseLayout& layout, const std::string& path, int64_t pattern = 0,
-                       int pixels = 4);
-
 }  // namespace ta

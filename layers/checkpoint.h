@@ -17,7 +17,7 @@
 // is non-finite by design, and read_safetensors (which the format lets hold any
 // float) is there to inspect such a file.
 //
-// Not here: optimizer state, step and RNG state (optim/training_checkpoint.h).
+// Not here: optimizer state, step and RNG state (layers/training_checkpoint.h).
 #pragma once
 
 #include <map>

@@ -5,9 +5,10 @@
 namespace ta {
 
 FeedForward::FeedForward(int64_t d_model, int64_t d_hidden, Generator& gen, Options opt) : options(opt) {
-  up = register_module("up", std::make_shared<Linear>(d_model, d_hidden, gen, opt.bias, opt.init_std));
-  if (opt.gated) gate = register_module("gate", std::make_shared<Linear>(d_model, d_hidden, gen, opt.bias, opt.init_std));
-  down = register_module("down", std::make_shared<Linear>(d_hidden, d_model, gen, opt.bias, opt.output_init_std));
+  const Bias bias = bias_if(opt.bias);
+  up = register_module("up", std::make_shared<Linear>(d_model, d_hidden, gen, bias, opt.init_std));
+  if (opt.gated) gate = register_module("gate", std::make_shared<Linear>(d_model, d_hidden, gen, bias, opt.init_std));
+  down = register_module("down", std::make_shared<Linear>(d_hidden, d_model, gen, bias, opt.output_init_std));
 }
 
 Tensor FeedForward::forward(const Tensor& x) const {

@@ -5,11 +5,11 @@
 
 namespace ta {
 
-Linear::Linear(int64_t in, int64_t out, Generator& gen, bool has_bias, float init_std)
+Linear::Linear(int64_t in, int64_t out, Generator& gen, Bias has_bias, float init_std)
     : in_features(in), out_features(out) {
   TA_CHECK(in > 0 && out > 0, "Linear: sizes must be positive, got in=", in, " out=", out);
   weight = register_parameter("weight", Tensor::normal(Shape{out, in}, 0.0f, init_std, gen));
-  if (has_bias) bias = register_parameter("bias", Tensor::zeros(Shape{out}));
+  if (has_bias == Bias::Yes) bias = register_parameter("bias", Tensor::zeros(Shape{out}));
 }
 
 Tensor Linear::forward(const Tensor& x) const {

@@ -6,11 +6,15 @@
 
 namespace ta {
 
+// Whether a layer adds a learned bias b.
+enum class Bias { Yes, No };
+inline Bias bias_if(bool on) { return on ? Bias::Yes : Bias::No; }  // from an options struct's flag
+
 class Linear : public Module {
  public:
   // W ~ N(0, init_std^2) stored [out, in] (PyTorch's layout, so weights load either
   // way); b = 0. See layers/init.h for other initializations.
-  Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true, float init_std = 0.02f);
+  Linear(int64_t in_features, int64_t out_features, Generator& gen, Bias bias = Bias::Yes, float init_std = 0.02f);
 
   // x [..., in] -> [..., out]: one GEMM (W read transposed, no copy) whose epilogue
   // adds the bias as it writes each tile (ta::linear).

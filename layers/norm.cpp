@@ -7,9 +7,9 @@
 
 namespace ta {
 
-LayerNorm::LayerNorm(int64_t dim, float eps_, bool affine) : eps(eps_) {
+LayerNorm::LayerNorm(int64_t dim, float eps_, Affine affine) : eps(eps_) {
   TA_CHECK(dim > 0, "LayerNorm: dim must be positive, got ", dim);
-  if (affine) {
+  if (affine == Affine::Yes) {
     gamma = register_parameter("weight", Tensor::ones(Shape{dim}));
     beta = register_parameter("bias", Tensor::zeros(Shape{dim}));
   }

@@ -7,24 +7,16 @@
 #include "autograd/ops.h"
 #include "core/error.h"
 #include "layers/init.h"
-#include "layers/norm.h"
 
 namespace ta {
 
-std::shared_ptr<Module> make_norm(NormKind kind, int64_t dim) {
+std::shared_ptr<Norm> make_norm(NormKind kind, int64_t dim) {
   switch (kind) {
     case NormKind::LayerNorm: return std::make_shared<LayerNorm>(dim);
     case NormKind::RMSNorm: return std::make_shared<RMSNorm>(dim);
     case NormKind::ScaleNorm: return std::make_shared<ScaleNorm>(dim);
   }
   throw Error("make_norm: unknown norm kind");
-}
-
-Tensor apply_norm(const Module& norm, const Tensor& x) {
-  if (auto* n = dynamic_cast<const LayerNorm*>(&norm)) return n->forward(x);
-  if (auto* n = dynamic_cast<const RMSNorm*>(&norm)) return n->forward(x);
-  if (auto* n = dynamic_cast<const ScaleNorm*>(&norm)) return n->forward(x);
-  throw Error("apply_norm: not a normalization module");
 }
 
 // ---- block ---------------------------------------------------------------------
@@ -49,7 +41,7 @@ TransformerBlock::TransformerBlock(const TransformerConfig& c, std::shared_ptr<T
 }
 
 Tensor TransformerBlock::mixer_input(const Tensor& x) const {
-  Tensor in = apply_norm(*norm1, x);
+  Tensor in = norm1->forward(x);
   if (check_inputs_ == FiniteCheck::On)
     check_finite(in, cat("layer ", layer_, ": the input of its attention (", mixer->name(), ")"));
   return in;
@@ -59,7 +51,7 @@ Tensor TransformerBlock::mixer_branch(const Tensor& x, const Tensor& key_padding
   return dropout->forward(mixer->forward(mixer_input(x), key_padding_mask));
 }
 
-Tensor TransformerBlock::ffn_branch(const Tensor& x) { return dropout->forward(ffn->forward(apply_norm(*norm2, x))); }
+Tensor TransformerBlock::ffn_branch(const Tensor& x) { return dropout->forward(ffn->forward(norm2->forward(x))); }
 
 Tensor TransformerBlock::forward(const Tensor& x, const Tensor& key_padding_mask) {
   Tensor h;
@@ -107,7 +99,7 @@ TransformerLM::TransformerLM(const TransformerConfig& c, const MixerFactory& mak
   }
   final_norm = register_module("final_norm", make_norm(c.norm, c.d_model));
   if (!c.tie_embeddings)
-    head = register_module("head", std::make_shared<Linear>(c.d_model, c.vocab_size, gen, false, c.init_std));
+    head = register_module("head", std::make_shared<Linear>(c.d_model, c.vocab_size, gen, Bias::No, c.init_std));
 }
 
 // The ids k places back: column t holds the id at t - k, taken from `before` (newest
@@ -136,7 +128,7 @@ Tensor TransformerLM::embed(const Tensor& ids, int64_t offset, const std::vector
 }
 
 Tensor TransformerLM::logits(const Tensor& h) const {
-  Tensor z = apply_norm(*final_norm, h);
+  Tensor z = final_norm->forward(h);
   return head ? head->forward(z) : matmul(z, tokens->weight, false, true);
 }
 

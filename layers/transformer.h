@@ -12,6 +12,7 @@
 #include "layers/feed_forward.h"
 #include "layers/finite_check.h"
 #include "layers/linear.h"
+#include "layers/norm.h"
 #include "layers/position.h"
 #include "layers/token_mixer.h"
 
@@ -55,8 +56,8 @@ struct TransformerConfig {
 // A factory: the token mixer of layer `index` (0-based) for this model width.
 using MixerFactory = std::function<std::shared_ptr<TokenMixer>(int64_t index)>;
 
-std::shared_ptr<Module> make_norm(NormKind kind, int64_t dim);
-Tensor apply_norm(const Module& norm, const Tensor& x);
+// The normalization layer of `kind` over the last axis, of width dim.
+std::shared_ptr<Norm> make_norm(NormKind kind, int64_t dim);
 
 // x = x + dropout(mixer(norm1(x)));  x = x + dropout(ffn(norm2(x)))
 // Pre-norm: each branch sees a normalized input while the residual stream is left
@@ -70,7 +71,7 @@ class TransformerBlock : public Module {
   // One decoding step of the block for x_t [batch, 1, d_model].
   Tensor step(const Tensor& x_t, MixerState& state);
 
-  std::shared_ptr<Module> norm1, norm2;
+  std::shared_ptr<Norm> norm1, norm2;
   std::shared_ptr<TokenMixer> mixer;
   std::shared_ptr<FeedForward> ffn;  // null when the config has no feed-forward
   std::shared_ptr<Dropout> dropout;
@@ -114,7 +115,7 @@ class TransformerLM : public Module {
   std::shared_ptr<LearnedPositions> learned_positions;
   std::vector<std::shared_ptr<Embedding>> previous_tokens;  // E_1 ... E_K, [vocab + 1, d_model]
   std::vector<std::shared_ptr<TransformerBlock>> blocks;
-  std::shared_ptr<Module> final_norm;
+  std::shared_ptr<Norm> final_norm;
   std::shared_ptr<Linear> head;  // null when tied
   std::shared_ptr<Dropout> embedding_dropout;
 

@@ -11,17 +11,17 @@
 
 namespace ta {
 
-std::vector<ParamGroup> all_parameters(const Module& model, float weight_decay) {
-  return {ParamGroup{model.named_parameters(), weight_decay}};
+std::vector<ParamGroup> all_parameters(const NamedTensors& params, float weight_decay) {
+  return {ParamGroup{params, weight_decay}};
 }
 
 bool gets_weight_decay(const std::string& name, const Tensor& param) {
   return param.ndim() >= 2 && name.find("embed") == std::string::npos;
 }
 
-std::vector<ParamGroup> weight_decay_groups(const Module& model, float weight_decay) {
+std::vector<ParamGroup> weight_decay_groups(const NamedTensors& params, float weight_decay) {
   ParamGroup decay{{}, weight_decay}, no_decay{{}, 0.0f};
-  for (auto& [name, p] : model.named_parameters())
+  for (const auto& [name, p] : params)
     (gets_weight_decay(name, p) ? decay : no_decay).params.emplace_back(name, p);
   return {decay, no_decay};
 }

@@ -6,7 +6,8 @@
 // that AdamW can decay weight matrices but not biases, norm gains or embeddings
 // (weight_decay_groups below). Parameters are updated in place by the kernels of
 // core/kernels.h, so every handle to a parameter (the module's included) sees the
-// new values.
+// new values. An optimizer sees named tensors, never a module: build its groups from
+// model.named_parameters().
 //
 // A training step, and how gradient accumulation fits in:
 //
@@ -31,7 +32,6 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "layers/module.h"
 
 namespace ta {
 
@@ -42,8 +42,8 @@ struct ParamGroup {
   float weight_decay = 0.0f;
 };
 
-// One group holding every parameter of the model.
-std::vector<ParamGroup> all_parameters(const Module& model, float weight_decay = 0.0f);
+// One group holding every parameter given: a model's named_parameters(), say.
+std::vector<ParamGroup> all_parameters(const NamedTensors& params, float weight_decay = 0.0f);
 
 // The rule for which parameters decay: weight matrices (2 or more dimensions) do;
 // tensors of 0 or 1 dimensions (biases, norm gains and offsets, per-dimension
@@ -54,8 +54,9 @@ std::vector<ParamGroup> all_parameters(const Module& model, float weight_decay =
 // every step pulls rare tokens towards 0.
 bool gets_weight_decay(const std::string& name, const Tensor& param);
 
-// Two groups by that rule: {decaying parameters, weight_decay}, {the rest, 0}.
-std::vector<ParamGroup> weight_decay_groups(const Module& model, float weight_decay);
+// Two groups of the parameters given (a model's named_parameters()) by that rule:
+// {decaying parameters, weight_decay}, {the rest, 0}.
+std::vector<ParamGroup> weight_decay_groups(const NamedTensors& params, float weight_decay);
 
 // An optimizer's state, for checkpoints.
 struct OptimizerState {

@@ -47,27 +47,31 @@ float ConstantSchedule::lr(int64_t step) const {
   return lr_;
 }
 
-WarmupCosineSchedule::WarmupCosineSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr)
-    : peak_(peak_lr), min_(min_lr), warmup_(warmup_steps), total_(total_steps) {
-  check_decay(peak_lr, warmup_steps, total_steps, min_lr, "WarmupCosineSchedule");
+WarmupDecaySchedule::WarmupDecaySchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr,
+                                         const char* name)
+    : peak_(peak_lr), min_(min_lr), warmup_(warmup_steps), total_(total_steps), name_(name) {
+  check_decay(peak_lr, warmup_steps, total_steps, min_lr, name);
 }
 
-float WarmupCosineSchedule::lr(int64_t step) const {
-  check_step(step, "WarmupCosineSchedule");
+float WarmupDecaySchedule::lr(int64_t step) const {
+  check_step(step, name_);
   if (step < warmup_) return peak_ * warmup_fraction(step, warmup_);
-  double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress(step, warmup_, total_)));
-  return static_cast<float>(min_ + (static_cast<double>(peak_) - min_) * cosine);
+  return static_cast<float>(decayed(progress(step, warmup_, total_)));
+}
+
+WarmupCosineSchedule::WarmupCosineSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr)
+    : WarmupDecaySchedule(peak_lr, warmup_steps, total_steps, min_lr, "WarmupCosineSchedule") {}
+
+double WarmupCosineSchedule::decayed(double progress) const {
+  const double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
+  return min_ + (static_cast<double>(peak_) - min_) * cosine;
 }
 
 WarmupLinearSchedule::WarmupLinearSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr)
-    : peak_(peak_lr), min_(min_lr), warmup_(warmup_steps), total_(total_steps) {
-  check_decay(peak_lr, warmup_steps, total_steps, min_lr, "WarmupLinearSchedule");
-}
+    : WarmupDecaySchedule(peak_lr, warmup_steps, total_steps, min_lr, "WarmupLinearSchedule") {}
 
-float WarmupLinearSchedule::lr(int64_t step) const {
-  check_step(step, "WarmupLinearSchedule");
-  if (step < warmup_) return peak_ * warmup_fraction(step, warmup_);
-  return static_cast<float>(peak_ + (static_cast<double>(min_) - peak_) * progress(step, warmup_, total_));
+double WarmupLinearSchedule::decayed(double progress) const {
+  return peak_ + (static_cast<double>(min_) - peak_) * progress;
 }
 
 std::unique_ptr<Schedule> warmup_decay_schedule(Decay decay, float peak_lr, int64_t warmup_steps, int64_t total_steps,

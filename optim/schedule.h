@@ -38,31 +38,44 @@ class ConstantSchedule final : public Schedule {
   float lr_;
 };
 
-// Linear warmup to peak_lr, then a cosine (Loshchilov & Hutter, 2017, without
-// restarts) from peak_lr down to min_lr at total_steps, and min_lr after:
+// Linear warmup to peak_lr, then a decay from peak_lr down to min_lr at
+// total_steps, and min_lr after; the subclass gives the decay's shape:
 //   step < warmup:  peak * (step + 1) / warmup
-//   otherwise:      min + (peak - min) * (1 + cos(pi * progress)) / 2,
-//                   progress = min(1, (step - warmup) / (total - warmup))
-class WarmupCosineSchedule final : public Schedule {
+//   otherwise:      decayed(progress), progress = min(1, (step - warmup) / (total - warmup))
+class WarmupDecaySchedule : public Schedule {
  public:
-  WarmupCosineSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr = 0.0f);
-  float lr(int64_t step) const override;
+  float lr(int64_t step) const final;
+
+ protected:
+  // `name` is the subclass's, for the messages of the argument checks.
+  WarmupDecaySchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr, const char* name);
+  // The learning rate at `progress` in [0, 1] of the decay: peak_ at 0, min_ at 1.
+  virtual double decayed(double progress) const = 0;
+  float peak_, min_;
 
  private:
-  float peak_, min_;
   int64_t warmup_, total_;
+  const char* name_;
 };
 
-// The same warmup, then a straight line from peak_lr to min_lr at total_steps:
-//   otherwise:      peak + (min - peak) * progress   (progress as above)
-class WarmupLinearSchedule final : public Schedule {
+// After warmup, a cosine (Loshchilov & Hutter, 2017, without restarts):
+//   decayed(progress) = min + (peak - min) * (1 + cos(pi * progress)) / 2
+class WarmupCosineSchedule final : public WarmupDecaySchedule {
  public:
-  WarmupLinearSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr = 0.0f);
-  float lr(int64_t step) const override;
+  WarmupCosineSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr = 0.0f);
 
  private:
-  float peak_, min_;
-  int64_t warmup_, total_;
+  double decayed(double progress) const override;
+};
+
+// After warmup, a straight line from peak_lr to min_lr:
+//   decayed(progress) = peak + (min - peak) * progress
+class WarmupLinearSchedule final : public WarmupDecaySchedule {
+ public:
+  WarmupLinearSchedule(float peak_lr, int64_t warmup_steps, int64_t total_steps, float min_lr = 0.0f);
+
+ private:
+  double decayed(double progress) const override;
 };
 
 // The decay after warmup, for code that chooses it at run time (a flag).

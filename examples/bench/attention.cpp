@@ -67,24 +67,6 @@ constexpr int64_t kHeads = 4, kHeadDim = 64;  // multi-head variants (d_model 25
 constexpr int64_t kFlashS = 128;                              // GAU variants: Z [1, n, s], V [1, n, e]
 const std::vector<int64_t> kDefaultNs = {256, 1024, 4096, 16384};
 
-// ---------------------------------------------------------------- /proc
-
-// A "VmXXX:" field of /proc/<pid>/status in bytes (0 if absent).
-double status_bytes(const std::string& path, const char* field) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (!f) return 0;
-  char line[256];
-  double v = 0;
-  const size_t len = std::strlen(field);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, field, len) == 0) {
-      v = std::atof(line + len) * 1024.0;
-      break;
-    }
-  std::fclose(f);
-  return v;
-}
-
 // l = sqrt(n) rounded to the nearest power of two (attention.py's stride_for).
 int64_t stride_for(int64_t n) {
   return int64_t{1} << static_cast<int>(std::lround(std::log2(std::sqrt(static_cast<double>(n)))));
@@ -160,10 +142,10 @@ int attention_child(const bench::Options& opt) {
     std::fflush(stdout);
   };
   try {
-    const double rss_start = status_bytes("/proc/self/status", "VmRSS:");
+    const double rss_start = bench::status_bytes("/proc/self/status", "VmRSS:");
     Case c = build_case(variant, n, opt.device);
-    const double base = status_bytes("/proc/self/status", "VmRSS:");
-    const double hwm_inputs = status_bytes("/proc/self/status", "VmHWM:");
+    const double base = bench::status_bytes("/proc/self/status", "VmRSS:");
+    const double hwm_inputs = bench::status_bytes("/proc/self/status", "VmHWM:");
 
     bool check = true;
     auto one = [&](bool verify) {
@@ -182,8 +164,7 @@ int attention_child(const bench::Options& opt) {
       return std::pair<double, double>{t1 - t0, t2 - t0};
     };
 
-    rusage ru0{}, ru1{};
-    getrusage(RUSAGE_SELF, &ru0);
+    const bench::CpuSeconds cpu0 = bench::cpu_seconds();
     const double steal0 = bench::steal_seconds(), w0 = bench::now_s();
     say("START");
     const double t_w = one(true).second;
@@ -196,19 +177,18 @@ int attention_child(const bench::Options& opt) {
       total.push_back(t);
       say("ITER " + std::to_string(t));
     }
-    getrusage(RUSAGE_SELF, &ru1);
+    const bench::CpuSeconds cpu1 = bench::cpu_seconds();
     const double wall = bench::now_s() - w0;
     const double steal = (bench::steal_seconds() - steal0) / (wall * sysconf(_SC_NPROCESSORS_ONLN));
     const bench::Summary sf = bench::summarize(fwd), st = bench::summarize(total);
-    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
     char line[1024];
     std::snprintf(line, sizeof line,
                   "RESULT reps %d warmup_s %.9g fwd_bwd_median_s %.9g fwd_bwd_min_s %.9g fwd_median_s %.9g "
                   "fwd_min_s %.9g rss_start %.0f rss_base %.0f hwm_inputs %.0f peak_rss %.0f cpu_user_s %.6g "
                   "cpu_sys_s %.6g steal %.6g check %d",
                   reps, t_w, st.median, st.min, sf.median, sf.min, rss_start, base, hwm_inputs,
-                  status_bytes("/proc/self/status", "VmHWM:"), (secs(ru1.ru_utime) - secs(ru0.ru_utime)) / (reps + 1),
-                  (secs(ru1.ru_stime) - secs(ru0.ru_stime)) / (reps + 1), steal, check ? 1 : 0);
+                  bench::status_bytes("/proc/self/status", "VmHWM:"), (cpu1.user - cpu0.user) / (reps + 1),
+                  (cpu1.sys - cpu0.sys) / (reps + 1), steal, check ? 1 : 0);
     say(line);
     return 0;
   } catch (const std::exception& e) {
@@ -273,7 +253,7 @@ Outcome run_child(const std::string& variant, int64_t n, int threads, ta::Device
         }
       }
     }
-    out.seen_rss = std::max({out.seen_rss, status_bytes(status_path, "VmRSS:"), status_bytes(status_path, "VmHWM:")});
+    out.seen_rss = std::max({out.seen_rss, bench::status_bytes(status_path, "VmRSS:"), bench::status_bytes(status_path, "VmHWM:")});
     char why[96] = "";
     if (out.seen_rss > mem_limit)
       std::snprintf(why, sizeof why, "skipped: RSS passed %g GiB", mem_limit / 1073741824.0);
@@ -371,105 +351,115 @@ void replot(const bench::Options& opt, bench::Report& report, const std::string&
   if (plot != "none") draw_plots(report, plot, opt.threads);
 }
 
-void run_attention(const bench::Options& opt, bench::Report& report) {
-  report.set_layout(bench::Report::Layout::ByVariantAndN);
+// --plot PREFIX names a file in a folder that must exist and be writable: checked
+// before measuring, not after.
+void check_plot_folder(const std::string& plot) {
+  if (plot == "none") return;
+  const size_t slash = plot.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : plot.substr(0, slash);
+  struct stat st{};
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || access(dir.c_str(), W_OK) != 0)
+    throw bench::UsageError("--plot: '" + dir + "' is not a writable folder");
+}
 
-  const std::string plot = opt.value("plot", "build/bench_attention");
-  if (plot != "none") {  // fail before measuring, not after
-    const size_t slash = plot.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : plot.substr(0, slash);
-    struct stat st{};
-    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || access(dir.c_str(), W_OK) != 0)
-      throw bench::UsageError("--plot: '" + dir + "' is not a writable folder");
-  }
-  if (opt.has("replot")) return replot(opt, report, plot);
-
-  // Variants: the given ones (each must be registered), or every registered one.
+// The variants of --variant (each must be registered), or every registered one.
+std::vector<std::string> chosen_variants(const bench::Options& opt) {
   const std::vector<ta::AttentionVariant>& registered = ta::attention_variants();
   std::vector<std::string> variants;
-  if (opt.has("variant")) {
-    for (const std::string& v : bench::split_commas(opt.value("variant"))) {
-      bool known = false;
-      for (const auto& r : registered) known = known || r.name == v;
-      if (!known) {
-        std::string names;
-        for (const auto& r : registered) names += (names.empty() ? "" : ", ") + r.name;
-        throw bench::UsageError("--variant: unknown attention variant '" + v + "' (registered: " + names + ")");
-      }
-      variants.push_back(v);
-    }
-  } else {
+  if (!opt.has("variant")) {
     for (const auto& r : registered) variants.push_back(r.name);
+    return variants;
   }
-  std::vector<int64_t> ns;
-  if (opt.has("n")) {
-    for (const std::string& s : bench::split_commas(opt.value("n"))) {
-      char* end = nullptr;
-      const long long v = std::strtoll(s.c_str(), &end, 10);
-      if (*end != '\0' || v < 1) throw bench::UsageError("--n needs whole numbers >= 1, got '" + s + "'");
-      ns.push_back(v);
+  for (const std::string& v : bench::split_commas(opt.value("variant"))) {
+    bool known = false;
+    for (const auto& r : registered) known = known || r.name == v;
+    if (!known) {
+      std::string names;
+      for (const auto& r : registered) names += (names.empty() ? "" : ", ") + r.name;
+      throw bench::UsageError("--variant: unknown attention variant '" + v + "' (registered: " + names + ")");
     }
-  } else {
-    ns = kDefaultNs;
+    variants.push_back(v);
   }
-  std::sort(ns.begin(), ns.end());  // a case over the limits skips the larger n
+  return variants;
+}
+
+// The lengths of --n (or the default ones), ascending and without repeats: a case
+// over the limits skips the larger n.
+std::vector<int64_t> chosen_lengths(const bench::Options& opt) {
+  std::vector<int64_t> ns = opt.has("n") ? bench::split_sizes(opt.value("n"), "--n") : kDefaultNs;
+  std::sort(ns.begin(), ns.end());
   ns.erase(std::unique(ns.begin(), ns.end()), ns.end());
-  const double time_limit = parse_positive(opt.value("time-limit", "60"), "--time-limit");
-  const double mem_limit = parse_positive(opt.value("mem-limit", "16"), "--mem-limit") * 1073741824.0;
+  return ns;
+}
 
-  int checks_failed = 0, measured = 0;
-  for (const std::string& variant : variants) {
-    const ta::AttentionVariant* info = nullptr;
-    for (const auto& r : registered)
-      if (r.name == variant) info = &r;
-    std::string dead;  // why the larger n are skipped
-    for (int64_t n : ns) {
-      const std::string label = std::to_string(n);
-      if (!opt.selected(label)) continue;
-      if (!info->supports_causal) {
-        report.remark(variant, label, "skipped: no causal mode");
-        continue;
-      }
-      if (!dead.empty()) {
-        report.remark(variant, label, "skipped: smaller n already " + dead);
-        continue;
-      }
-      std::printf("  %-20s n=%-6lld ", variant.c_str(), static_cast<long long>(n));
-      std::fflush(stdout);
-      const Outcome o = run_child(variant, n, opt.threads, opt.device, time_limit, mem_limit);
-      if (!o.skipped.empty()) {
-        char seen[64];
-        std::snprintf(seen, sizeof seen, " (RSS seen %.0f MiB)", o.seen_rss / 1048576.0);
-        std::printf("%s%s\n", o.skipped.c_str(), seen);
-        report.remark(variant, label, o.skipped + (o.limit ? seen : ""));
-        dead = o.skipped.rfind("skipped: ", 0) == 0 ? o.skipped.substr(9) : o.skipped;
-        continue;
-      }
-      auto v = [&](const char* k) { return o.v.count(k) ? o.v.at(k) : std::nan(""); };
-      const double mib = 1.0 / 1048576.0;
-      const double peak = v("peak_rss") * mib, base = v("rss_base") * mib;
-      std::printf("fwd+bwd %10.2f ms (min %10.2f, r %2.0f)  fwd %9.2f ms  peak RSS %7.0f MiB (base %4.0f)\n",
-                  1e3 * v("fwd_bwd_median_s"), 1e3 * v("fwd_bwd_min_s"), v("reps"), 1e3 * v("fwd_median_s"), peak, base);
-      std::fflush(stdout);
-      report.add(variant, label, "ms_fwd_bwd", 1e3 * v("fwd_bwd_median_s"), "ms");
-      report.add(variant, label, "ms_fwd_bwd_best", 1e3 * v("fwd_bwd_min_s"), "ms");
-      report.add(variant, label, "ms_fwd", 1e3 * v("fwd_median_s"), "ms");
-      report.add(variant, label, "ms_fwd_best", 1e3 * v("fwd_min_s"), "ms");
-      report.add(variant, label, "reps", v("reps"), "count");
-      report.add(variant, label, "peak_rss_mib", peak, "MiB");
-      report.add(variant, label, "base_rss_mib", base, "MiB");
-      report.add(variant, label, "delta_rss_mib", peak - base, "MiB");
-      report.add(variant, label, "cpu_user_s", v("cpu_user_s"), "s/iter");
-      report.add(variant, label, "cpu_sys_s", v("cpu_sys_s"), "s/iter");
-      report.add(variant, label, "steal_pct", 100 * v("steal"), "%");
-      if (v("check") != 1) {
-        ++checks_failed;
-        report.remark(variant, label, "CHECK FAILED: non-finite output or gradient");
-      }
-      ++measured;
+// The limits past which a case is killed and skipped.
+struct Limits {
+  double time_s, mem_bytes;
+};
+
+// Adds a measured case's numbers to the report. Returns whether its check passed.
+bool report_case(const Outcome& o, const std::string& variant, const std::string& label, bench::Report& report) {
+  auto v = [&](const char* k) { return o.v.count(k) ? o.v.at(k) : std::nan(""); };
+  const double mib = 1.0 / 1048576.0;
+  const double peak = v("peak_rss") * mib, base = v("rss_base") * mib;
+  std::printf("fwd+bwd %10.2f ms (min %10.2f, r %2.0f)  fwd %9.2f ms  peak RSS %7.0f MiB (base %4.0f)\n",
+              1e3 * v("fwd_bwd_median_s"), 1e3 * v("fwd_bwd_min_s"), v("reps"), 1e3 * v("fwd_median_s"), peak, base);
+  std::fflush(stdout);
+  report.add(variant, label, "ms_fwd_bwd", 1e3 * v("fwd_bwd_median_s"), "ms");
+  report.add(variant, label, "ms_fwd_bwd_best", 1e3 * v("fwd_bwd_min_s"), "ms");
+  report.add(variant, label, "ms_fwd", 1e3 * v("fwd_median_s"), "ms");
+  report.add(variant, label, "ms_fwd_best", 1e3 * v("fwd_min_s"), "ms");
+  report.add(variant, label, "reps", v("reps"), "count");
+  report.add(variant, label, "peak_rss_mib", peak, "MiB");
+  report.add(variant, label, "base_rss_mib", base, "MiB");
+  report.add(variant, label, "delta_rss_mib", peak - base, "MiB");
+  report.add(variant, label, "cpu_user_s", v("cpu_user_s"), "s/iter");
+  report.add(variant, label, "cpu_sys_s", v("cpu_sys_s"), "s/iter");
+  report.add(variant, label, "steal_pct", 100 * v("steal"), "%");
+  if (v("check") == 1) return true;
+  report.remark(variant, label, "CHECK FAILED: non-finite output or gradient");
+  return false;
+}
+
+// How many cases were measured, and how many of those failed their check.
+struct Tally {
+  int measured = 0, checks_failed = 0;
+};
+
+// Every length of one variant, each in a fresh process; after a case over the
+// limits, the larger lengths are skipped.
+void measure_variant(const ta::AttentionVariant& info, const std::vector<int64_t>& ns, const bench::Options& opt,
+                     const Limits& limits, bench::Report& report, Tally& tally) {
+  const std::string& variant = info.name;
+  std::string dead;  // why the larger n are skipped
+  for (int64_t n : ns) {
+    const std::string label = std::to_string(n);
+    if (!opt.selected(label)) continue;
+    if (!info.supports_causal) {
+      report.remark(variant, label, "skipped: no causal mode");
+      continue;
     }
+    if (!dead.empty()) {
+      report.remark(variant, label, "skipped: smaller n already " + dead);
+      continue;
+    }
+    std::printf("  %-20s n=%-6lld ", variant.c_str(), static_cast<long long>(n));
+    std::fflush(stdout);
+    const Outcome o = run_child(variant, n, opt.threads, opt.device, limits.time_s, limits.mem_bytes);
+    if (!o.skipped.empty()) {
+      char seen[64];
+      std::snprintf(seen, sizeof seen, " (RSS seen %.0f MiB)", o.seen_rss / 1048576.0);
+      std::printf("%s%s\n", o.skipped.c_str(), seen);
+      report.remark(variant, label, o.skipped + (o.limit ? seen : ""));
+      dead = o.skipped.rfind("skipped: ", 0) == 0 ? o.skipped.substr(9) : o.skipped;
+      continue;
+    }
+    if (!report_case(o, variant, label, report)) ++tally.checks_failed;
+    ++tally.measured;
   }
+}
 
+void add_notes(bench::Report& report, const Limits& limits, const Tally& tally) {
   report.note("Attention op alone, fwd+bwd, float32, batch 1, causal. Multi-head variants: the registry's core on "
               "q, k, v [1, 4, n, 64] (sparse-*: stride l = sqrt(n) rounded to a power of two); GAU variants: the fused "
               "FLASH op on Z [1, n, 128], V [1, n, 512], gamma, beta [planes, 128] (chunk 256, scales 1/256; "
@@ -477,16 +467,32 @@ void run_attention(const bench::Options& opt, bench::Report& report) {
   report.note("Each case in a fresh process: 1 warm-up iteration, then r timed (attention.py's rule); median (min). "
               "peak_rss = the process's VmHWM; base_rss = its VmRSS after building the inputs, before the first "
               "iteration; delta = peak - base. cpu_* = CPU seconds per iteration; steal = hypervisor steal share.");
-  char limits[160];
-  std::snprintf(limits, sizeof limits,
+  char text[160];
+  std::snprintf(text, sizeof text,
                 "A case is killed and skipped when its RSS passes %g GiB or one iteration passes %g s; larger n of "
                 "that variant are then skipped too.",
-                mem_limit / 1073741824.0, time_limit);
-  report.note(limits);
-  report.note(checks_failed ? "Check: " + std::to_string(checks_failed) + " case(s) had a non-finite output or gradient."
-                            : "Check: output and input gradients finite after the warm-up iteration in all " +
-                                  std::to_string(measured) + " measured cases.");
+                limits.mem_bytes / 1073741824.0, limits.time_s);
+  report.note(text);
+  report.note(tally.checks_failed
+                  ? "Check: " + std::to_string(tally.checks_failed) + " case(s) had a non-finite output or gradient."
+                  : "Check: output and input gradients finite after the warm-up iteration in all " +
+                        std::to_string(tally.measured) + " measured cases.");
+}
 
+void run_attention(const bench::Options& opt, bench::Report& report) {
+  report.set_layout(bench::Report::Layout::ByVariantAndN);
+  const std::string plot = opt.value("plot", "build/bench_attention");
+  check_plot_folder(plot);
+  if (opt.has("replot")) return replot(opt, report, plot);
+
+  const std::vector<std::string> variants = chosen_variants(opt);
+  const std::vector<int64_t> ns = chosen_lengths(opt);
+  const Limits limits{parse_positive(opt.value("time-limit", "60"), "--time-limit"),
+                      parse_positive(opt.value("mem-limit", "16"), "--mem-limit") * 1073741824.0};
+  Tally tally;
+  for (const std::string& variant : variants)
+    measure_variant(ta::find_attention_variant(variant), ns, opt, limits, report, tally);
+  add_notes(report, limits, tally);
   if (plot != "none") draw_plots(report, plot, opt.threads);
 }
 

@@ -24,7 +24,6 @@
 // mpirun's flags: --oversubscribe (2 ranks may exceed the free cores), --bind-to
 // none (the OS places the processes, as for the threads of 1x2), and
 // --allow-run-as-root when run as root.
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,42 +49,89 @@
 
 namespace {
 
-constexpr int64_t kVocab = 256, kBatch = 4, kSeq = 1024, kBlocks = 4;
+constexpr int64_t kBatch = bench::kSpecBatch, kSeq = bench::kSpecSeq;
 constexpr int kWarmup = 2;
 
-// The spec's multi-head training-step model (train_step.cpp): 4 pre-LayerNorm
-// blocks, d_model 256, FFN 1024, learned positions, untied head.
-std::shared_ptr<ta::TransformerLM> spec_lm(const std::string& attention) {
-  ta::TransformerConfig c;
-  c.vocab_size = kVocab;
-  c.d_model = bench::kSpecModel;
-  c.n_layers = kBlocks;
-  c.d_ff = bench::kSpecFfn;
-  c.max_len = kSeq;
-  c.causal = true;
-  c.seed = 0;
-  ta::Generator attention_gen(7);
-  return std::make_shared<ta::TransformerLM>(c, [&](int64_t layer) {
-    ta::AttentionConfig a = bench::spec_attention_config(attention);
-    a.layer = layer;
-    return ta::make_attention(a, attention_gen);
-  });
-}
-
-// A fixed batch of random tokens from `seed`: inputs and next-token targets [4, 1024].
-std::pair<ta::Tensor, ta::Tensor> random_batch(uint64_t seed, ta::Device device) {
-  ta::Generator gen(seed);
-  std::vector<float> in, out;
-  for (int64_t b = 0; b < kBatch; ++b) {
-    std::vector<float> row(kSeq + 1);
-    for (float& t : row) t = static_cast<float>(std::min<int64_t>(kVocab - 1, gen.next_uniform() * kVocab));
-    in.insert(in.end(), row.begin(), row.end() - 1);
-    out.insert(out.end(), row.begin() + 1, row.end());
-  }
-  return {ta::Tensor::from_vector(in, {kBatch, kSeq}, device), ta::Tensor::from_vector(out, {kBatch, kSeq}, device)};
-}
-
 // ---------------------------------------------------------------- one configuration
+
+// The timed steps' parts by name ("step_s", "fwd_s", ...) and rank 0's CPU seconds
+// per timed step.
+struct StepTimes {
+  std::map<std::string, std::vector<double>> times;
+  double cpu_user_s = 0, cpu_sys_s = 0;
+};
+
+// kWarmup + `timed` training steps with the gradients reduced over the ranks; rank 0
+// prints a "STEP ..." line for each.
+StepTimes time_steps(ta::TransformerLM& model, ta::AdamW& optimizer, ta::dist::GradientReducer& reducer,
+                     const ta::Tensor& x, const ta::Tensor& y, int timed, ta::Device device) {
+  StepTimes st;
+  auto& times = st.times;
+  bench::CpuSeconds cpu0;
+  for (int step = 0; step < kWarmup + timed; ++step) {
+    if (step == kWarmup) cpu0 = bench::cpu_seconds();
+    const double t0 = bench::now_s();
+    optimizer.zero_grad();
+    ta::Tensor loss = ta::cross_entropy(model.forward(x), y);
+    bench::synchronize(device);
+    const double t1 = bench::now_s();
+    reducer.backward(loss);
+    bench::synchronize(device);
+    const double t2 = bench::now_s();
+    optimizer.step(3e-4f);
+    bench::synchronize(device);
+    const double t3 = bench::now_s();
+    const bool several = ta::dist::world_size() > 1;
+    const double finish = several ? reducer.last_stats().finish_s : 0.0;
+    const double loss_mean = ta::dist::mean_over_ranks(loss.item());
+    if (ta::dist::is_root()) {
+      std::printf("STEP %d %.3f s (fwd %.3f, bwd %.3f, finish %.4f, opt %.4f), loss %.4f\n", step + 1, t3 - t0,
+                  t1 - t0, t2 - t1 - finish, finish, t3 - t2, loss_mean);
+      std::fflush(stdout);
+    }
+    if (step < kWarmup) continue;
+    times["step_s"].push_back(t3 - t0);
+    times["fwd_s"].push_back(t1 - t0);
+    times["bwd_s"].push_back(t2 - t1 - finish);
+    times["finish_s"].push_back(finish);
+    times["flags_s"].push_back(several ? reducer.last_stats().flags_s : 0.0);
+    times["wait_s"].push_back(several ? reducer.last_stats().wait_s : 0.0);
+    times["opt_s"].push_back(t3 - t2);
+  }
+  const bench::CpuSeconds cpu1 = bench::cpu_seconds();
+  st.cpu_user_s = (cpu1.user - cpu0.user) / timed;
+  st.cpu_sys_s = (cpu1.sys - cpu0.sys) / timed;
+  return st;
+}
+
+// The communication alone: 5 sums of `floats` floats over all ranks, each started
+// right after a barrier (so no rank waits for another's compute).
+std::vector<double> time_all_reduce(int64_t floats, ta::Device device) {
+  ta::dist::Communicator& comm = ta::dist::communicator(device);
+  const ta::Tensor flat = ta::Tensor::zeros(ta::Shape{floats}, device);
+  std::vector<double> times;
+  for (int rep = 0; rep < 5; ++rep) {
+    ta::dist::barrier();
+    const double t0 = bench::now_s();
+    comm.wait(comm.start_sum(flat));
+    bench::synchronize(device);
+    times.push_back(bench::now_s() - t0);
+  }
+  return times;
+}
+
+// Rank 0's "RESULT key value ..." line for the parent.
+void print_result(StepTimes& st, const ta::dist::GradientReducer& reducer, int64_t grad_floats) {
+  std::ostringstream line;
+  line << "RESULT ranks " << ta::dist::world_size() << " tokens_per_step " << kBatch * kSeq * ta::dist::world_size()
+       << " grad_mb " << grad_floats * 4e-6 << " buckets " << reducer.bucket_count() << " started_in_bwd "
+       << reducer.last_stats().started_during_backward;
+  for (const auto& [name, v] : st.times) line << " " << name << " " << bench::summarize(v).median;
+  line << " step_best_s " << bench::summarize(st.times["step_s"]).min << " cpu_user_s " << st.cpu_user_s
+       << " cpu_sys_s " << st.cpu_sys_s;
+  std::printf("%s\n", line.str().c_str());
+  std::fflush(stdout);
+}
 
 // Runs on every rank of the mpirun; rank 0 prints "STEP ..." lines and one
 // "RESULT key value ..." line for the parent.
@@ -100,75 +146,19 @@ int data_parallel_child(const bench::Options& opt) {
     ro.overlap = opt.value("overlap", "on") == "on" ? ta::dist::Overlap::On : ta::dist::Overlap::Off;
     const int timed = std::atoi(opt.value("steps", "5").c_str());
 
-    auto model = spec_lm(opt.value("attention", "softmax"));
+    auto model = bench::spec_lm(opt.value("attention", "softmax"));
     model->to(opt.device);
     ta::dist::broadcast_from_root(model->parameters());
     ta::AdamOptions ao;
-    ta::AdamW optimizer(ta::all_parameters(*model, 0.01f), ao);
+    ta::AdamW optimizer(ta::all_parameters(model->named_parameters(), 0.01f), ao);
     ta::dist::GradientReducer reducer(model->parameters(), ro);
-    const auto [x, y] = random_batch(42 + ta::dist::rank(), opt.device);
+    const auto [x, y] = bench::spec_batch(42 + ta::dist::rank(), opt.device);
     int64_t grad_floats = 0;
     for (const ta::Tensor& p : model->parameters()) grad_floats += p.numel();
 
-    std::map<std::string, std::vector<double>> times;
-    rusage ru0{};
-    for (int step = 0; step < kWarmup + timed; ++step) {
-      if (step == kWarmup) getrusage(RUSAGE_SELF, &ru0);
-      const double t0 = bench::now_s();
-      optimizer.zero_grad();
-      ta::Tensor loss = ta::cross_entropy(model->forward(x), y);
-      bench::synchronize(opt.device);
-      const double t1 = bench::now_s();
-      reducer.backward(loss);
-      bench::synchronize(opt.device);
-      const double t2 = bench::now_s();
-      optimizer.step(3e-4f);
-      bench::synchronize(opt.device);
-      const double t3 = bench::now_s();
-      const double finish = ta::dist::world_size() > 1 ? reducer.last_stats().finish_s : 0.0;
-      const double loss_mean = ta::dist::mean_over_ranks(loss.item());
-      if (ta::dist::is_root()) {
-        std::printf("STEP %d %.3f s (fwd %.3f, bwd %.3f, finish %.4f, opt %.4f), loss %.4f\n", step + 1, t3 - t0,
-                    t1 - t0, t2 - t1 - finish, finish, t3 - t2, loss_mean);
-        std::fflush(stdout);
-      }
-      if (step < kWarmup) continue;
-      times["step_s"].push_back(t3 - t0);
-      times["fwd_s"].push_back(t1 - t0);
-      times["bwd_s"].push_back(t2 - t1 - finish);
-      times["finish_s"].push_back(finish);
-      times["flags_s"].push_back(ta::dist::world_size() > 1 ? reducer.last_stats().flags_s : 0.0);
-      times["wait_s"].push_back(ta::dist::world_size() > 1 ? reducer.last_stats().wait_s : 0.0);
-      times["opt_s"].push_back(t3 - t2);
-    }
-    rusage ru1{};
-    getrusage(RUSAGE_SELF, &ru1);
-    auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
-    const double cpu_user = (secs(ru1.ru_utime) - secs(ru0.ru_utime)) / timed;
-    const double cpu_sys = (secs(ru1.ru_stime) - secs(ru0.ru_stime)) / timed;
-
-    // The communication alone: a sum of the whole gradient's size over all ranks,
-    // started right after a barrier (so no rank waits for another's compute).
-    ta::dist::Communicator& comm = ta::dist::communicator(opt.device);
-    const ta::Tensor flat = ta::Tensor::zeros(ta::Shape{grad_floats}, opt.device);
-    for (int rep = 0; rep < 5; ++rep) {
-      ta::dist::barrier();
-      const double t0 = bench::now_s();
-      comm.wait(comm.start_sum(flat));
-      bench::synchronize(opt.device);
-      times["allreduce_s"].push_back(bench::now_s() - t0);
-    }
-    if (ta::dist::is_root()) {
-      std::ostringstream line;
-      line << "RESULT ranks " << ta::dist::world_size() << " tokens_per_step " << kBatch * kSeq * ta::dist::world_size()
-           << " grad_mb " << grad_floats * 4e-6 << " buckets " << reducer.bucket_count() << " started_in_bwd "
-           << reducer.last_stats().started_during_backward;
-      for (const auto& [name, v] : times) line << " " << name << " " << bench::summarize(v).median;
-      line << " step_best_s " << bench::summarize(times["step_s"]).min << " cpu_user_s " << cpu_user << " cpu_sys_s "
-           << cpu_sys;
-      std::printf("%s\n", line.str().c_str());
-      std::fflush(stdout);
-    }
+    StepTimes st = time_steps(*model, optimizer, reducer, x, y, timed, opt.device);
+    st.times["allreduce_s"] = time_all_reduce(grad_floats, opt.device);
+    if (ta::dist::is_root()) print_result(st, reducer, grad_floats);
     return 0;
   });
 }

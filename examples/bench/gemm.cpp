@@ -223,14 +223,17 @@ ChildRound run_skylakex_round(const std::vector<Prepared>& cases, int threads) {
 
 // ---- the workload ---------------------------------------------------------------------
 
-void run_gemm(const bench::Options& opt, bench::Report& report) {
-  std::vector<Prepared> cases = prepare(opt);
-  if (cases.empty()) return;
-
-  // Calibration (2 warm-up calls each) and the agreement check of own and framework
-  // against cblas, relative to the largest |C|.
+// What the calibration found: the largest disagreement of own and framework with
+// cblas (relative to the largest |C|), and each case's sum of |C| from our GEMM.
+struct Calibration {
   double worst_diff = 0;
   std::map<std::string, double> own_abs_sum;
+};
+
+// Calibration (2 warm-up calls each) and the agreement check of own and framework
+// against cblas.
+Calibration calibrate(std::vector<Prepared>& cases) {
+  Calibration cal;
   for (Prepared& p : cases) {
     for (int v = 0; v < kInProcess; ++v) p.k[v] = bench::calls_per_block([&] { p.call(v); });
     const int64_t n = p.c->M * p.c->N;
@@ -243,75 +246,99 @@ void run_gemm(const bench::Options& opt, bench::Report& report) {
       diff = std::max({diff, std::fabs(double(own.p[i]) - ref.p[i]), std::fabs(double(fw.data()[i]) - ref.p[i])});
       scale = std::max(scale, std::fabs(double(ref.p[i])));
     }
-    worst_diff = std::max(worst_diff, diff / scale);
-    own_abs_sum[p.c->name] = abs_sum(own.p, n);
+    cal.worst_diff = std::max(cal.worst_diff, diff / scale);
+    cal.own_abs_sum[p.c->name] = abs_sum(own.p, n);
     std::printf("  calibrated %-15s k = %lld (framework), %lld (own), %lld (cblas)\n", p.c->name,
                 static_cast<long long>(p.k[kFramework]), static_cast<long long>(p.k[kOwn]),
                 static_cast<long long>(p.k[kCblas]));
     std::fflush(stdout);
   }
+  return cal;
+}
 
-  std::string skylakex_core, skylakex_error;
-  double worst_child_diff = 0;
+// How the SkylakeX child processes went: its OpenBLAS core, an error that stopped
+// them, and the largest disagreement of its sums of |C| with ours.
+struct SkylakeX {
+  std::string core, error;
+  double worst_diff = 0;
+};
+
+// Three rounds: every case's in-process variants, 3 blocks each, in an order that
+// rotates from round to round, then a SkylakeX child process over all cases.
+SkylakeX time_rounds(std::vector<Prepared>& cases, const Calibration& cal, int threads) {
+  SkylakeX sx;
   for (int round = 0; round < 3; ++round) {
     for (Prepared& p : cases)
       for (int i = 0; i < kInProcess; ++i) {
         const int v = (i + round) % kInProcess;
         for (int b = 0; b < 3; ++b) p.t[v].push_back(bench::time_block([&] { p.call(v); }, p.k[v]));
       }
-    if (skylakex_error.empty()) {
-      const ChildRound child = run_skylakex_round(cases, report.threads());
-      skylakex_core = child.core;
-      skylakex_error = child.error;
+    if (sx.error.empty()) {
+      const ChildRound child = run_skylakex_round(cases, threads);
+      sx.core = child.core;
+      sx.error = child.error;
       for (Prepared& p : cases) {
         const auto t = child.times.find(p.c->name);
         if (t == child.times.end()) continue;
         p.t_skylakex.insert(p.t_skylakex.end(), t->second.begin(), t->second.end());
-        const double ours = own_abs_sum[p.c->name];
-        worst_child_diff = std::max(worst_child_diff, std::fabs(child.abs_sums.at(p.c->name) - ours) / ours);
+        const double ours = cal.own_abs_sum.at(p.c->name);
+        sx.worst_diff = std::max(sx.worst_diff, std::fabs(child.abs_sums.at(p.c->name) - ours) / ours);
       }
     }
     std::printf("  round %d of 3 done\n", round + 1);
     std::fflush(stdout);
   }
+  return sx;
+}
 
-  for (const Prepared& p : cases) {
-    const double flop = 2.0 * p.c->M * p.c->N * p.c->K;
-    char what[96];
-    std::snprintf(what, sizeof what, "%lldx%lldx%lld %s, %s", static_cast<long long>(p.c->M),
-                  static_cast<long long>(p.c->K), static_cast<long long>(p.c->N), p.c->layout, p.c->what);
-    report.describe(p.c->name, what);
-    bench::Summary s[kInProcess];
-    for (int v = 0; v < kInProcess; ++v) {
-      s[v] = bench::summarize(p.t[v]);
-      report.add(kVariantNames[v], p.c->name, "gflops", flop / s[v].median / 1e9, "GFLOP/s");
-      report.add(kVariantNames[v], p.c->name, "gflops_best", flop / s[v].min / 1e9, "GFLOP/s");
-    }
-    report.add("framework", p.c->name, "vs_cblas", s[kCblas].median / s[kFramework].median, "ratio");
-    report.add("own", p.c->name, "vs_cblas", s[kCblas].median / s[kOwn].median, "ratio");
-    report.add("own", p.c->name, "vs_cblas_best", s[kCblas].min / s[kOwn].min, "ratio");
-    if (p.t_skylakex.empty()) continue;
-    const bench::Summary x = bench::summarize(p.t_skylakex);
-    report.add(kSkylakeX, p.c->name, "gflops", flop / x.median / 1e9, "GFLOP/s");
-    report.add(kSkylakeX, p.c->name, "gflops_best", flop / x.min / 1e9, "GFLOP/s");
-    report.add("own", p.c->name, "vs_skylakex", x.median / s[kOwn].median, "ratio");
-    report.add("own", p.c->name, "vs_skylakex_best", x.min / s[kOwn].min, "ratio");
+void report_case(const Prepared& p, bench::Report& report) {
+  const double flop = 2.0 * p.c->M * p.c->N * p.c->K;
+  char what[96];
+  std::snprintf(what, sizeof what, "%lldx%lldx%lld %s, %s", static_cast<long long>(p.c->M),
+                static_cast<long long>(p.c->K), static_cast<long long>(p.c->N), p.c->layout, p.c->what);
+  report.describe(p.c->name, what);
+  bench::Summary s[kInProcess];
+  for (int v = 0; v < kInProcess; ++v) {
+    s[v] = bench::summarize(p.t[v]);
+    report.add(kVariantNames[v], p.c->name, "gflops", flop / s[v].median / 1e9, "GFLOP/s");
+    report.add(kVariantNames[v], p.c->name, "gflops_best", flop / s[v].min / 1e9, "GFLOP/s");
   }
+  report.add("framework", p.c->name, "vs_cblas", s[kCblas].median / s[kFramework].median, "ratio");
+  report.add("own", p.c->name, "vs_cblas", s[kCblas].median / s[kOwn].median, "ratio");
+  report.add("own", p.c->name, "vs_cblas_best", s[kCblas].min / s[kOwn].min, "ratio");
+  if (p.t_skylakex.empty()) return;
+  const bench::Summary x = bench::summarize(p.t_skylakex);
+  report.add(kSkylakeX, p.c->name, "gflops", flop / x.median / 1e9, "GFLOP/s");
+  report.add(kSkylakeX, p.c->name, "gflops_best", flop / x.min / 1e9, "GFLOP/s");
+  report.add("own", p.c->name, "vs_skylakex", x.median / s[kOwn].median, "ratio");
+  report.add("own", p.c->name, "vs_skylakex_best", x.min / s[kOwn].min, "ratio");
+}
+
+void add_notes(bench::Report& report, const Calibration& cal, const SkylakeX& sx) {
   report.note("gflops: from the median of 9 blocks of >= 100 ms; gflops_best: from the fastest block. "
               "vs_X = own (or framework) / X throughput (median-based; _best: best-based).");
   report.note("own: the project's GEMM (micro-kernel " + std::string(ta::cpu::gemm::best_kernel().name) +
               "); framework: ta::matmul, the backend's choice per shape.");
   char check[160];
   std::snprintf(check, sizeof check,
-                "Check: own and framework agree with cblas to %.1e (max |diff| / max |C|).", worst_diff);
+                "Check: own and framework agree with cblas to %.1e (max |diff| / max |C|).", cal.worst_diff);
   report.note(check);
-  if (!skylakex_error.empty())
-    report.note("skylakex: " + skylakex_error + (skylakex_core.empty() ? "" : " (core " + skylakex_core + ")"));
-  else {
-    std::snprintf(check, sizeof check, "skylakex: a child process with OPENBLAS_CORETYPE=SKYLAKEX (OpenBLAS core %s); "
-                  "its sums of |C| agree with ours to %.1e.", skylakex_core.c_str(), worst_child_diff);
-    report.note(check);
+  if (!sx.error.empty()) {
+    report.note("skylakex: " + sx.error + (sx.core.empty() ? "" : " (core " + sx.core + ")"));
+    return;
   }
+  std::snprintf(check, sizeof check, "skylakex: a child process with OPENBLAS_CORETYPE=SKYLAKEX (OpenBLAS core %s); "
+                "its sums of |C| agree with ours to %.1e.", sx.core.c_str(), sx.worst_diff);
+  report.note(check);
+}
+
+void run_gemm(const bench::Options& opt, bench::Report& report) {
+  std::vector<Prepared> cases = prepare(opt);
+  if (cases.empty()) return;
+  const Calibration cal = calibrate(cases);
+  const SkylakeX sx = time_rounds(cases, cal, report.threads());
+  for (const Prepared& p : cases) report_case(p, report);
+  add_notes(report, cal, sx);
 }
 
 const bench::RegisterWorkload reg{{"gemm",

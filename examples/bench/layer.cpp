@@ -41,13 +41,9 @@ Unit make_unit(const std::string& name, ta::Generator& gen) {
   const ta::AttentionConfig a = bench::spec_attention_config(name);
   Unit u;
   u.gau = std::dynamic_pointer_cast<ta::GatedAttentionUnit>(ta::make_attention(a, gen)) != nullptr;
-  ta::TransformerConfig c;
-  c.d_model = bench::kSpecModel;
-  c.d_ff = bench::kSpecFfn;
-  c.causal = true;
-  c.norm = ta::NormKind::LayerNorm;
-  c.activation = ta::Activation::Gelu;
-  c.feed_forward = !u.gau;
+  ta::TransformerConfig c{.d_model = bench::kSpecModel, .d_ff = bench::kSpecFfn, .causal = true,
+                          .norm = ta::NormKind::LayerNorm, .activation = ta::Activation::Gelu,
+                          .feed_forward = !u.gau};
   for (int i = 0; i < (u.gau ? 2 : 1); ++i) {
     ta::AttentionConfig al = a;
     al.layer = i;
@@ -60,18 +56,8 @@ Unit make_unit(const std::string& name, ta::Generator& gen) {
 void run_layer(const bench::Options& opt, bench::Report& report) {
   report.set_layout(bench::Report::Layout::ByVariantAndN);
   const std::vector<std::string> names = bench::split_commas(opt.value("variant", "softmax,flash"));
-  std::vector<int64_t> ns;
-  for (const std::string& s : bench::split_commas(opt.value("n", "8192"))) {
-    char* end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (*end != '\0' || v < 1) throw bench::UsageError("--n: expected positive whole numbers, got '" + s + "'");
-    ns.push_back(v);
-  }
-  for (const std::string& name : names) {
-    bool ok = false;
-    for (const auto& r : ta::attention_variants()) ok = ok || (r.name == name && r.supports_causal);
-    if (!ok) throw bench::UsageError("--variant: '" + name + "' is not a registered causal variant");
-  }
+  const std::vector<int64_t> ns = bench::split_sizes(opt.value("n", "8192"), "--n");
+  bench::check_causal_variants(names, "--variant");
 
   for (const int64_t n : ns) {
     const std::string label = std::to_string(n);

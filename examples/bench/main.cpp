@@ -6,7 +6,8 @@
 //
 // This file holds what all workloads share: argument parsing, thread setup,
 // dispatch, the table and the CSV writer. Each workload is its own file (gemm.cpp,
-// overhead.cpp, attention.cpp, train_step.cpp) and registers itself (bench.h).
+// overhead.cpp, attention.cpp, train_step.cpp, layer.cpp, ...) and registers itself
+// (bench.h).
 #include <cblas.h>
 #include <omp.h>
 
@@ -324,23 +325,27 @@ void write_csv(const Report& r, std::ostream& os) {
   }
 }
 
-}  // namespace
+// ---- main's steps ------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+// What the command line asks for: a workload, its options, and where the CSV goes.
+struct CommandLine {
   std::string workload_name, csv_path;
   bench::Options opt;
-  opt.threads = omp_get_num_procs();
+  std::vector<std::pair<std::string, std::string>> workload_values;  // "--n 256" by name, checked later
+  bool help = false;
+};
 
-  // Workload options ("--n 256"), by name, to check against the chosen workload below.
-  std::vector<std::pair<std::string, std::string>> workload_values;
-  auto declared_by_any = [](const std::string& name) {
-    for (const auto& w : bench::workloads())
-      for (const auto& o : w.options)
-        if (o.name == name) return true;
-    return false;
-  };
+bool declared_by_any_workload(const std::string& name) {
+  for (const auto& w : bench::workloads())
+    for (const auto& o : w.options)
+      if (o.name == name) return true;
+  return false;
+}
 
+// Reads the arguments; a usage error ends the program with status 2.
+CommandLine parse_command_line(const std::vector<std::string>& args) {
+  CommandLine cl;
+  cl.opt.threads = omp_get_num_procs();
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
     bool has_inline = false;
@@ -355,104 +360,166 @@ int main(int argc, char** argv) {
       return args[++i];
     };
     if (a == "-h" || a == "--help") {
-      std::cout << usage();
-      return 0;
+      cl.help = true;
+      return cl;
     } else if (a == "--threads") {
-      opt.threads = parse_threads(next_value());
+      cl.opt.threads = parse_threads(next_value());
     } else if (a == "--device") {
       const std::string d = next_value();
       if (d != "cpu" && d != "cuda") fail_usage("--device must be cpu or cuda, got '" + d + "'");
-      opt.device = d == "cpu" ? ta::Device::CPU : ta::Device::CUDA;
+      cl.opt.device = d == "cpu" ? ta::Device::CPU : ta::Device::CUDA;
     } else if (a == "--csv") {
-      csv_path = next_value();
-      if (csv_path.empty()) fail_usage("--csv needs a file name");
+      cl.csv_path = next_value();
+      if (cl.csv_path.empty()) fail_usage("--csv needs a file name");
     } else if (a == "--only") {
-      opt.only = bench::split_commas(next_value());
-    } else if (a.rfind("--", 0) == 0 && declared_by_any(a.substr(2))) {
-      workload_values.emplace_back(a.substr(2), next_value());
+      cl.opt.only = bench::split_commas(next_value());
+    } else if (a.rfind("--", 0) == 0 && declared_by_any_workload(a.substr(2))) {
+      cl.workload_values.emplace_back(a.substr(2), next_value());
     } else if (!a.empty() && a[0] == '-') {
       fail_usage("unknown option '" + args[i] + "'");
-    } else if (workload_name.empty()) {
-      workload_name = a;
+    } else if (cl.workload_name.empty()) {
+      cl.workload_name = a;
     } else {
-      fail_usage("one workload at a time; got '" + workload_name + "' and '" + a + "'");
+      fail_usage("one workload at a time; got '" + cl.workload_name + "' and '" + a + "'");
     }
   }
-  if (workload_name.empty()) fail_usage("no workload given");
+  if (cl.workload_name.empty()) fail_usage("no workload given");
+  return cl;
+}
+
+// The workload the command line names, with its own options checked and put into
+// cl.opt.values.
+const bench::Workload& chosen_workload(CommandLine& cl) {
   const bench::Workload* w = nullptr;
   for (const auto& cand : bench::workloads())
-    if (workload_name == cand.name) w = &cand;
+    if (cl.workload_name == cand.name) w = &cand;
   if (!w) {
     std::string names;
     for (const auto& cand : bench::workloads()) names += (names.empty() ? "" : ", ") + std::string(cand.name);
-    fail_usage("unknown workload '" + workload_name + "' (known: " + names + ")");
+    fail_usage("unknown workload '" + cl.workload_name + "' (known: " + names + ")");
   }
-  for (const auto& [name, value] : workload_values) {
+  for (const auto& [name, value] : cl.workload_values) {
     bool ok = false;
     for (const auto& o : w->options) ok = ok || o.name == name;
-    if (!ok) fail_usage("option '--" + name + "' is not an option of workload '" + workload_name + "'");
-    opt.values[name] = value;
+    if (!ok) fail_usage("option '--" + name + "' is not an option of workload '" + cl.workload_name + "'");
+    cl.opt.values[name] = value;
   }
+  return *w;
+}
 
-  if (opt.device == ta::Device::CUDA) {
-    if (std::string(w->name) != "attention" && std::string(w->name) != "train-step" && std::string(w->name) != "layer" &&
-        std::string(w->name) != "data-parallel")
-      fail_usage(std::string("--device cuda: workload '") + w->name + "' runs on the CPU only");
-    try {  // a clear error now, not after the first case: no CUDA build, or no GPU
-      ta::Tensor::zeros(ta::Shape{1}, ta::Device::CUDA);
-    } catch (const std::exception& e) {
-      std::cerr << "bench: --device cuda: " << e.what() << "\n";
-      return 2;
-    }
+// With --device cuda: a workload that can run there, and a device that answers; a
+// clear error now rather than after the first case. Returns false after printing
+// the reason when there is no CUDA build or no GPU.
+bool device_ready(const bench::Workload& w, ta::Device device) {
+  if (device != ta::Device::CUDA) return true;
+  const std::string name = w.name;
+  if (name != "attention" && name != "train-step" && name != "layer" && name != "data-parallel")
+    fail_usage("--device cuda: workload '" + name + "' runs on the CPU only");
+  try {
+    ta::Tensor::zeros(ta::Shape{1}, ta::Device::CUDA);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: --device cuda: " << e.what() << "\n";
+    return false;
   }
+  return true;
+}
 
-  // A fresh child process of a workload that measures each case alone: set the
-  // threads and run the case, printing only what the parent reads.
-  if (w->child && w->child_option && opt.has(w->child_option)) {
-    omp_set_num_threads(opt.threads);
-    openblas_set_num_threads(opt.threads);
-    try {
-      return w->child(opt);
-    } catch (const std::exception& e) {
-      std::cerr << "bench: " << w->name << " child failed: " << e.what() << "\n";
-      return 1;
-    }
+// OpenBLAS here is the OpenMP build, so it follows omp_set_num_threads; setting
+// its own count too keeps it right should another build be linked.
+void set_threads(int threads) {
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
+
+// A fresh child process of a workload that measures each case alone: set the
+// threads and run the case, printing only what the parent reads.
+int run_child(const bench::Workload& w, const bench::Options& opt) {
+  set_threads(opt.threads);
+  try {
+    return w.child(opt);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << w.name << " child failed: " << e.what() << "\n";
+    return 1;
   }
+}
 
-  std::ofstream csv;
-  if (!csv_path.empty()) {  // open first, so a bad path fails before minutes of measuring
-    csv.open(csv_path);
-    if (!csv) {
-      std::cerr << "bench: cannot open '" << csv_path << "' for writing\n";
-      return 1;
-    }
-  }
-
-  // OpenBLAS here is the OpenMP build, so it follows omp_set_num_threads; setting
-  // its own count too keeps it right should another build be linked.
-  omp_set_num_threads(opt.threads);
-  openblas_set_num_threads(opt.threads);
-
-  double loadavg[3] = {0, 0, 0};
-  getloadavg(loadavg, 3);
-  std::cout << "# bench " << w->name << ": " << utc_now() << ", threads " << opt.threads << " (OpenMP max "
+// The first line of the output: when, on how many threads of which BLAS, under what load.
+void print_run_header(const bench::Workload& w, int threads, double load) {
+  std::cout << "# bench " << w.name << ": " << utc_now() << ", threads " << threads << " (OpenMP max "
             << omp_get_max_threads() << ", OpenBLAS " << openblas_get_num_threads() << ", " << omp_get_num_procs()
             << " cores), OpenBLAS " << openblas_get_config() << " core " << openblas_get_corename()
-            << ", load average " << std::fixed << std::setprecision(2) << loadavg[0] << std::defaultfloat << "\n"
+            << ", load average " << std::fixed << std::setprecision(2) << load << std::defaultfloat << "\n"
             << std::flush;
+}
 
-  Report report(w->name, opt.threads);
+double load_average() {
+  double loadavg[3] = {0, 0, 0};
+  getloadavg(loadavg, 3);
+  return loadavg[0];
+}
+
+// Runs the workload into `report` and adds the note on the run's time, steal and
+// load. Returns the exit status of a failure, or 0.
+int run_workload(const bench::Workload& w, const bench::Options& opt, Report& report, double load_at_start) {
   const double steal0 = bench::steal_seconds(), t0 = bench::now_s();
   try {
-    w->run(opt, report);
+    w.run(opt, report);
   } catch (const bench::UsageError& e) {
     fail_usage(e.what());
   } catch (const std::exception& e) {
-    std::cerr << "bench: " << w->name << " failed: " << e.what() << "\n";
+    std::cerr << "bench: " << w.name << " failed: " << e.what() << "\n";
     return 1;
   }
   const double wall = bench::now_s() - t0;
   const double steal = (bench::steal_seconds() - steal0) / (wall * omp_get_num_procs());
+  char tail[200];
+  std::snprintf(tail, sizeof tail,
+                "Run took %.1f s; hypervisor steal %.1f%% of CPU time during it; load average %.2f at the start, "
+                "%.2f at the end.",
+                wall, 100 * steal, load_at_start, load_average());
+  report.note(tail);
+  return 0;
+}
+
+// Writes the CSV to the stream opened before the run; false after printing why when it fails.
+bool write_csv_file(const Report& report, std::ofstream& csv, const std::string& path) {
+  write_csv(report, csv);
+  csv.close();
+  if (!csv) {
+    std::cerr << "bench: writing '" << path << "' failed\n";
+    return false;
+  }
+  std::cout << "\nwrote " << path << "\n";
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (cl.help) {
+    std::cout << usage();
+    return 0;
+  }
+  const bench::Workload& w = chosen_workload(cl);
+  const bench::Options& opt = cl.opt;
+  if (!device_ready(w, opt.device)) return 2;
+  if (w.child && w.child_option && opt.has(w.child_option)) return run_child(w, opt);
+
+  std::ofstream csv;
+  if (!cl.csv_path.empty()) {  // open first, so a bad path fails before minutes of measuring
+    csv.open(cl.csv_path);
+    if (!csv) {
+      std::cerr << "bench: cannot open '" << cl.csv_path << "' for writing\n";
+      return 1;
+    }
+  }
+  set_threads(opt.threads);
+  const double load = load_average();
+  print_run_header(w, opt.threads, load);
+
+  Report report(w.name, opt.threads);
+  if (int status = run_workload(w, opt, report, load)) return status;
   // Nothing measured: an error, but a table of remarks (why each case was skipped) is
   // still printed first.
   const bool nothing = report.rows().empty();
@@ -460,29 +527,12 @@ int main(int argc, char** argv) {
     std::cerr << "bench: nothing was measured (does --only name existing labels?)\n";
     return 1;
   }
-  double loadavg_end[3] = {0, 0, 0};
-  getloadavg(loadavg_end, 3);
-  char tail[200];
-  std::snprintf(tail, sizeof tail,
-                "Run took %.1f s; hypervisor steal %.1f%% of CPU time during it; load average %.2f at the start, "
-                "%.2f at the end.",
-                wall, 100 * steal, loadavg[0], loadavg_end[0]);
-  report.note(tail);
-
   std::cout << "\n";
   if (report.layout() == Report::Layout::ByVariantAndN)
     print_table_by_variant(report, std::cout);
   else
     print_table(report, std::cout);
-  if (csv.is_open()) {
-    write_csv(report, csv);
-    csv.close();
-    if (!csv) {
-      std::cerr << "bench: writing '" << csv_path << "' failed\n";
-      return 1;
-    }
-    std::cout << "\nwrote " << csv_path << "\n";
-  }
+  if (csv.is_open() && !write_csv_file(report, csv, cl.csv_path)) return 1;
   if (nothing) {
     std::cerr << "bench: nothing was measured (every case was skipped)\n";
     return 1;

@@ -37,6 +37,33 @@ bench::Summary measure(Loop&& loop) {
   return bench::summarize(us);
 }
 
+// Whether the operands of a timed add require gradients (the op then records a node).
+enum class Grad { No, Yes };
+
+struct Operands {
+  ta::Tensor a, b;
+};
+
+// Fresh copies of a0 and b0, so that each measurement starts without gradients.
+Operands operands(const ta::Tensor& a0, const ta::Tensor& b0, Grad grad) {
+  Operands o{a0.clone(), b0.clone()};
+  if (grad == Grad::Yes) {
+    o.a.set_requires_grad();
+    o.b.set_requires_grad();
+  }
+  return o;
+}
+
+// y = a + b, kIters times per loop, forward only.
+bench::Summary time_add_forward(const Operands& o) {
+  return measure([&] {
+    for (int i = 0; i < kIters; ++i) {
+      ta::Tensor y = o.a + o.b;
+      bench::do_not_optimize(y.impl());
+    }
+  });
+}
+
 void run_overhead(const bench::Options& opt, bench::Report& report) {
   for (int64_t side : {1, 16}) {
     const std::string n = std::to_string(side) + "x" + std::to_string(side);
@@ -51,49 +78,27 @@ void run_overhead(const bench::Options& opt, bench::Report& report) {
       report.add(variant, n, "us_per_op_best", s.min, "us");
     };
 
+    record("add_fwd", time_add_forward(operands(a0, b0, Grad::No)));
+    record("add_fwd_grad", time_add_forward(operands(a0, b0, Grad::Yes)));
     {
-      ta::Tensor a = a0.clone(), b = b0.clone();
-      record("add_fwd", measure([&] {
-               for (int i = 0; i < kIters; ++i) {
-                 ta::Tensor y = a + b;
-                 bench::do_not_optimize(y.impl());
-               }
-             }));
-    }
-    {
-      ta::Tensor a = a0.clone(), b = b0.clone();
-      a.set_requires_grad();
-      b.set_requires_grad();
-      record("add_fwd_grad", measure([&] {
-               for (int i = 0; i < kIters; ++i) {
-                 ta::Tensor y = a + b;
-                 bench::do_not_optimize(y.impl());
-               }
-             }));
-    }
-    {
-      ta::Tensor a = a0.clone(), b = b0.clone();
-      a.set_requires_grad();
-      b.set_requires_grad();
+      const Operands o = operands(a0, b0, Grad::Yes);
       record("add_fwd_bwd", measure([&] {
                for (int i = 0; i < kIters; ++i) {
-                 ta::Tensor y = a + b;
+                 ta::Tensor y = o.a + o.b;
                  ta::backward(y, g);
                }
              }));
       // Every iteration added g (ones) into both gradients: 1 + 7 loops of kIters.
       const float expect = static_cast<float>((1 + kSamples) * kIters);
-      if (a.grad().to_vector()[0] != expect || b.grad().to_vector()[0] != expect)
+      if (o.a.grad().to_vector()[0] != expect || o.b.grad().to_vector()[0] != expect)
         report.note("WARNING: add_fwd_bwd gradients did not accumulate as expected");
     }
     {
-      ta::Tensor a = a0.clone(), b = b0.clone();
-      a.set_requires_grad();
-      b.set_requires_grad();
+      const Operands o = operands(a0, b0, Grad::Yes);
       record("add_chain_fwd_bwd", measure([&] {
                for (int i = 0; i < kIters / kChain; ++i) {
-                 ta::Tensor y = a;
-                 for (int j = 0; j < kChain; ++j) y = y + b;
+                 ta::Tensor y = o.a;
+                 for (int j = 0; j < kChain; ++j) y = y + o.b;
                  ta::backward(y, g);
                }
              }));

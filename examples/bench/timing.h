@@ -3,13 +3,18 @@
 // around exactly the timed work, warm-up first, then median and min over samples.
 #pragma once
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace bench {
@@ -58,6 +63,35 @@ double time_block(F&& fn, int64_t k) {
   double t0 = now_s();
   for (int64_t i = 0; i < k; ++i) fn();
   return (now_s() - t0) / static_cast<double>(k);
+}
+
+// The CPU time this process has used so far, in seconds (getrusage): take it before
+// and after the timed steps and divide the difference by their number.
+struct CpuSeconds {
+  double user = 0, sys = 0;
+};
+inline CpuSeconds cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return {secs(ru.ru_utime), secs(ru.ru_stime)};
+}
+
+// A "VmXXX:" field of /proc/<pid>/status in bytes (0 if absent): "VmRSS:" the memory
+// held now, "VmHWM:" its peak so far.
+inline double status_bytes(const std::string& path, const char* field) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  double v = 0;
+  const size_t len = std::strlen(field);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, field, len) == 0) {
+      v = std::atof(line + len) * 1024.0;
+      break;
+    }
+  std::fclose(f);
+  return v;
 }
 
 // Hypervisor steal time so far, in seconds summed over all CPUs (/proc/stat, the

@@ -21,13 +21,12 @@
 // optimizer step, with the forward (+ loss), backward and optimizer parts timed
 // too; 3 warm-up steps then 10 timed steps (1 + 3 if a warm-up step takes > 8 s);
 // median and min. tokens/s = 4096 / step time.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -43,21 +42,11 @@
 
 namespace {
 
-constexpr int64_t kVocab = 256, kModel = bench::kSpecModel, kHeads = bench::kSpecHeads, kHeadDim = 64, kFfn = bench::kSpecFfn;
-constexpr int64_t kBatch = 4, kSeq = 1024, kBlocks = 4, kGauLayers = 8;
+constexpr int64_t kHeads = bench::kSpecHeads, kHeadDim = 64;
+constexpr int64_t kBatch = bench::kSpecBatch, kSeq = bench::kSpecSeq, kBlocks = bench::kSpecBlocks,
+                  kGauLayers = bench::kSpecGauLayers;
 constexpr int64_t kFeatures = 256, kChunk = 256, kGauS = 128, kGauE = 512;
 constexpr float kLr = 3e-4f, kWeightDecay = 0.01f;
-
-double vm_hwm_bytes() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  double v = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, "VmHWM:", 6) == 0) v = std::atof(line + 6) * 1024.0;
-  std::fclose(f);
-  return v;
-}
 
 // Attention FLOP per token, fwd + bwd, all layers, by the spec's model for the
 // PyTorch model this variant is compared with (0: no such model).
@@ -70,70 +59,105 @@ double attention_flop_per_token(const std::string& name) {
   return 0;
 }
 
-struct StepTimes {
-  double total, fwd, bwd, opt;
+// Parameter counts: all, and the matrices that take part in matmuls (Linear
+// weights: 2-D parameters other than embeddings and GAU scale-offsets).
+struct ParamCounts {
+  int64_t all = 0, matmul = 0;
 };
 
-void run_model(const std::string& name, ta::Device device, bench::Report& report, const std::string& label) {
-  // Multi-head attention or a GAU? Ask the registry for one mixer.
-  ta::Generator probe_gen(0);
-  const bool gau =
-      std::dynamic_pointer_cast<ta::GatedAttentionUnit>(ta::make_attention(bench::spec_attention_config(name), probe_gen)) != nullptr;
-
-  ta::TransformerConfig c;
-  c.vocab_size = kVocab;
-  c.d_model = kModel;
-  c.n_layers = gau ? kGauLayers : kBlocks;
-  c.d_ff = kFfn;
-  c.max_len = kSeq;
-  c.causal = true;
-  c.positions = ta::Positions::Learned;
-  c.norm = ta::NormKind::LayerNorm;
-  c.activation = ta::Activation::Gelu;
-  c.feed_forward = !gau;
-  c.dropout = 0.0f;
-  c.tie_embeddings = false;
-  c.seed = 0;
-  ta::Generator attention_gen(7);
-  const ta::AttentionConfig a = bench::spec_attention_config(name);
-  auto model = std::make_shared<ta::TransformerLM>(c, [&](int64_t index) {
-    ta::AttentionConfig al = a;
-    al.layer = index;
-    return ta::make_attention(al, attention_gen);
-  });
-
-  // Parameter counts: all, and the matrices that take part in matmuls (Linear
-  // weights: 2-D parameters other than embeddings and GAU scale-offsets).
-  int64_t params = 0, matmul = 0;
-  for (const auto& [pname, t] : model->named_parameters()) {
-    params += t.numel();
+ParamCounts count_parameters(const ta::Module& model) {
+  ParamCounts n;
+  for (const auto& [pname, t] : model.named_parameters()) {
+    n.all += t.numel();
     const bool embedding = pname.find("tokens") != std::string::npos || pname.find("positions") != std::string::npos;
     const bool scale_offset = pname.find("gamma") != std::string::npos || pname.find("beta") != std::string::npos;
-    if (t.ndim() == 2 && !embedding && !scale_offset) matmul += t.numel();
+    if (t.ndim() == 2 && !embedding && !scale_offset) n.matmul += t.numel();
   }
+  return n;
+}
 
+// One step's parts, in seconds, and its loss.
+struct StepTimes {
+  double total, fwd, bwd, opt, loss;
+};
+
+// What the steps of one model measured: the timed steps' parts, every step's loss,
+// the CPU seconds per timed step and the steal share during them.
+struct Measured {
+  std::vector<double> total, fwd, bwd, opt, losses;
+  int warmup = 3, timed = 10;
+  bool reduced = false;  // a warm-up step took > 8 s: 1 warm-up + 3 timed steps
+  double cpu_user_s = 0, cpu_sys_s = 0, steal = 0;
+};
+
+// Warm-up steps, then the timed ones (train_step.py's protocol), each printed.
+Measured time_steps(const std::function<StepTimes()>& step) {
+  Measured m;
+  for (int w = 0; w < m.warmup; ++w) {
+    const StepTimes t = step();
+    m.losses.push_back(t.loss);
+    std::printf("    warm-up step %d: %.3f s (loss %.4f)\n", w + 1, t.total, t.loss);
+    std::fflush(stdout);
+    if (t.total > 8.0 && !m.reduced) m.reduced = true, m.warmup = 1, m.timed = 3;
+  }
+  const bench::CpuSeconds cpu0 = bench::cpu_seconds();
+  const double steal0 = bench::steal_seconds(), w0 = bench::now_s();
+  for (int s = 0; s < m.timed; ++s) {
+    const StepTimes t = step();
+    m.total.push_back(t.total), m.fwd.push_back(t.fwd), m.bwd.push_back(t.bwd), m.opt.push_back(t.opt);
+    m.losses.push_back(t.loss);
+    std::printf("    step %2d: %.3f s (fwd %.3f, bwd %.3f, opt %.4f), loss %.4f\n", s + 1, t.total, t.fwd, t.bwd, t.opt,
+                t.loss);
+    std::fflush(stdout);
+  }
+  const bench::CpuSeconds cpu1 = bench::cpu_seconds();
+  const double wall = bench::now_s() - w0;
+  m.steal = (bench::steal_seconds() - steal0) / (wall * sysconf(_SC_NPROCESSORS_ONLN));
+  m.cpu_user_s = (cpu1.user - cpu0.user) / m.timed;
+  m.cpu_sys_s = (cpu1.sys - cpu0.sys) / m.timed;
+  return m;
+}
+
+void report_model(const std::string& name, const std::string& label, const ParamCounts& params, const Measured& m,
+                  bench::Report& report) {
+  const double tokens = static_cast<double>(kBatch * kSeq);
+  const bench::Summary st = bench::summarize(m.total), sf = bench::summarize(m.fwd), sb = bench::summarize(m.bwd),
+                       so = bench::summarize(m.opt);
+  report.add(name, label, "tokens_per_s", tokens / st.median, "tokens/s");
+  report.add(name, label, "tokens_per_s_best", tokens / st.min, "tokens/s");
+  report.add(name, label, "step_s", st.median, "s");
+  report.add(name, label, "step_s_best", st.min, "s");
+  report.add(name, label, "fwd_s", sf.median, "s");
+  report.add(name, label, "bwd_s", sb.median, "s");
+  report.add(name, label, "opt_s", so.median, "s");
+  const double flop = 6.0 * static_cast<double>(params.matmul) * tokens + attention_flop_per_token(name) * tokens;
+  if (attention_flop_per_token(name) > 0) report.add(name, label, "gflops", flop / st.median / 1e9, "GFLOP/s");
+  report.add(name, label, "params", static_cast<double>(params.all), "count");
+  report.add(name, label, "params_matmul", static_cast<double>(params.matmul), "count");
+  report.add(name, label, "steps", m.warmup + m.timed, "count");
+  report.add(name, label, "loss_first", m.losses.front(), "nats");
+  report.add(name, label, "loss_last", m.losses.back(), "nats");
+  report.add(name, label, "cpu_user_s", m.cpu_user_s, "s/step");
+  report.add(name, label, "cpu_sys_s", m.cpu_sys_s, "s/step");
+  report.add(name, label, "peak_rss_mib", bench::status_bytes("/proc/self/status", "VmHWM:") / 1048576.0, "MiB");
+  report.add(name, label, "steal_pct", 100 * m.steal, "%");
+  if (m.reduced) report.remark(name, label, "a warm-up step took > 8 s: 1 warm-up + 3 timed steps");
+  if (!std::isfinite(m.losses.back())) report.remark(name, label, "CHECK FAILED: loss not finite");
+}
+
+void run_model(const std::string& name, ta::Device device, bench::Report& report, const std::string& label) {
+  const bool gau = bench::is_gau_variant(name);
+  std::shared_ptr<ta::TransformerLM> model = bench::spec_lm(name);
+  const ParamCounts params = count_parameters(*model);
   model->to(device);  // before the optimizer, whose state follows the parameters
   ta::AdamOptions ao;
   ao.beta1 = 0.9f;
   ao.beta2 = 0.999f;
   ao.eps = 1e-8f;
-  ta::AdamW optimizer(ta::all_parameters(*model, kWeightDecay), ao);
+  ta::AdamW optimizer(ta::all_parameters(model->named_parameters(), kWeightDecay), ao);
+  const auto [x, y] = bench::spec_batch(42, device);  // one fixed batch of 4 x 1025 random tokens
 
-  // One fixed batch of 4 x 1025 random tokens.
-  ta::Generator data_gen(42);
-  std::vector<float> in, out;
-  for (int64_t b = 0; b < kBatch; ++b) {
-    std::vector<float> row;
-    for (int64_t t = 0; t <= kSeq; ++t)
-      row.push_back(static_cast<float>(std::min<int64_t>(kVocab - 1, static_cast<int64_t>(data_gen.next_uniform() * kVocab))));
-    in.insert(in.end(), row.begin(), row.end() - 1);
-    out.insert(out.end(), row.begin() + 1, row.end());
-  }
-  const ta::Tensor x = ta::Tensor::from_vector(in, {kBatch, kSeq}, device),
-                   y = ta::Tensor::from_vector(out, {kBatch, kSeq}, device);
-
-  std::vector<double> losses;
-  auto step = [&]() {
+  auto step = [&, x = x, y = y]() {
     const double t0 = bench::now_s();
     optimizer.zero_grad();
     ta::Tensor loss = ta::cross_entropy(model->forward(x), y);
@@ -145,77 +169,19 @@ void run_model(const std::string& name, ta::Device device, bench::Report& report
     optimizer.step(kLr);
     bench::synchronize(device);
     const double t3 = bench::now_s();
-    losses.push_back(loss.item());
-    return StepTimes{t3 - t0, t1 - t0, t2 - t1, t3 - t2};
+    return StepTimes{t3 - t0, t1 - t0, t2 - t1, t3 - t2, loss.item()};
   };
-
-  int warmup = 3, timed = 10;
-  bool reduced = false;
   std::printf("  %s: %lld parameters (%lld in matmul weights), %lld layers%s\n", name.c_str(),
-              static_cast<long long>(params), static_cast<long long>(matmul), static_cast<long long>(c.n_layers),
-              gau ? " of GAU, no FFN" : " of attention + FFN");
+              static_cast<long long>(params.all), static_cast<long long>(params.matmul),
+              static_cast<long long>(model->config.n_layers), gau ? " of GAU, no FFN" : " of attention + FFN");
   std::fflush(stdout);
-  for (int w = 0; w < warmup; ++w) {
-    const StepTimes t = step();
-    std::printf("    warm-up step %d: %.3f s (loss %.4f)\n", w + 1, t.total, losses.back());
-    std::fflush(stdout);
-    if (t.total > 8.0 && !reduced) reduced = true, warmup = 1, timed = 3;
-  }
-  rusage ru0{}, ru1{};
-  getrusage(RUSAGE_SELF, &ru0);
-  const double steal0 = bench::steal_seconds(), w0 = bench::now_s();
-  std::vector<double> total, fwd, bwd, opt;
-  for (int s = 0; s < timed; ++s) {
-    const StepTimes t = step();
-    total.push_back(t.total), fwd.push_back(t.fwd), bwd.push_back(t.bwd), opt.push_back(t.opt);
-    std::printf("    step %2d: %.3f s (fwd %.3f, bwd %.3f, opt %.4f), loss %.4f\n", s + 1, t.total, t.fwd, t.bwd, t.opt,
-                losses.back());
-    std::fflush(stdout);
-  }
-  getrusage(RUSAGE_SELF, &ru1);
-  const double wall = bench::now_s() - w0;
-  const double steal = (bench::steal_seconds() - steal0) / (wall * sysconf(_SC_NPROCESSORS_ONLN));
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
-
-  const double tokens = static_cast<double>(kBatch * kSeq);
-  const bench::Summary st = bench::summarize(total), sf = bench::summarize(fwd), sb = bench::summarize(bwd),
-                       so = bench::summarize(opt);
-  report.add(name, label, "tokens_per_s", tokens / st.median, "tokens/s");
-  report.add(name, label, "tokens_per_s_best", tokens / st.min, "tokens/s");
-  report.add(name, label, "step_s", st.median, "s");
-  report.add(name, label, "step_s_best", st.min, "s");
-  report.add(name, label, "fwd_s", sf.median, "s");
-  report.add(name, label, "bwd_s", sb.median, "s");
-  report.add(name, label, "opt_s", so.median, "s");
-  const double flop = 6.0 * static_cast<double>(matmul) * tokens + attention_flop_per_token(name) * tokens;
-  if (attention_flop_per_token(name) > 0) report.add(name, label, "gflops", flop / st.median / 1e9, "GFLOP/s");
-  report.add(name, label, "params", static_cast<double>(params), "count");
-  report.add(name, label, "params_matmul", static_cast<double>(matmul), "count");
-  report.add(name, label, "steps", warmup + timed, "count");
-  report.add(name, label, "loss_first", losses.front(), "nats");
-  report.add(name, label, "loss_last", losses.back(), "nats");
-  report.add(name, label, "cpu_user_s", (secs(ru1.ru_utime) - secs(ru0.ru_utime)) / timed, "s/step");
-  report.add(name, label, "cpu_sys_s", (secs(ru1.ru_stime) - secs(ru0.ru_stime)) / timed, "s/step");
-  report.add(name, label, "peak_rss_mib", vm_hwm_bytes() / 1048576.0, "MiB");
-  report.add(name, label, "steal_pct", 100 * steal, "%");
-  if (reduced) report.remark(name, label, "a warm-up step took > 8 s: 1 warm-up + 3 timed steps");
-  if (!std::isfinite(losses.back())) report.remark(name, label, "CHECK FAILED: loss not finite");
+  report_model(name, label, params, time_steps(step), report);
 }
 
 void run_train_step(const bench::Options& opt, bench::Report& report) {
   report.set_layout(bench::Report::Layout::ByVariantAndN);
   const std::vector<std::string> names = bench::split_commas(opt.value("attention", "softmax"));
-  const auto& registered = ta::attention_variants();
-  for (const std::string& name : names) {  // all known before minutes of measuring
-    bool ok = false;
-    for (const auto& r : registered) ok = ok || (r.name == name && r.supports_causal);
-    if (!ok) {
-      std::string known;
-      for (const auto& r : registered)
-        if (r.supports_causal) known += (known.empty() ? "" : ", ") + r.name;
-      throw bench::UsageError("--attention: '" + name + "' is not a registered causal variant (" + known + ")");
-    }
-  }
+  bench::check_causal_variants(names, "--attention");  // all known before minutes of measuring
   const std::string label = "4x1024";
   if (!opt.selected(label)) return;
   report.describe(label, "batch 4 x seq 1024");

@@ -33,7 +33,7 @@ Dataset test_images(const Flags& flags) {
   TA_CHECK(!(flags.given("test-file") && flags.given("data")),
            "--test-file replaces the test split of --data: give one of them");
   const std::string file = flags.str("test-file");
-  Dataset test = file.empty() ? load_split(flags.str("data"), false) : load_file(file);
+  Dataset test = file.empty() ? load_split(flags.str("data"), Split::Test) : load_file(file);
   std::printf("CIFAR-10: %lld test images (%s)\n", static_cast<long long>(test.size()),
               (file.empty() ? flags.str("data") : file).c_str());
   return test;

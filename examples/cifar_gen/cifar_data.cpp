@@ -57,7 +57,8 @@ Dataset load_file(const std::string& path, int64_t records) {
 
 static bool exists(const std::string& path) { return std::ifstream(path).good(); }
 
-Dataset load_split(const std::string& dir, bool train) {
+Dataset load_split(const std::string& dir, Split split) {
+  const bool train = split == Split::Train;
   struct stat st;
   TA_CHECK(stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode), "cifar: data folder '", dir,
            "' not found (expected a folder with train.bin and test.bin, or the official data_batch_1.bin ... ",

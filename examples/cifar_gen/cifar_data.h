@@ -37,7 +37,8 @@ constexpr int64_t kOfficialRecords = 10000;
 // The training or test split of a folder: the bundled train.bin / test.bin (any
 // number of records), or the official data_batch_1..5.bin / test_batch.bin
 // (10,000 records each), whichever the folder holds.
-Dataset load_split(const std::string& dir, bool train);
+enum class Split { Train, Test };
+Dataset load_split(const std::string& dir, Split split);
 
 // Record layout (label, R plane, G plane, B plane) <-> token order.
 std::vector<uint8_t> planes_to_tokens(const uint8_t* planes);

@@ -42,7 +42,7 @@ struct Data {
 };
 
 Data load_data(const Flags& flags) {
-  Data d{load_split(flags.str("data"), true), load_split(flags.str("data"), false)};
+  Data d{load_split(flags.str("data"), Split::Train), load_split(flags.str("data"), Split::Test)};
   if (!flags.str("extra-train").empty()) {
     d.train.append(load_file(flags.str("extra-train")));
     std::printf("note: extra training images from %s are added; if they are JPEG-decoded they are LOSSY\n",

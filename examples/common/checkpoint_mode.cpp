@@ -11,7 +11,7 @@
 #include "examples/common/run_folder.h"
 #include "examples/common/shared_flags.h"
 #include "examples/common/training_run.h"
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 
 namespace ta::examples {
 

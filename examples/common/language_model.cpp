@@ -43,25 +43,13 @@ void check_memory_for_training(const LanguageModelOptions& o, int64_t batch, int
 std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& o) {
   TA_CHECK(o.heads > 0 && o.d_model % o.heads == 0, "--d-model ", o.d_model, " must be a multiple of --heads ",
            o.heads);
-  TransformerConfig c;
-  c.vocab_size = o.vocab;
-  c.d_model = o.d_model;
-  c.n_layers = o.layers;
-  c.d_ff = o.d_ff;
-  c.previous_tokens = o.previous_tokens;
-  c.max_len = o.max_len;
-  c.causal = o.causal;
-  c.dropout = o.dropout;
-  c.seed = o.seed;
-  c.tie_embeddings = o.tie_embeddings;
-  c.check_inputs = o.check_inputs;
+  TransformerConfig c{.vocab_size = o.vocab, .d_model = o.d_model, .n_layers = o.layers, .d_ff = o.d_ff,
+                      .max_len = o.max_len, .causal = o.causal, .dropout = o.dropout,
+                      .tie_embeddings = o.tie_embeddings, .seed = o.seed, .check_inputs = o.check_inputs,
+                      .previous_tokens = o.previous_tokens};
   Generator attention_gen(o.seed + 7);
-  AttentionConfig a;
-  a.name = o.attention;
-  a.d_model = o.d_model;
-  a.heads = o.heads;
-  a.causal = o.causal;
-  a.options = o.attention_options;
+  AttentionConfig a{.name = o.attention, .d_model = o.d_model, .heads = o.heads, .causal = o.causal,
+                    .options = o.attention_options};
   return std::make_shared<TransformerLM>(c, [&](int64_t layer) {
     a.layer = layer;
     return make_attention(a, attention_gen);

@@ -7,7 +7,7 @@
 #include "autograd/engine.h"
 #include "core/error.h"
 #include "optim/clip.h"
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 
 namespace ta::examples {
 
@@ -34,7 +34,7 @@ static int64_t warmup_of(const TrainOptions& o) { return std::min(o.warmup, o.st
 Trainer::Trainer(std::shared_ptr<TransformerLM> m, const TrainOptions& o, uint64_t data_seed)
     : options(o),
       model(std::move(m)),
-      optimizer(weight_decay_groups(*model, o.weight_decay), AdamOptions{.beta2 = o.beta2}),
+      optimizer(weight_decay_groups(model->named_parameters(), o.weight_decay), AdamOptions{.beta2 = o.beta2}),
       parallel(*model, o.bucket_mb),
       data_gen(data_seed),
       schedule_(warmup_decay_schedule(o.decay, o.lr, warmup_of(o), o.steps, o.final_lr * o.lr)) {

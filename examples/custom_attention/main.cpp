@@ -196,7 +196,7 @@ int train(const Settings& s) {
 
   // AdamW (no decay on biases, norms and embeddings), linear warmup over the first
   // tenth of the steps then cosine to lr / 10, gradients clipped to norm 1.
-  AdamW optimizer(weight_decay_groups(model, 0.01f));
+  AdamW optimizer(weight_decay_groups(model.named_parameters(), 0.01f));
   const WarmupCosineSchedule schedule(s.lr, s.steps / 10, s.steps, s.lr / 10);
   Generator data_gen(s.seed);
   const auto start = std::chrono::steady_clock::now();

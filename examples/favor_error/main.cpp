@@ -35,7 +35,7 @@ namespace {
 
 struct Setting {
   const char* name;
-  bool orthogonal;
+  FeatureRows rows;
   FeatureMap map;
 };
 
@@ -51,7 +51,7 @@ double favor_mse(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   double total = 0.0;
   for (int64_t i = 0; i < draws; ++i) {
     Generator gen(seed + 1 + static_cast<uint64_t>(i));
-    const Tensor w = draw_features(m, q.size(1), s.orthogonal, gen);
+    const Tensor w = draw_features(m, q.size(1), s.rows, gen);
     const Tensor fq = favor_features(q, w, s.map), fk = favor_features(k, w, s.map);
     const Tensor out = matmul(fq, matmul(fk, v, true, false)) / matmul(fq, matmul(fk, ones, true, false));
     const Tensor diff = out - exact;
@@ -94,10 +94,10 @@ int main(int argc, char** argv) try {
     if (end == std::string::npos) end = flags.str("qk-std").size();
     scales.push_back(flags.str("qk-std").substr(begin, end - begin));
   }
-  const std::vector<Setting> settings = {{"iid positive", false, FeatureMap::Positive},
-                                         {"orthogonal positive", true, FeatureMap::Positive},
-                                         {"iid trig", false, FeatureMap::Trigonometric},
-                                         {"orthogonal trig", true, FeatureMap::Trigonometric}};
+  const std::vector<Setting> settings = {{"iid positive", FeatureRows::Iid, FeatureMap::Positive},
+                                         {"orthogonal positive", FeatureRows::Orthogonal, FeatureMap::Positive},
+                                         {"iid trig", FeatureRows::Iid, FeatureMap::Trigonometric},
+                                         {"orthogonal trig", FeatureRows::Orthogonal, FeatureMap::Trigonometric}};
   const std::vector<int64_t> ms = {8, 16, 32, 64, 128, 256, 512};
 
   for (const std::string& scale : scales) {

@@ -42,7 +42,8 @@ void score_checkpoint(const Flags& flags, const ModelCheckpoint& checkpoint, Tra
 
   const auto start = std::chrono::steady_clock::now();
   const Scores scores = evaluate(
-      model, eval_batches(test, mo.objective, mo.max_len, flags.boolean("pack"), flags.integer("eval-batch"), 0),
+      model,
+      eval_batches(test, mo.objective, mo.max_len, packing_if(flags.boolean("pack")), flags.integer("eval-batch"), 0),
       unigram_of(data.train));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   print_scores(mo.attention, mo.objective, {{"test", scores}});

@@ -177,7 +177,7 @@ Batch finish(Buffers& f) {
 
 }  // namespace
 
-Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, bool eos_target) {
+Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, EosTarget eos) {
   TA_CHECK(!rows.empty(), "causal_batch: no rows");
   int64_t n = 0;
   for (const auto& r : rows) {
@@ -194,7 +194,7 @@ Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, bool eos_targe
       const int64_t target = rows[r][j + 1];
       f.in[r * n + j] = static_cast<float>(rows[r][j]);
       f.pad[r * n + j] = 0.0f;
-      if (target != kPad && (eos_target || target != kEos)) f.out[r * n + j] = static_cast<float>(target);
+      if (target != kPad && (eos == EosTarget::Scored || target != kEos)) f.out[r * n + j] = static_cast<float>(target);
     }
   }
   return finish(f);

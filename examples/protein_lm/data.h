@@ -103,10 +103,12 @@ struct Batch {
   int64_t scored = 0;  // targets that are not kIgnore
 };
 
-// Next-token batch: inputs row[:-1], targets row[1:]. With eos_target false, <eos>
-// targets are not scored (evaluation scores residues only; training also learns
-// to end sequences).
-Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, bool eos_target = true);
+// Whether the <eos> targets of a causal batch are scored: in training (the model
+// also learns to end sequences), not in evaluation (which scores residues only).
+enum class EosTarget { Scored, Ignored };
+
+// Next-token batch: inputs row[:-1], targets row[1:].
+Batch causal_batch(const std::vector<std::vector<int64_t>>& rows, EosTarget eos = EosTarget::Scored);
 
 // Rows [begin, begin + count) of a batch, with their own counts of tokens and
 // scored targets (the tensors are views; the width stays the batch's).

@@ -72,11 +72,11 @@ struct FinalScores {
 FinalScores final_evaluation(const Flags& flags, const ModelOptions& mo, TransformerLM& model, const Splits& data,
                              const Unigram& unigram) {
   const int64_t seqs = flags.integer("final-eval-seqs"), batch = flags.integer("eval-batch");
-  const bool pack = flags.boolean("pack");
+  const Packing packing = packing_if(flags.boolean("pack"));
   std::printf("evaluating on %s of valid and test...\n",
               seqs > 0 ? (std::to_string(seqs) + " sequences").c_str() : "all sequences");
-  return {evaluate(model, eval_batches(data.valid, mo.objective, mo.max_len, pack, batch, seqs), unigram),
-          evaluate(model, eval_batches(data.test, mo.objective, mo.max_len, pack, batch, seqs), unigram)};
+  return {evaluate(model, eval_batches(data.valid, mo.objective, mo.max_len, packing, batch, seqs), unigram),
+          evaluate(model, eval_batches(data.test, mo.objective, mo.max_len, packing, batch, seqs), unigram)};
 }
 
 void print_init_outcome(const Flags& flags, const ModelOptions& mo, const InitRecord& init, int64_t steps,
@@ -151,12 +151,13 @@ int train(Flags& flags) {
   Trainer trainer(mo, train_options(flags));
   const Splits data = load_data(flags);
   const Unigram unigram = unigram_of(data.train);
-  const std::vector<Batch> periodic_eval = eval_batches(data.valid, mo.objective, mo.max_len, flags.boolean("pack"),
+  const Packing packing = packing_if(flags.boolean("pack"));
+  const std::vector<Batch> periodic_eval = eval_batches(data.valid, mo.objective, mo.max_len, packing,
                                                         flags.integer("eval-batch"), flags.integer("eval-seqs"));
   const InitRecord start = starting_point(run, flags, trainer, source_meta, mo, periodic_eval, unigram);
   describe_model(flags, mo, trainer);
 
-  const Sampler sampler(data.train, mo.objective, mo.max_len, flags.boolean("pack"), trainer.global_batch(),
+  const Sampler sampler(data.train, mo.objective, mo.max_len, packing, trainer.global_batch(),
                         flags.integer("length-pool"));
   SequenceTrainingJob job(trainer, sampler, periodic_eval, unigram, start.metadata());
   const RunEnd end = run.train(job);

@@ -66,24 +66,29 @@ Batch on_device(const Batch& b, Device device) {
 
 }  // namespace
 
-Sampler::Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch,
+Sampler::Sampler(const Corpus& train, Objective objective, int64_t max_len, Packing packing, int64_t batch,
                  int64_t length_pool)
-    : train_(train), objective_(objective), max_len_(max_len), batch_(batch), length_pool_(length_pool), pack_(pack) {
+    : train_(train),
+      objective_(objective),
+      max_len_(max_len),
+      batch_(batch),
+      length_pool_(length_pool),
+      packing_(packing) {
   TA_CHECK(train.size() > 0, "sampler: the training split is empty");
   TA_CHECK(batch > 0, "--batch must be positive, got ", batch);
   TA_CHECK(length_pool > 0, "--length-pool must be positive, got ", length_pool);
-  if (pack) stream_ = pack_stream(train);
+  if (packing == Packing::Packed) stream_ = pack_stream(train);
 }
 
 Batch Sampler::next(Generator& gen) const {
   const int64_t window = max_len_ + (objective_ == Objective::Causal ? 1 : 0);
   std::vector<std::vector<int64_t>> rows;
-  if (pack_) {
+  if (packing_ == Packing::Packed) {
     rows = random_windows(stream_, batch_, window, gen);
   } else {
     rows = crop_rows(train_, batch_sequences(train_, batch_, length_pool_, window, gen), window, &gen);
   }
-  return objective_ == Objective::Causal ? causal_batch(rows, true) : masked_batch(rows, gen);
+  return objective_ == Objective::Causal ? causal_batch(rows, EosTarget::Scored) : masked_batch(rows, gen);
 }
 
 Tensor batch_loss(TransformerLM& model, const Batch& host_batch) {
@@ -100,14 +105,15 @@ examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, cons
 
 // ---- evaluation ------------------------------------------------------------------
 
-std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_t max_len, bool pack, int64_t batch,
+std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_t max_len, Packing packing,
+                                int64_t batch,
                                 int64_t max_sequences, uint64_t mask_seed) {
   TA_CHECK(batch > 0, "eval_batches: batch must be positive");
   const bool causal = objective == Objective::Causal;
   const int64_t window = max_len + (causal ? 1 : 0);
   const int64_t count = max_sequences > 0 ? std::min(max_sequences, split.size()) : split.size();
   std::vector<std::vector<int64_t>> rows;
-  if (pack) {  // causal windows overlap by one token, so each target is scored once
+  if (packing == Packing::Packed) {  // causal windows overlap by one token, so each target is scored once
     rows = consecutive_windows(pack_stream(split, count), window, causal ? window - 1 : window, 0);
   } else {
     std::vector<int64_t> idx(count);
@@ -124,7 +130,7 @@ std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_
                                            rows.begin() + std::min(rows.size(), start + static_cast<size_t>(batch)));
     if (causal && part.back().size() < 2) part.pop_back();  // a final 1-token window predicts nothing
     if (part.empty()) continue;
-    out.push_back(causal ? causal_batch(part, false) : masked_batch(part, mask_gen));
+    out.push_back(causal ? causal_batch(part, EosTarget::Ignored) : masked_batch(part, mask_gen));
   }
   return out;
 }

@@ -21,6 +21,11 @@ enum class Objective { Causal, Masked };
 Objective parse_objective(const std::string& name);  // "causal" or "masked"
 const char* objective_name(Objective objective);
 
+// How rows of tokens are cut from a split: one sequence per row (cropped, padded),
+// or windows of all sequences packed one after another with <eos> between (--pack).
+enum class Packing { PerSequence, Packed };
+inline Packing packing_if(bool pack) { return pack ? Packing::Packed : Packing::PerSequence; }
+
 // The shape, attention, max_len (tokens read at once, learned positions), dropout
 // and seed; build_model sets the vocabulary and the attention's mode from the objective.
 struct ModelOptions : examples::LanguageModelOptions {
@@ -39,7 +44,7 @@ std::shared_ptr<TransformerLM> build_model(const ModelOptions& options);
 // (batch_sequences in data.h). Every draw comes from `gen`.
 class Sampler {
  public:
-  Sampler(const Corpus& train, Objective objective, int64_t max_len, bool pack, int64_t batch,
+  Sampler(const Corpus& train, Objective objective, int64_t max_len, Packing packing, int64_t batch,
           int64_t length_pool = 1);
   Batch next(Generator& gen) const;
 
@@ -47,7 +52,7 @@ class Sampler {
   const Corpus& train_;
   Objective objective_;
   int64_t max_len_, batch_, length_pool_;
-  bool pack_;
+  Packing packing_;
   std::vector<uint8_t> stream_;  // pack only
 };
 
@@ -63,11 +68,11 @@ examples::StepResult train_step(TransformerLM& model, Optimizer& optimizer, cons
 
 // Fixed evaluation batches of a split: the first `max_sequences` sequences (<= 0:
 // all), each cropped to its first window, batched in order of length (little
-// padding); or, with pack, consecutive windows of the packed split. The masked
+// padding); or, Packed, consecutive windows of the packed split. The masked
 // objective masks them with a generator of fixed seed, so every evaluation scores
 // the same positions. Only residue targets are scored (not <eos>).
-std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_t max_len, bool pack, int64_t batch,
-                                int64_t max_sequences, uint64_t mask_seed = 12345);
+std::vector<Batch> eval_batches(const Corpus& split, Objective objective, int64_t max_len, Packing packing,
+                                int64_t batch, int64_t max_sequences, uint64_t mask_seed = 12345);
 
 struct Scores {
   double nll = 0, correct = 0, count = 0;                  // the model: sums over scored targets

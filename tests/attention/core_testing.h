@@ -1,5 +1,6 @@
 // tests/attention/core_testing.h — helpers shared by the tests of the attention
-// cores: random q, k, v, one forward + backward of a core, and a relative error.
+// cores: random inputs, q, k, v and padding, one forward + backward of a core, and
+// the comparison of a fused core with its reference.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -42,9 +43,31 @@ inline Qkv make_qkv(int64_t batch, int64_t heads, int64_t n_q, int64_t n_k, int6
           Tensor::normal(Shape{batch, heads, n_q, d}, 0, 1, g)};
 }
 
+// x [batch, n, d] of standard normal entries: a mixer's input.
+inline Tensor input(int64_t batch, int64_t n, int64_t d, uint64_t seed) {
+  Generator g(seed);
+  return Tensor::normal(Shape{batch, n, d}, 0.0f, 1.0f, g);
+}
+
+// A key padding mask [2, n_k] for a batch of 2: sample 0 unpadded, sample 1 padded
+// at keys first, first + every, first + 2 every, ...
+inline Tensor sample_one_padded(int64_t n_k, int64_t first, int64_t every) {
+  std::vector<float> pad(2 * n_k, 0.0f);
+  for (int64_t j = first; j < n_k; j += every) pad[n_k + j] = 1.0f;
+  return Tensor::from_vector(pad, Shape{2, n_k});
+}
+
 struct Result {
   Tensor out, dq, dk, dv;
 };
+
+// A fused core's output and input gradients against its reference's.
+inline void check_matches(const Result& fused, const Result& ref, float out_tol, float grad_tol) {
+  CHECK(relative_error(fused.out, ref.out) < out_tol);
+  CHECK(relative_error(fused.dq, ref.dq) < grad_tol);
+  CHECK(relative_error(fused.dk, ref.dk) < grad_tol);
+  CHECK(relative_error(fused.dv, ref.dv) < grad_tol);
+}
 
 // One forward and backward of `core`; the inputs' old gradients are cleared first.
 inline Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {

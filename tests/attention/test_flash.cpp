@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/attention/core_testing.h"
+#include "tests/testing.h"
 
 #include <cmath>
 #include <string>
@@ -34,6 +35,8 @@
 using namespace ta;
 
 namespace {
+
+using testing::input;
 
 // max |a - b| / max |b|, the scale floored at 1e-3.
 float relative_error(const Tensor& a, const Tensor& b) { return testing::relative_error(a, b, 1e-3f); }
@@ -111,11 +114,6 @@ GatedAttentionUnit::Options gau_options(int64_t chunk, bool causal) {
   o.causal = causal;
   o.init_std = 0.4f;  // larger than training's 0.02, so the attention weights matter
   return o;
-}
-
-Tensor input(int64_t batch, int64_t n, int64_t d, uint64_t seed) {
-  Generator g(seed);
-  return Tensor::normal(Shape{batch, n, d}, 0.0f, 1.0f, g);
 }
 
 }  // namespace
@@ -413,29 +411,16 @@ TEST_CASE("flash: a FLASH language model (GAU blocks, no feed-forward) learns, a
   const std::string text = "the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. "
                            "sphinx of black quartz, judge my vow! how vexingly quick daft zebras jump. ";
   const int64_t rows = 4, n = 40;
-  std::vector<float> ids, targets;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t t = 0; t < n; ++t) {
-      ids.push_back(static_cast<unsigned char>(text[r * n + t]));
-      targets.push_back(static_cast<unsigned char>(text[r * n + t + 1]));
-    }
-  Tensor x = Tensor::from_vector(ids, Shape{rows, n}), y = Tensor::from_vector(targets, Shape{rows, n});
-  TransformerConfig cfg;
-  cfg.d_model = 32;
-  cfg.n_layers = 4;
-  cfg.max_len = n;
-  cfg.feed_forward = false;
-  cfg.norm = NormKind::ScaleNorm;
-  cfg.seed = 3;
+  const ta::testing::ByteBatch batch = ta::testing::byte_batch(text, rows, n);
+  Tensor x = batch.ids, y = batch.targets;
+  TransformerConfig cfg{.d_model = 32, .n_layers = 4, .max_len = n, .norm = NormKind::ScaleNorm,
+                        .feed_forward = false, .seed = 3};
   auto gen = std::make_shared<Generator>(5);
   TransformerLM model(cfg, [&](int64_t) {
-    AttentionConfig a;
-    a.name = "flash";
-    a.d_model = cfg.d_model;
-    a.options = {{"flash-s", "16"}, {"flash-chunk", "8"}};
+    AttentionConfig a{.name = "flash", .d_model = cfg.d_model, .options = {{"flash-s", "16"}, {"flash-chunk", "8"}}};
     return make_attention(a, *gen);
   });
-  AdamW opt(weight_decay_groups(model, 0.0f));
+  AdamW opt(weight_decay_groups(model.named_parameters(), 0.0f));
   float first = 0.0f, loss = 0.0f;
   for (int step = 0; step < 100; ++step) {
     opt.zero_grad();

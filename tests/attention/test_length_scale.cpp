@@ -21,13 +21,8 @@ using namespace ta::testing;
 namespace {
 
 std::shared_ptr<MultiHeadAttention> length_aware(const std::string& variant, bool causal, int64_t train_length) {
-  AttentionConfig c;
-  c.name = variant;
-  c.d_model = 16;
-  c.heads = 2;
-  c.causal = causal;
-  c.init_std = 0.3f;
-  c.train_length = train_length;
+  AttentionConfig c{.name = variant, .d_model = 16, .heads = 2, .causal = causal, .init_std = 0.3f,
+                    .train_length = train_length};
   for (const auto& [name, value] : std::map<std::string, std::string>{{"sparse-stride", "4"},
                                                                         {"sparse-block", "4"},
                                                                         {"sparse-summary", "2"},

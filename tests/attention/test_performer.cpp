@@ -19,8 +19,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -34,6 +32,7 @@
 #include "core/kernels.h"
 #include "layers/transformer.h"
 #include "optim/adam.h"
+#include "tests/testing.h"
 
 using namespace ta;
 using namespace ta::testing;
@@ -84,7 +83,7 @@ std::vector<float> rows(const Tensor& y, int64_t b, int64_t from, int64_t to) {
 TEST_CASE("performer: orthogonal features are orthogonal within a block, rows of Gaussian length") {
   Generator g(1);
   const int64_t d = 16, m = 40;  // two full blocks and a part of a third
-  std::vector<float> w = draw_features(m, d, true, g).to_vector();
+  std::vector<float> w = draw_features(m, d, FeatureRows::Orthogonal, g).to_vector();
   auto dot = [&](int64_t a, int64_t b) {
     double s = 0.0;
     for (int64_t c = 0; c < d; ++c) s += static_cast<double>(w[a * d + c]) * w[b * d + c];
@@ -96,7 +95,7 @@ TEST_CASE("performer: orthogonal features are orthogonal within a block, rows of
     for (int64_t b = a + 1; b < m && b / d == a / d; ++b) CHECK(std::fabs(dot(a, b)) < 1e-4 * std::sqrt(dot(a, a) * dot(b, b)));
   }
   CHECK(mean_sq_norm == doctest::Approx(static_cast<double>(d)).epsilon(0.3));  // E|w|^2 = d (chi_d^2)
-  std::vector<float> s = draw_features(m, d, true, g, RowNorms::Sqrt).to_vector();
+  std::vector<float> s = draw_features(m, d, FeatureRows::Orthogonal, g, RowNorms::Sqrt).to_vector();
   for (int64_t a = 0; a < m; ++a) {
     double sq = 0.0;
     for (int64_t c = 0; c < d; ++c) sq += static_cast<double>(s[a * d + c]) * s[a * d + c];
@@ -123,7 +122,7 @@ TEST_CASE("performer: phi(x).phi(y) is unbiased for exp(x.y); the mean over draw
       double last_bound = 1e9;
       for (int64_t target : {100, 1000, 10000}) {
         for (; draws < target; ++draws) {
-          Tensor w = draw_features(m, d, orthogonal, g);
+          Tensor w = draw_features(m, d, orthogonal ? FeatureRows::Orthogonal : FeatureRows::Iid, g);
           std::vector<float> fx = favor_features(x, w, map).to_vector(), fy = favor_features(y, w, map).to_vector();
           double e = 0.0;
           for (size_t r = 0; r < fx.size(); ++r) e += static_cast<double>(fx[r]) * fy[r];
@@ -196,7 +195,7 @@ TEST_CASE("performer: positive features estimate small kernel values far better 
     Generator g(77);
     double s = 0.0;
     for (int64_t i = 0; i < draws; ++i) {
-      Tensor w = draw_features(m, d, true, g);
+      Tensor w = draw_features(m, d, FeatureRows::Orthogonal, g);
       std::vector<float> fx = favor_features(x, w, map).to_vector(), fy = favor_features(y, w, map).to_vector();
       double e = 0.0;
       for (size_t r = 0; r < fx.size(); ++r) e += static_cast<double>(fx[r]) * fy[r];
@@ -232,18 +231,12 @@ TEST_CASE("performer: the fused causal kernel equals the reference core, forward
     CAPTURE(map_name);
     CAPTURE(c.padded);
     Qkv in = make_qkv(2, 2, c.n_q, c.n_k, c.d, 7 + c.n_q);
-    std::vector<float> pad(2 * c.n_k, 0.0f);
-    if (c.padded)
-      for (int64_t j = 0; j < c.n_k; j += 4) pad[c.n_k + j] = 1.0f;
-    Tensor mask = c.padded ? Tensor::from_vector(pad, Shape{2, c.n_k}) : Tensor();
+    Tensor mask = c.padded ? sample_one_padded(c.n_k, 0, 4) : Tensor();
     AttentionScale scale{1.0f / std::sqrt(static_cast<float>(c.d))};
     PerformerCore reference(core_options(c.map, false, c.m), scale, c.d);
     PerformerCore fused(core_options(c.map, true, c.m), scale, c.d);
-    Result r = run(reference, in, true, mask), f = run(fused, in, true, mask);
-    CHECK(relative_error(f.out, r.out) < 1e-4f);
-    CHECK(relative_error(f.dq, r.dq) < 1e-4f);
-    CHECK(relative_error(f.dk, r.dk) < 1e-4f);
-    CHECK(relative_error(f.dv, r.dv) < 1e-4f);
+    const Result r = run(reference, in, true, mask);
+    check_matches(run(fused, in, true, mask), r, 1e-4f, 1e-4f);
   }
 }
 
@@ -436,30 +429,11 @@ TEST_CASE("performer: clear errors for trigonometric features in a model and mis
 
 namespace {
 
-std::string read_paragraph() {
-  namespace fs = std::filesystem;
-  for (const fs::path& p : {fs::path(__FILE__).parent_path() / ".." / "data" / "paragraph.txt",
-                            fs::path("tests") / "data" / "paragraph.txt"}) {
-    std::ifstream in(p, std::ios::binary);
-    if (in) return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  FAIL("cannot open tests/data/paragraph.txt (run the tests from the repository root)");
-  return {};
-}
-
 std::unique_ptr<TransformerLM> byte_model(const std::string& attention) {
-  TransformerConfig cfg;
-  cfg.vocab_size = 256;
-  cfg.d_model = 64;
-  cfg.n_layers = 2;
-  cfg.max_len = 64;
-  cfg.seed = 1;
+  TransformerConfig cfg{.vocab_size = 256, .d_model = 64, .n_layers = 2, .max_len = 64, .seed = 1};
   auto gen = std::make_shared<Generator>(2);
   return std::make_unique<TransformerLM>(cfg, [=](int64_t) {
-    AttentionConfig c;
-    c.name = attention;
-    c.d_model = 64;
-    c.heads = 4;
+    AttentionConfig c{.name = attention, .d_model = 64, .heads = 4};
     if (attention != "softmax") c.options["performer-features"] = "256";
     return make_attention(c, *gen);
   });
@@ -475,18 +449,13 @@ TEST_CASE("performer: a softmax model switched to FAVOR+ (m = 256) keeps its los
   // on until it memorizes the paragraph (loss near 0.2), the attention becomes sharp
   // (large q.k) and m = 256 no longer follows it (the loss roughly triples): that
   // model needs the paper's fine-tuning after the swap.
-  const std::string text = read_paragraph();
+  const std::string text = ta::testing::read_test_data("paragraph.txt");
   const int64_t rows = 8, n = 64;
-  std::vector<float> ids, targets;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t t = 0; t < n; ++t) {
-      ids.push_back(static_cast<unsigned char>(text[r * n + t]));
-      targets.push_back(static_cast<unsigned char>(text[r * n + t + 1]));
-    }
-  const Tensor x = Tensor::from_vector(ids, {rows, n}), y = Tensor::from_vector(targets, {rows, n});
+  const ByteBatch batch = byte_batch(text, rows, n);
+  const Tensor x = batch.ids, y = batch.targets;
 
   auto softmax = byte_model("softmax");
-  AdamW opt(all_parameters(*softmax));
+  AdamW opt(all_parameters(softmax->named_parameters()));
   for (int step = 0; step < 60; ++step) {
     opt.zero_grad();
     Tensor loss = cross_entropy(softmax->forward(x), y);

@@ -10,7 +10,8 @@
 //   - the layout's work grows as n sqrt n, and the reordered parts waste little;
 //   - decoding and causality through whole mixers with a small stride; the three ways
 //     to combine the factors; a checkpointed 4-layer model with the same gradients;
-//   - user layouts (window, global tokens, random blocks), pictures, errors.
+//   - user layouts (window, global tokens, random blocks), errors.
+// The picture of a layout: tests/viz/test_sparse_layout_png.cpp.
 // The conformance suite (test_conformance.cpp) checks the registered variants too.
 #include <doctest/doctest.h>
 
@@ -18,9 +19,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -71,28 +69,16 @@ Sets layout_sets(const BlockSparseLayout& layout, int64_t pattern) {
   return s;
 }
 
-
-
 SparseCoreOptions core_options(std::vector<SparsePattern> patterns, bool causal, float scale) {
   return {std::move(patterns), causal, AttentionScale{scale}, "sparse-test"};
 }
 
 AttentionConfig sparse_config(const std::string& name, bool causal, int64_t stride, int64_t block) {
-  AttentionConfig c;
-  c.name = name;
-  c.causal = causal;
-  c.d_model = 16;
-  c.heads = 2;
-  c.init_std = 0.3f;
+  AttentionConfig c{.name = name, .d_model = 16, .heads = 2, .causal = causal, .init_std = 0.3f};
   c.options["sparse-block"] = std::to_string(block);
   if (name != "sparse") c.options["sparse-stride"] = std::to_string(stride);
   if (name == "sparse-fixed") c.options["sparse-summary"] = "1";
   return c;
-}
-
-Tensor input(int64_t batch, int64_t n, int64_t d, uint64_t seed) {
-  Generator g(seed);
-  return Tensor::normal(Shape{batch, n, d}, 0.0f, 1.0f, g);
 }
 
 }  // namespace
@@ -212,18 +198,12 @@ TEST_CASE("block-sparse core equals the masked dense reference, forward and grad
   for (const Case& c : cases) {
     CAPTURE(c.label);
     Qkv in = make_qkv(2, 2, c.n_q, c.n_k, c.d, 17 + c.n_q);
-    std::vector<float> pad(2 * c.n_k, 0.0f);
-    if (c.padded)
-      for (int64_t j = 1; j < c.n_k; j += 5) pad[c.n_k + j] = 1.0f;
-    Tensor mask = c.padded ? Tensor::from_vector(pad, Shape{2, c.n_k}) : Tensor();
+    Tensor mask = c.padded ? sample_one_padded(c.n_k, 1, 5) : Tensor();
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.d));
     SparseReferenceCore reference(core_options(c.patterns, c.causal, scale));
     SparseFusedCore fused(core_options(c.patterns, c.causal, scale), c.block);
-    Result r = run(reference, in, c.causal, mask), f = run(fused, in, c.causal, mask);
-    CHECK(relative_error(f.out, r.out) < 1e-5f);
-    CHECK(relative_error(f.dq, r.dq) < 1e-4f);
-    CHECK(relative_error(f.dk, r.dk) < 1e-4f);
-    CHECK(relative_error(f.dv, r.dv) < 1e-4f);
+    const Result r = run(reference, in, c.causal, mask);
+    check_matches(run(fused, in, c.causal, mask), r, 1e-5f, 1e-4f);
   }
 }
 
@@ -322,14 +302,8 @@ TEST_CASE("sparse: the ways to combine the factors give the patterns they promis
 }
 
 TEST_CASE("a 4-layer checkpointed sparse model gives the same gradients as a stored one") {
-  TransformerConfig cfg;
-  cfg.vocab_size = 32;
-  cfg.d_model = 16;
-  cfg.n_layers = 4;
-  cfg.d_ff = 32;
-  cfg.max_len = 40;
-  cfg.dropout = 0.1f;
-  cfg.seed = 3;
+  TransformerConfig cfg{.vocab_size = 32, .d_model = 16, .n_layers = 4, .d_ff = 32, .max_len = 40, .dropout = 0.1f,
+                        .seed = 3};
   auto mixers = [](const TransformerConfig& tc) -> MixerFactory {
     auto gen = std::make_shared<Generator>(9);
     return [tc, gen](int64_t layer) {
@@ -387,24 +361,6 @@ TEST_CASE("user layouts: sliding window, global tokens and seeded random blocks"
   Generator gen(1);
   Tensor y = make_attention(c, gen)->forward(input(1, 30, 16, 2));
   CHECK(y.shape() == Shape({1, 30, 16}));
-}
-
-TEST_CASE("render_layout_png draws an n x n picture of the layout") {
-  namespace fs = std::filesystem;
-  const fs::path path = fs::temp_directory_path() / "tinyattn_test_sparse_layout.png";
-  auto layout = build_block_layout({strided_pattern(3, true)}, 10, 10, 4);
-  render_layout_png(*layout, path.string(), 0, 4);
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  std::vector<unsigned char> head(24);
-  in.read(reinterpret_cast<char*>(head.data()), 24);
-  auto be32 = [&](int at) { return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3]; };
-  CHECK(head[1] == 'P');
-  CHECK(be32(16) == 40);  // IHDR width: 10 keys x 4 pixels
-  CHECK(be32(20) == 40);  // height: 10 queries x 4 pixels
-  in.close();
-  fs::remove(path);
-  CHECK_THROWS_AS(render_layout_png(*layout, "/nonexistent-dir/x.png"), Error);
 }
 
 TEST_CASE("sparse attention: the errors a user can make") {

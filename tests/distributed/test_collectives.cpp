@@ -29,10 +29,7 @@ namespace {
 using ta::Shape;
 using ta::Tensor;
 namespace dist = ta::dist;
-using ta::testing::flat_grads;
-using ta::testing::perceptron;
-using ta::testing::perceptron_loss;
-using ta::testing::two_ranks;
+using namespace ta::testing;
 
 }  // namespace
 

@@ -190,12 +190,13 @@ TEST_CASE("equivalence: protein LM, 2 ranks x 4 sequences = 1 process x 8, weigh
   m.dropout = 0.0f;
   m.seed = 1;
   auto reference = protein::build_model(m), replica = protein::build_model(m), unreduced = protein::build_model(m);
-  ta::AdamW ref_opt(ta::weight_decay_groups(*reference, 0.01f)), dp_opt(ta::weight_decay_groups(*replica, 0.01f)),
-      unreduced_opt(ta::weight_decay_groups(*unreduced, 0.01f));
+  ta::AdamW ref_opt(ta::weight_decay_groups(reference->named_parameters(), 0.01f));
+  ta::AdamW dp_opt(ta::weight_decay_groups(replica->named_parameters(), 0.01f));
+  ta::AdamW unreduced_opt(ta::weight_decay_groups(unreduced->named_parameters(), 0.01f));
   dist::broadcast_from_root(state_tensors(*replica));
   dist::GradientReducer reducer(replica->parameters(), small_buckets());
 
-  const protein::Sampler sampler(corpus, protein::Objective::Causal, kMaxLen, false, kGlobal);
+  const protein::Sampler sampler(corpus, protein::Objective::Causal, kMaxLen, protein::Packing::PerSequence, kGlobal);
   ta::Generator gen(21);
   const dist::RowRange mine = dist::batch_share(kGlobal, dist::rank(), 2);
   bool shares_differ = false;

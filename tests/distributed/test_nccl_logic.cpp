@@ -33,10 +33,7 @@ namespace {
 using ta::Device;
 using ta::Tensor;
 namespace dist = ta::dist;
-using ta::testing::flat_grads;
-using ta::testing::perceptron;
-using ta::testing::perceptron_loss;
-using ta::testing::two_ranks;
+using namespace ta::testing;
 
 // What the stand-in saw.
 struct NcclLog {

@@ -24,6 +24,7 @@
 #include "examples/cifar_gen/model.h"
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
+#include "tests/layers/layer_testing.h"
 #include "tests/testing.h"
 
 namespace {
@@ -68,7 +69,8 @@ cifar::ModelOptions tiny(const std::string& attention) {
 // ---- data ------------------------------------------------------------------------
 
 TEST_CASE("cifar loader: the bundled files, their labels and pixels in token order") {
-  const cifar::Dataset train = cifar::load_split(kData, true), test = cifar::load_split(kData, false);
+  const cifar::Dataset train = cifar::load_split(kData, cifar::Split::Train);
+  const cifar::Dataset test = cifar::load_split(kData, cifar::Split::Test);
   REQUIRE(train.size() == 4000);
   REQUIRE(test.size() == 1000);
   CHECK(train.tokens.size() == 4000u * 3072u);
@@ -121,15 +123,15 @@ TEST_CASE("cifar loader: missing, empty, truncated, wrong-sized and mislabelled 
   CHECK(e.find("cannot open") != std::string::npos);
 
   // Folders: missing; holding neither layout; the official layout with a short batch.
-  e = error_message([&] { cifar::load_split(dir.file("nowhere"), true); });
+  e = error_message([&] { cifar::load_split(dir.file("nowhere"), cifar::Split::Train); });
   CHECK(e.find("data folder '" + dir.file("nowhere") + "' not found") != std::string::npos);
   TempDir empty("cifar");
-  e = error_message([&] { cifar::load_split(empty.path.string(), true); });
+  e = error_message([&] { cifar::load_split(empty.path.string(), cifar::Split::Train); });
   CHECK(e.find("missing " + empty.file("data_batch_1.bin")) != std::string::npos);
-  e = error_message([&] { cifar::load_split(empty.path.string(), false); });
+  e = error_message([&] { cifar::load_split(empty.path.string(), cifar::Split::Test); });
   CHECK(e.find("expected test.bin or the official test_batch.bin") != std::string::npos);
   std::filesystem::remove(path);
-  e = error_message([&] { cifar::load_split(dir.path.string(), false); });  // finds the short test_batch.bin
+  e = error_message([&] { cifar::load_split(dir.path.string(), cifar::Split::Test); });  // finds the short test_batch.bin
   CHECK(e.find("expected 10000") != std::string::npos);
 }
 
@@ -225,11 +227,7 @@ TEST_CASE("cifar resume: 4 steps, a checkpoint, fresh objects and 4 more equal 8
   train(second, 4, resumed_losses);
 
   CHECK(resumed_losses == straight_losses);
-  for (const auto& [key, t] : straight.model->state_dict()) {
-    const std::string name = key;  // clang 14: doctest's messages cannot name a binding
-    INFO(name);
-    CHECK(second.model->state_dict().at(name).to_vector() == t.to_vector());
-  }
+  ta::testing::check_same_state(*straight.model, *second.model);
 }
 
 TEST_CASE("cifar time limit: training stops on time and the cosine follows the clock") {

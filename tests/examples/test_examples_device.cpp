@@ -81,7 +81,7 @@ TEST_CASE("examples on another device: a protein_lm step with padding equals the
     m.max_len = 16;
     m.device = device;
     auto model = protein::build_model(m);
-    AdamW opt(all_parameters(*model, 0.01f));
+    AdamW opt(all_parameters(model->named_parameters(), 0.01f));
     protein::Batch b;  // two rows, the second padded after 5 tokens
     std::vector<float> in, out, pad;
     for (int64_t r = 0; r < 2; ++r)

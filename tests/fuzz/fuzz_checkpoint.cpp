@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "layers/checkpoint.h"
 #include "optim/adam.h"
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 #include "tests/fuzz/fuzz_common.h"
 
 using namespace ta;
@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   const std::string model_path = fuzz::scratch_path("seed_model.safetensors"),
                     training_path = fuzz::scratch_path("seed_training.safetensors");
   Small m;
-  Adam opt(all_parameters(m));
+  Adam opt(all_parameters(m.named_parameters()));
   train_one_step(opt);
   Generator gen(7);
   gen.advance(100);
@@ -78,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::write_file(path, data, size);
 
   Small m;
-  Adam opt(all_parameters(m));
+  Adam opt(all_parameters(m.named_parameters()));
   Generator gen(3);
   const Snapshot before = snapshot(m, opt, gen);
   try {
@@ -88,7 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   Small m2;
-  Adam opt2(all_parameters(m2));
+  Adam opt2(all_parameters(m2.named_parameters()));
   train_one_step(opt2);
   Generator gen2(5);
   const Snapshot before2 = snapshot(m2, opt2, gen2);

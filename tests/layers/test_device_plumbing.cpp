@@ -21,23 +21,12 @@ using ta::testing::FakeCuda;
 namespace {
 
 std::shared_ptr<TransformerLM> small_model(const std::string& attention, bool causal) {
-  TransformerConfig c;
-  c.vocab_size = 11;
-  c.d_model = 16;
-  c.n_layers = 2;
-  c.max_len = 40;
-  c.causal = causal;
-  c.previous_tokens = causal ? 2 : 0;  // the shifted ids are built on the device too
-  c.dropout = 0.1f;
-  c.seed = 3;
+  // previous_tokens: the shifted ids are built on the device too.
+  TransformerConfig c{.vocab_size = 11, .d_model = 16, .n_layers = 2, .max_len = 40, .causal = causal,
+                      .dropout = 0.1f, .seed = 3, .previous_tokens = causal ? 2 : 0};
   auto gen = std::make_shared<Generator>(5);
   return std::make_shared<TransformerLM>(c, [attention, causal, gen](int64_t index) {
-    AttentionConfig a;
-    a.name = attention;
-    a.d_model = 16;
-    a.heads = 2;
-    a.causal = causal;
-    a.layer = index;
+    AttentionConfig a{.name = attention, .d_model = 16, .heads = 2, .causal = causal, .layer = index};
     const AttentionVariant& variant = find_attention_variant(attention);
     a.options = variant.test_options.front();  // the variant's small sizes
     const std::string redraw = "performer-redraw-interval";  // redraws on the device during the step below
@@ -56,7 +45,7 @@ Tensor ids_of(int64_t batch, int64_t n, uint64_t seed) {
 
 // Loss, gradients and one AdamW step; returns the logits, then every parameter after the step.
 std::vector<std::vector<float>> train_step(TransformerLM& model, Device device) {
-  AdamW opt(all_parameters(model, 0.01f));
+  AdamW opt(all_parameters(model.named_parameters(), 0.01f));
   const Tensor ids = ids_of(2, 19, 7).to(device), targets = ids_of(2, 19, 8).to(device);
   Tensor logits = model.forward(ids);
   backward(cross_entropy(logits, targets));

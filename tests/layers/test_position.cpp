@@ -4,7 +4,7 @@
 // position buckets against a table written out by hand from the T5 formula, the
 // relative bias and learned positions as lookups, and the argument errors.
 //
-// Not here: gradient checks of these layers (test_layers.cpp).
+// Not here: gradient checks of these layers (test_block_gradients.cpp).
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -10,13 +10,12 @@
 //   - a key padding mask keeps padded tokens from reaching the other positions;
 //   - the errors a user can make with a model.
 //
-// Not here: the layers one by one (test_layers.cpp, test_position.cpp).
+// Not here: the layers one by one (test_linear.cpp, test_norm.cpp, test_dropout.cpp,
+// test_block_gradients.cpp, test_module.cpp, test_position.cpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,41 +29,12 @@
 #include "layers/transformer.h"
 #include "optim/adam.h"
 #include "optim/schedule.h"
+#include "tests/testing.h"
 
 namespace {
 
 using ta::Shape;
 using ta::Tensor;
-
-// The paragraph, found next to this file (tests run from the repository root, where
-// __FILE__ is the relative path the Makefile compiled).
-std::string read_paragraph() {
-  namespace fs = std::filesystem;
-  for (const fs::path& p : {fs::path(__FILE__).parent_path() / ".." / "data" / "paragraph.txt",
-                            fs::path("tests") / "data" / "paragraph.txt"}) {
-    std::ifstream in(p, std::ios::binary);
-    if (in) return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  }
-  FAIL("cannot open tests/data/paragraph.txt (run the tests from the repository root)");
-  return {};
-}
-
-// Next-byte prediction on `rows` consecutive pieces of `text`, each `n` bytes long:
-// ids [rows, n] and targets [rows, n] (the same bytes shifted by one).
-struct Batch {
-  Tensor ids, targets;
-};
-
-Batch byte_batch(const std::string& text, int64_t rows, int64_t n) {
-  REQUIRE(static_cast<int64_t>(text.size()) >= rows * n + 1);
-  std::vector<float> ids, targets;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t t = 0; t < n; ++t) {
-      ids.push_back(static_cast<unsigned char>(text[r * n + t]));
-      targets.push_back(static_cast<unsigned char>(text[r * n + t + 1]));
-    }
-  return {Tensor::from_vector(ids, {rows, n}), Tensor::from_vector(targets, {rows, n})};
-}
 
 // Softmax attention for every layer, from a generator of its own.
 ta::MixerFactory softmax_mixers(const ta::TransformerConfig& c, int64_t heads, uint64_t seed,
@@ -105,20 +75,15 @@ Tensor random_ids(const Shape& shape, int64_t vocab, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("transformer LM: a byte-level decoder memorizes a paragraph to a loss below 0.05") {
-  const std::string text = read_paragraph();
+  const std::string text = ta::testing::read_test_data("paragraph.txt");
   REQUIRE(text.size() >= 400);
   const int64_t rows = 8, n = (static_cast<int64_t>(text.size()) - 1) / rows;  // the whole paragraph, 8 pieces
-  Batch batch = byte_batch(text, rows, n);
+  ta::testing::ByteBatch batch = ta::testing::byte_batch(text, rows, n);
 
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 256;
-  cfg.d_model = 64;
-  cfg.n_layers = 2;
-  cfg.max_len = 128;
-  cfg.positions = ta::Positions::Learned;
-  cfg.seed = 1;
+  ta::TransformerConfig cfg{.vocab_size = 256, .d_model = 64, .n_layers = 2, .max_len = 128,
+                            .positions = ta::Positions::Learned, .seed = 1};
   ta::TransformerLM model(cfg, softmax_mixers(cfg, 4, 2));
-  ta::AdamW opt(ta::weight_decay_groups(model, 0.0f));
+  ta::AdamW opt(ta::weight_decay_groups(model.named_parameters(), 0.0f));
   const int64_t max_steps = 400;
   ta::WarmupCosineSchedule schedule(3e-3f, 10, max_steps, 3e-4f);
 
@@ -139,21 +104,16 @@ TEST_CASE("transformer LM: a byte-level decoder memorizes a paragraph to a loss 
 }
 
 TEST_CASE("transformer LM: gradient checkpointing gives the same losses and gradients, dropout replayed") {
-  const std::string text = read_paragraph();
-  Batch batch = byte_batch(text, 4, 32);
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 256;
-  cfg.d_model = 32;
-  cfg.n_layers = 2;
-  cfg.d_ff = 64;
-  cfg.max_len = 32;
-  cfg.dropout = 0.2f;
-  cfg.seed = 7;
+  const std::string text = ta::testing::read_test_data("paragraph.txt");
+  ta::testing::ByteBatch batch = ta::testing::byte_batch(text, 4, 32);
+  ta::TransformerConfig cfg{.vocab_size = 256, .d_model = 32, .n_layers = 2, .d_ff = 64, .max_len = 32,
+                            .dropout = 0.2f, .seed = 7};
   ta::TransformerConfig ckpt_cfg = cfg;
   ckpt_cfg.checkpoint = true;
   ta::TransformerLM stored(cfg, softmax_mixers(cfg, 4, 8));
   ta::TransformerLM recomputed(ckpt_cfg, softmax_mixers(ckpt_cfg, 4, 8));
-  ta::AdamW opt_a(ta::weight_decay_groups(stored, 0.01f)), opt_b(ta::weight_decay_groups(recomputed, 0.01f));
+  ta::AdamW opt_a(ta::weight_decay_groups(stored.named_parameters(), 0.01f));
+  ta::AdamW opt_b(ta::weight_decay_groups(recomputed.named_parameters(), 0.01f));
 
   // Dropout is really on: the training loss differs from the evaluation loss.
   {
@@ -191,14 +151,8 @@ TEST_CASE("transformer LM: gradient checkpointing gives the same losses and grad
 }
 
 TEST_CASE("transformer LM: incremental decoding equals the full causal pass at every position") {
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 50;
-  cfg.d_model = 32;
-  cfg.n_layers = 2;
-  cfg.d_ff = 48;
-  cfg.max_len = 16;
-  cfg.init_std = 0.1f;
-  cfg.seed = 11;
+  ta::TransformerConfig cfg{.vocab_size = 50, .d_model = 32, .n_layers = 2, .d_ff = 48, .max_len = 16,
+                            .init_std = 0.1f, .seed = 11};
   int64_t rotary = 0;
   SUBCASE("learned positions, LayerNorm") {}
   SUBCASE("rotary positions") {
@@ -300,11 +254,7 @@ TEST_CASE("transformer LM: previous-token embeddings read the ids k places back 
 }
 
 TEST_CASE("transformer LM: decoding past the learned positions is an error naming max_len") {
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 10;
-  cfg.d_model = 16;
-  cfg.n_layers = 1;
-  cfg.max_len = 3;
+  ta::TransformerConfig cfg{.vocab_size = 10, .d_model = 16, .n_layers = 1, .max_len = 3};
   ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 1));
   model.eval();
   ta::NoGradGuard no_grad;
@@ -314,14 +264,8 @@ TEST_CASE("transformer LM: decoding past the learned positions is an error namin
 }
 
 TEST_CASE("transformer LM: padded keys do not reach the unpadded positions of a bidirectional model") {
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 20;
-  cfg.d_model = 16;
-  cfg.n_layers = 2;
-  cfg.max_len = 8;
-  cfg.causal = false;
-  cfg.init_std = 0.2f;
-  cfg.seed = 21;
+  ta::TransformerConfig cfg{.vocab_size = 20, .d_model = 16, .n_layers = 2, .max_len = 8, .causal = false,
+                            .init_std = 0.2f, .seed = 21};
   ta::TransformerLM model(cfg, softmax_mixers(cfg, 2, 22));
   model.eval();
   ta::NoGradGuard no_grad;
@@ -350,11 +294,7 @@ TEST_CASE("transformer LM: padded keys do not reach the unpadded positions of a 
 }
 
 TEST_CASE("transformer LM: clear errors for a mismatched mixer, ids of the wrong rank, decoding a bidirectional model") {
-  ta::TransformerConfig cfg;
-  cfg.vocab_size = 10;
-  cfg.d_model = 16;
-  cfg.n_layers = 2;
-  cfg.max_len = 8;
+  ta::TransformerConfig cfg{.vocab_size = 10, .d_model = 16, .n_layers = 2, .max_len = 8};
 
   ta::TransformerConfig bidirectional_cfg = cfg;
   bidirectional_cfg.causal = false;

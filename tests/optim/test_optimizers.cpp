@@ -143,7 +143,7 @@ TEST_CASE("adamw decays the weights directly; adam folds decay into the gradient
 
 TEST_CASE("weight_decay_groups: matrices decay; biases, norm gains and embeddings do not") {
   Toy model;
-  std::vector<ta::ParamGroup> groups = ta::weight_decay_groups(model, 0.5f);
+  std::vector<ta::ParamGroup> groups = ta::weight_decay_groups(model.named_parameters(), 0.5f);
   REQUIRE(groups.size() == 2);
   CHECK(groups[0].weight_decay == 0.5f);
   CHECK(groups[1].weight_decay == 0.0f);
@@ -161,7 +161,7 @@ TEST_CASE("weight_decay_groups: matrices decay; biases, norm gains and embedding
 
 TEST_CASE("adamw: weight decay reaches only the decay group") {
   Toy model;
-  ta::AdamW opt(ta::weight_decay_groups(model, 0.5f));
+  ta::AdamW opt(ta::weight_decay_groups(model.named_parameters(), 0.5f));
   // Zero gradients: Adam's update is 0 / (0 + eps) = 0, leaving only the decay.
   for (Tensor p : model.parameters()) p.set_grad(Tensor::zeros(p.shape()));
   opt.step(0.1f);

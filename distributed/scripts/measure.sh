@@ -1,5 +1,5 @@
 #!/bin/sh
-# distributed/results/measure.sh — the data-parallel measurements of
+# distributed/scripts/measure.sh — the data-parallel measurements of
 # distributed/README.md: ROUNDS rounds of the benchmark's data-parallel workload,
 # one configuration per invocation, in an order that alternates from round to round
 # (the machine is shared: what runs beside us changes between runs). Before and
@@ -7,7 +7,7 @@
 # (user nice system idle iowait irq softirq steal), so that the share of the CPUs
 # that others used during each run can be worked out.
 #
-#   make bench && sh distributed/results/measure.sh OUT_DIR [ROUNDS] [FIRST_ROUND]
+#   make bench && sh distributed/scripts/measure.sh OUT_DIR [ROUNDS] [FIRST_ROUND]
 #
 # FIRST_ROUND (default 1) numbers the rounds on from an earlier call into the same folder.
 set -eu

@@ -1,4 +1,4 @@
-// optim/training_checkpoint.h — everything a training run needs to continue
+// layers/training_checkpoint.h — everything a training run needs to continue
 // exactly where it stopped, in one safetensors file.
 //
 // Training for 20 steps equals training for 10, saving, loading into freshly built
@@ -29,7 +29,7 @@
 #include "core/random.h"
 #include "layers/module.h"
 #include "layers/safetensors.h"
-#include "optim/optimizer.h"
+#include "optim/optimizer.h"  // an optimizer sees tensors only, so layers/ may use it
 
 namespace ta {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""distributed/results/scaling_model.py — the scaling model of distributed/README.md:
+"""distributed/scripts/scaling_model.py — the scaling model of distributed/README.md:
 the step time of P data-parallel ranks on paper, from the measured compute time of
 one rank, the benchmark model's gradients, and a stated network.
 
@@ -23,7 +23,7 @@ arrived. What is left after backward ends is the communication not overlapped:
 A step takes T_c + exposed, where T_c is one rank's compute (forward, backward,
 optimizer), and P ranks process P x 4096 tokens per step.
 
-    python3 distributed/results/scaling_model.py T_C_S T_BWD_S
+    python3 distributed/scripts/scaling_model.py T_C_S T_BWD_S
 """
 import sys
 

@@ -1,4 +1,4 @@
-// tests/optim/test_resume.cpp — training checkpoints: 20 steps straight equal 10
+// tests/layers/test_resume.cpp — training checkpoints (layers/training_checkpoint.h): 20 steps straight equal 10
 // steps, a save, freshly built objects loading it, and 10 more steps, bit for bit;
 // and a training checkpoint that does not fit is refused without changing anything.
 //
@@ -27,7 +27,7 @@
 #include "optim/clip.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 #include "tests/testing.h"
 
 namespace {
@@ -74,7 +74,11 @@ struct Run {
   float max_norm_seen = 0.0f;
 
   explicit Run(uint64_t seed)
-      : init(seed), dropout(seed + 1), data(seed + 2), model(init), opt(ta::weight_decay_groups(model, 0.1f)) {
+      : init(seed),
+        dropout(seed + 1),
+        data(seed + 2),
+        model(init),
+        opt(ta::weight_decay_groups(model.named_parameters(), 0.1f)) {
     ta::Generator teacher_gen(77);
     teacher = Tensor::normal({kIn, 1}, 0.0f, 1.0f, teacher_gen);
   }
@@ -177,12 +181,12 @@ TEST_CASE("training checkpoint: a checkpoint that does not fit is refused, namin
   };
 
   SUBCASE("another optimizer") {
-    ta::Sgd sgd(ta::all_parameters(target.model), {.momentum = 0.9f});
+    ta::Sgd sgd(ta::all_parameters(target.model.named_parameters()), {.momentum = 0.9f});
     refused([&] { ta::load_training_checkpoint(path, target.model, sgd, target.generators()); },
             "the state is for AdamW, this optimizer is SGD");
   }
   SUBCASE("other hyperparameters") {
-    ta::AdamW other(ta::weight_decay_groups(target.model, 0.1f), {.beta2 = 0.99f});
+    ta::AdamW other(ta::weight_decay_groups(target.model.named_parameters(), 0.1f), {.beta2 = 0.99f});
     refused([&] { ta::load_training_checkpoint(path, target.model, other, target.generators()); },
             "hyperparameter beta2 is 0.999");
   }

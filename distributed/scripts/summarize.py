@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""distributed/results/summarize.py — the table of distributed/README.md from the
+"""distributed/scripts/summarize.py — the table of distributed/README.md from the
 files measure.sh wrote: per configuration, the median over rounds of each
 measure (each round's value is itself the median of its timed steps), tokens/s
 from every round (min-max), and the machine's load and steal during the runs.
 
-    python3 distributed/results/summarize.py distributed/results/DATE
+    python3 distributed/scripts/summarize.py results/distributed/DATE
 """
 import csv
 import glob

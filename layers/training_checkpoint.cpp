@@ -1,6 +1,6 @@
-// optim/training_checkpoint.cpp — a model, its optimizer and the generators in
+// layers/training_checkpoint.cpp — a model, its optimizer and the generators in
 // one safetensors file, and back.
-#include "optim/training_checkpoint.h"
+#include "layers/training_checkpoint.h"
 
 #include <charconv>
 #include <optional>
