@@ -1,5 +1,5 @@
 // Fused normalization ops: LayerNorm and RMSNorm over the last axis, with a
-// hand-written backward (formulas in core/backend.h).
+// hand-written backward (formulas in core/backend_ops.h).
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/kernels.h"

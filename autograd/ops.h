@@ -14,13 +14,13 @@
 #include <memory>
 #include <vector>
 
-#include "core/flash_options.h"
+#include "core/attention/flash_options.h"
 #include "core/tensor.h"
 
 namespace ta {
 
-struct BlockSparseLayout;  // core/backend.h
-enum class FavorKernel;    // core/backend.h (Softmax, Relu)
+struct BlockSparseLayout;       // core/attention/types.h
+enum class FavorKernel;         // core/attention/types.h (Softmax, Relu)
 enum class EpilogueActivation;  // core/backend.h (None, Relu, GeluErf, GeluTanh, Silu)
 
 // ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
@@ -139,7 +139,7 @@ Tensor block_sparse_attention(const Tensor& q, const Tensor& k, const Tensor& v,
 // The GAU's per-dimension scale-offset: z [..., s], gamma and beta [planes, s] ->
 // [planes, ..., s], plane p = z * gamma[p] + beta[p]. One fused pass each way.
 Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta);
-// FLASH mixed-chunk attention, one head, as written out in core/flash_options.h:
+// FLASH mixed-chunk attention, one head, as written out in core/attention/flash_options.h:
 // qk [4, B, n, s] holds quad q, quad k, linear q, linear k (or [2, B, n, s]: the
 // quadratic part only, FLASH-Quad when one chunk covers the sequence), v [B, n, e]
 // -> [B, n, e]. rel_bias [2L - 1] per-offset biases (L >= the chunk length) or
@@ -152,8 +152,9 @@ Tensor flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& op
 // Causal attention through the random features w [m, d] (the rows w_r; no gradient
 // to them): q [B, H, n_q, d], k, v [B, H, n_k, d] with n_k >= n_q, query i seeing
 // keys j <= i + n_k - n_q; key_padding_mask [B, n_k] (1 = padded) or undefined.
-// The features and stabilizers are those of Backend::favor_causal_forward. Chunked
-// kernel with a hand-written backward; extra memory O(m d) per head.
+// The features and stabilizers are those of favor_causal_forward
+// (core/attention/backend_ops.h). Chunked kernel with a hand-written backward; extra
+// memory O(m d) per head.
 Tensor favor_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w, float scale,
                               FavorKernel kernel, const Tensor& key_padding_mask = Tensor());
 

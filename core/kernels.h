@@ -80,7 +80,7 @@ std::vector<Tensor> attention_backward(const Tensor& q, const Tensor& k, const T
                                        const Tensor& lse, const Tensor& d_o, float scale, bool causal,
                                        const Tensor& key_pad);
 
-// FLASH attention (see Backend::flash_forward and core/flash_options.h): qk
+// FLASH attention (see Backend::flash_forward and core/attention/flash_options.h): qk
 // [4 or 2, B, n, s], v [B, n, e], rel_bias [2L - 1] (L >= the chunk length) or
 // undefined, key_pad [B, n] (1 = padded) or undefined. Returns {out [B, n, e], state}
 // (state [B, causal ? chunks : 1, s, e], undefined without the linear part).
@@ -105,7 +105,7 @@ NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, 
 std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
                                         const Tensor& rstd, const Tensor& dy, bool subtract_mean);
 
-// In-place optimizer updates of parameter p from gradient g (see core/backend.h for
+// In-place optimizer updates of parameter p from gradient g (see core/backend_ops.h for
 // the formulas); state tensors (buf, m, v) have p's shape.
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, float lr, float momentum, float weight_decay,
                 bool nesterov, bool first_step);

@@ -1,6 +1,6 @@
 // core/optimizer_math.h — the update of one parameter element by each optimizer,
 // written once for the CPU backend's loops and the CUDA kernels (see the formulas
-// in core/backend.h).
+// in core/backend_ops.h).
 #pragma once
 
 #include <cmath>

@@ -15,7 +15,7 @@
 //
 // t counts the updates of each parameter, as PyTorch does: a parameter that had
 // no gradient at some steps is bias-corrected by its own count. The fused update
-// is kernels::adam_update (formula in core/backend.h).
+// is kernels::adam_update (formula in core/backend_ops.h).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // FLASH attention on the CPU (Hua et al. 2022, "Transformer Quality in Linear Time"):
 // mixed chunk attention, quadratic within chunks and linear across them, forward and
 // hand-written backward, memory linear in n. The function itself is written out in
-// core/flash_options.h; here is how it is computed.
+// core/attention/flash_options.h; here is how it is computed.
 //
 // Every product is a GEMM on blocks (gemm_tile: one thread each, inside our own
 // parallel loops), and everything else is one pass over a block that is already in
@@ -98,7 +98,7 @@ struct Flash {
 };
 
 // w[b n + i] and u[b n + i], the weights of row i's quadratic and linear parts
-// (core/flash_options.h).
+// (core/attention/flash_options.h).
 void row_weights(const Flash& f, const FlashOptions& o, float* w, float* u) {
   for (int64_t b = 0; b < f.B; ++b) flash_row_weights(f, b, o.scaling == FlashScaling::RowCount, o.lin_scale, w, u);
 }

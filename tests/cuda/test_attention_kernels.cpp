@@ -77,7 +77,8 @@ TEST_CASE("cuda attention kernels (emulated): tile sizes follow the head dimensi
   CHECK(cuda_kernels::softmax_forward_tile(100000) == 0);
 }
 
-TEST_CASE("cuda attention kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda attention kernels (emulated): forward and backward equal the CPU backend",
+                "attention_forward", "attention_backward") {
   // d = 64: forward tiles of 32, backward tiles of 16, so 70 tokens span several
   // tiles with a partial last one; d = 8: tiles of 64.
   const DenseCase cases[] = {

@@ -86,7 +86,8 @@ TEST_CASE("cuda block-sparse attention kernels (emulated): packing keeps every p
   }
 }
 
-TEST_CASE("cuda block-sparse attention kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda block-sparse attention kernels (emulated): forward and backward equal the CPU backend",
+                "block_sparse_attention_forward", "block_sparse_attention_backward") {
   // d = 64 gives forward tiles of 32 and backward tiles of 16: a block of 64 is split
   // into row groups and column tiles; d = 16 with blocks of 16 takes them whole.
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};

@@ -15,7 +15,8 @@ namespace k = ta::cuda_kernels;
 using namespace ta;
 using namespace ta::testing;
 
-TEST_CASE("cuda kernels (emulated): GEMM epilogue after the product equals the CPU's fused one") {
+BACKEND_OP_CASE("cuda kernels (emulated): GEMM epilogue after the product equals the CPU's fused one",
+                "gemm_epilogue") {
   struct Size {
     int64_t batch, M, N, K;
   };

@@ -53,7 +53,7 @@ void for_each_launch_and_layout(Check&& check) {
 
 }  // namespace
 
-TEST_CASE("cuda kernels (emulated): fill and arange") {
+BACKEND_OP_CASE("cuda kernels (emulated): fill and arange", "fill", "arange") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {
@@ -69,7 +69,8 @@ TEST_CASE("cuda kernels (emulated): fill and arange") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the same seed and offset") {
+BACKEND_OP_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the same seed and offset",
+                "random_uniform", "random_normal") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {
@@ -85,7 +86,7 @@ TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the 
   }
 }
 
-TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
+BACKEND_OP_CASE("cuda kernels (emulated): every unary op and its derivative", "unary", "unary_backward") {
   const UnaryOp ops[] = {UnaryOp::Neg,  UnaryOp::Exp,         UnaryOp::Log,      UnaryOp::Sqrt,    UnaryOp::Rsqrt,
                          UnaryOp::Abs,  UnaryOp::Tanh,        UnaryOp::Sigmoid,  UnaryOp::Relu,    UnaryOp::ReluSquared,
                          UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::Elu,
@@ -110,7 +111,8 @@ TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast_to") {
+BACKEND_OP_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast_to",
+                "binary", "where", "broadcast_to") {
   struct Case {
     Shape out, a, b, c;
   };
@@ -155,7 +157,8 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   }
 }
 
-TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place") {
+BACKEND_OP_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place",
+                "accumulate_rows") {
   // dst viewed as [outer, n, inner]; src is the slice [start, start + len) along n.
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t start = l.n / 3, len = l.n - start - l.n / 4;
@@ -169,7 +172,7 @@ TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided 
   });
 }
 
-TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
+BACKEND_OP_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis", "reduce") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
@@ -204,7 +207,8 @@ TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite
   }
 }
 
-TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward") {
+BACKEND_OP_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward",
+                "softmax", "softmax_backward") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 12, -6.0f, 6.0f), dy = uniform_values(total, 13);
@@ -222,7 +226,7 @@ TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backwar
   });
 }
 
-TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
+BACKEND_OP_CASE("cuda kernels (emulated): cumulative sums, forward and reverse", "cumsum") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 14);
@@ -235,7 +239,8 @@ TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
   });
 }
 
-TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add") {
+BACKEND_OP_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add",
+                "index_select", "index_add", "gather", "scatter_add") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     if (l.n == 0) return;  // nothing to index into
     const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
@@ -262,7 +267,7 @@ TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add
   });
 }
 
-TEST_CASE("cuda kernels (emulated): permute") {
+BACKEND_OP_CASE("cuda kernels (emulated): permute", "permute") {
   struct Case {
     Shape shape;
     std::vector<int> perm;
@@ -281,7 +286,8 @@ TEST_CASE("cuda kernels (emulated): permute") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows") {
+BACKEND_OP_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows",
+                "cross_entropy", "cross_entropy_backward") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (auto [rows_, classes_] : {std::pair<int64_t, int64_t>{1, 1}, {5, 10}, {3, 300}, {0, 4}}) {
@@ -307,7 +313,8 @@ TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored
   }
 }
 
-TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine") {
+BACKEND_OP_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine",
+                "layer_norm", "layer_norm_backward") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (auto [rows_, dim_] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
@@ -348,7 +355,8 @@ TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backwar
   }
 }
 
-TEST_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares") {
+BACKEND_OP_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares",
+                "sgd_update", "adam_update", "sum_of_squares") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {

@@ -61,7 +61,8 @@ void check_favor(const FavorCase& c) {
 
 }  // namespace
 
-TEST_CASE("cuda performer kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda performer kernels (emulated): forward and backward equal the CPU backend",
+                "favor_causal_forward", "favor_causal_backward") {
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const FavorKernel softmax = FavorKernel::Softmax, relu = FavorKernel::Relu;
   // Chunks of 64 tokens: 70 tokens make a full chunk and a short one; 5 queries after

@@ -1,7 +1,7 @@
 // core/cuda/kernels/flash.cuh — FLASH attention on the GPU (Hua et al. 2022, mixed
 // chunk attention) and the GAU's scale-offset: the semantics of Backend::flash_forward,
 // flash_backward, scale_offset and scale_offset_backward (core/backend.h; the function
-// is written out in core/flash_options.h, the CPU twin is core/cpu/flash.cpp).
+// is written out in core/attention/flash_options.h, the CPU twin is core/cpu/flash.cpp).
 //
 // The same steps as the CPU kernel, each a launch. With w_i, u_i the row weights and
 // P_g the linear state:
@@ -31,11 +31,11 @@
 #include "core/cuda/kernels/scratch.h"
 #include "core/cuda/kernels/tile_math.cuh"
 #include "core/error.h"
-#include "core/flash_options.h"
+#include "core/attention/flash_options.h"
 
 namespace ta::cuda_kernels {
 
-// One call's geometry (see core/flash_options.h): batch B, length n, widths s and e,
+// One call's geometry (see core/attention/flash_options.h): batch B, length n, widths s and e,
 // chunk length c, G chunks, bias table length L; the four planes of qk.
 struct FlashCall {
   int64_t B, n, s, e, c, G, L;
@@ -101,7 +101,7 @@ inline FlashCall flash_call(const FlashDims& d, const FlashOptions& o, const flo
   return f;
 }
 
-// 0. Row weights w[b n + i] and u[b n + i]: flash_row_weights of core/flash_options.h
+// 0. Row weights w[b n + i] and u[b n + i]: flash_row_weights of core/attention/flash_options.h
 // (shared with the CPU kernel), one thread per batch element.
 __global__ inline void flash_row_weights_kernel(FlashCall f, float* w, float* u) {
   if (threadIdx.x != 0) return;

@@ -1,6 +1,6 @@
-// core/flash_options.h — the parameters of FLASH attention (Hua et al. 2022, "Transformer
-// Quality in Linear Time"), shared by the kernel (core/backend.h), the differentiable
-// op (autograd/ops.h: flash_attention) and the GAU layer (attention/gau.h).
+// core/attention/flash_options.h — the parameters of FLASH attention (Hua et al. 2022,
+// "Transformer Quality in Linear Time"), shared by the kernel (core/attention/backend_ops.h),
+// the differentiable op (autograd/ops.h: flash_attention) and the GAU layer (attention/gau.h).
 //
 // One head. The inputs are the four per-dimension scale-offsets of the shared base Z
 // (quadratic q and k, linear q and k, each [n, s]) and the values V [n, e]. Positions
