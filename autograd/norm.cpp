@@ -2,7 +2,7 @@
 // hand-written backward (formulas in core/backend_ops.h).
 #include "autograd/node.h"
 #include "autograd/ops.h"
-#include "core/kernels.h"
+#include "core/kernels/norm.h"
 
 namespace ta {
 

@@ -4,7 +4,9 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
-#include "core/kernels.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/movement.h"
+#include "core/kernels/reduce.h"
 
 namespace ta {
 

@@ -17,8 +17,8 @@
 //            of ours to emulate; checked on a real GPU (tests/cuda/test_cuda_device.cpp).
 //
 // Kernels take raw float pointers to contiguous row-major buffers plus sizes; they
-// never allocate tensors, never check user input (core/kernels.cpp does that before
-// calling them) and never throw from inside a parallel loop. Many work "along an axis"
+// never allocate tensors, never check user input (the tensor-level kernels of core/kernels/
+// do that before calling them) and never throw from inside a parallel loop. Many work "along an axis"
 // of a tensor viewed as [outer, n, inner]: element (o, i, k) sits at
 // (o * n + i) * inner + k, and the kernel acts along i.
 //

@@ -1,5 +1,5 @@
 // tests/cuda/test_block_sparse_kernels.cpp — the CUDA backend's block-sparse attention
-// (core/cuda/kernels/block_sparse_attention.cuh), run under the SIMT emulation, equals
+// (core/cuda/attention/kernels/block_sparse.cuh), run under the SIMT emulation, equals
 // the CPU backend's kernels of the same name: outputs, log-sum-exps and all three
 // input gradients, on the Sparse Transformer's layouts (strided and fixed, causal and
 // bidirectional, merged and split over heads), blocks wider than the kernel's tiles,
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "attention/sparse_layout.h"
-#include "core/cuda/kernels/block_sparse_attention.cuh"
+#include "core/cuda/attention/kernels/block_sparse.cuh"
 
 using namespace ta;
 using namespace ta::testing;

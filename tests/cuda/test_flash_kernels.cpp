@@ -1,5 +1,5 @@
 // tests/cuda/test_flash_kernels.cpp — the CUDA backend's FLASH attention and GAU
-// scale-offset (core/cuda/kernels/flash.cuh), run under the SIMT emulation, equal the
+// scale-offset (core/cuda/attention/kernels/flash.cuh), run under the SIMT emulation, equal the
 // CPU backend's kernels of the same name: output and linear state, then the gradients
 // of all four qk planes, v and the relative-position bias; causal and bidirectional,
 // both row scalings, quadratic only and mixed chunks, a last chunk shorter than the
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cuda/kernels/flash.cuh"
+#include "core/cuda/attention/kernels/flash.cuh"
 
 using namespace ta;
 using namespace ta::testing;

@@ -15,6 +15,7 @@
 #include "core/cuda/kernels/elementwise.cuh"
 #include "core/cuda/kernels/index.cuh"
 #include "core/cuda/kernels/loss.cuh"
+#include "core/cuda/kernels/movement.cuh"
 #include "core/cuda/kernels/norm.cuh"
 #include "core/cuda/kernels/optim.cuh"
 #include "core/cuda/kernels/reduce.cuh"
@@ -176,7 +177,7 @@ BACKEND_OP_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
-      if (op != ReduceOp::Sum && l.n == 0) continue;  // kernels.cpp refuses these
+      if (op != ReduceOp::Sum && l.n == 0) continue;  // core/kernels/reduce.cpp refuses these
       CAPTURE(static_cast<int>(op));
       std::vector<float> got = nan_buffer(l.outer * l.inner), want = nan_buffer(l.outer * l.inner);
       k::reduce(launch, op, x.data(), got.data(), l.outer, l.n, l.inner);

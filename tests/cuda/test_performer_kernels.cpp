@@ -1,5 +1,5 @@
 // tests/cuda/test_performer_kernels.cpp — the CUDA backend's fused causal FAVOR+
-// attention (core/cuda/kernels/performer.cuh), run under the SIMT emulation, equals the
+// attention (core/cuda/attention/kernels/performer.cuh), run under the SIMT emulation, equals the
 // CPU backend's kernels of the same name: outputs, the saved denominators and running
 // key maxima, and all three input gradients; softmax and ReLU features, a last chunk
 // shorter than the others, keys before the first query (a continued sequence), one
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cuda/kernels/performer.cuh"
+#include "core/cuda/attention/kernels/performer.cuh"
 
 using namespace ta;
 using namespace ta::testing;
