@@ -167,12 +167,12 @@ TA_BACKEND_OP(Kernel, void, cross_entropy_backward,
 
 // --- optimizer updates, in place on n parameters ---------------------------------------
 // SGD with momentum mu and weight decay wd (added to the gradient):
-//   d = g + wd p;  buf = mu buf + d (buf = d on the first step);
+//   d = g + wd p;  buf = mu buf + d (buf starts at 0: d after the first step);
 //   p -= lr (nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
 TA_BACKEND_OP(Kernel, void, sgd_update,
               (float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float weight_decay,
-               bool nesterov, bool first_step),
-              (p, g, buf, n, lr, momentum, weight_decay, nesterov, first_step))
+               bool nesterov),
+              (p, g, buf, n, lr, momentum, weight_decay, nesterov))
 // Adam (Kingma & Ba) with bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t:
 //   g' = g + wd p            (Adam: L2 decay folded into the gradient), or g' = g (AdamW)
 //   m = beta1 m + (1 - beta1) g';  v = beta2 v + (1 - beta2) g'^2

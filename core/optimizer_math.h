@@ -12,10 +12,10 @@ namespace ta {
 
 struct SgdHyper {
   float lr, momentum, weight_decay;
-  bool nesterov, first_step;
+  bool nesterov;
 };
 
-// d = g + wd p;  buf = mu buf + d (buf = d on the first step);
+// d = g + wd p;  buf = mu buf + d (buf starts at 0: d after the first step);
 // p -= lr (nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
 TA_HOST_DEVICE inline void sgd_step(int64_t i, float* p, const float* g, float* buf, const SgdHyper& h) {
   const float d = g[i] + h.weight_decay * p[i];
@@ -23,7 +23,7 @@ TA_HOST_DEVICE inline void sgd_step(int64_t i, float* p, const float* g, float* 
     p[i] -= h.lr * d;
     return;
   }
-  buf[i] = h.first_step ? d : h.momentum * buf[i] + d;
+  buf[i] = h.momentum * buf[i] + d;
   p[i] -= h.lr * (h.nesterov ? d + h.momentum * buf[i] : buf[i]);
 }
 

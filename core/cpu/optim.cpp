@@ -9,8 +9,8 @@
 namespace ta::cpu {
 
 void CpuBackend::sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-                            float weight_decay, bool nesterov, bool first_step) {
-  const SgdHyper h{lr, momentum, weight_decay, nesterov, first_step};
+                            float weight_decay, bool nesterov) {
+  const SgdHyper h{lr, momentum, weight_decay, nesterov};
   parallel_for(n, 4, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) sgd_step(i, p, g, buf, h);
   });

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 

@@ -3,16 +3,16 @@
 
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/kernels/optim.cuh"
-#include "core/cuda/kernels/scratch.h"
 #include "core/cuda/launch.h"
+#include "core/scratch.h"
 
 namespace ta::cuda {
 
 namespace k = cuda_kernels;
 
 void CudaBackend::sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-                             float weight_decay, bool nesterov, bool first_step) {
-  k::sgd_update(Launcher{}, p, g, buf, n, SgdHyper{lr, momentum, weight_decay, nesterov, first_step});
+                             float weight_decay, bool nesterov) {
+  k::sgd_update(Launcher{}, p, g, buf, n, SgdHyper{lr, momentum, weight_decay, nesterov});
 }
 
 void CudaBackend::adam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
@@ -24,7 +24,7 @@ void CudaBackend::adam_update(float* p, const float* g, float* m, float* v, int6
 double CudaBackend::sum_of_squares(const float* x, int64_t n) {
   const int64_t blocks = k::sum_of_squares_blocks(n);
   const int64_t floats = blocks * static_cast<int64_t>(sizeof(double) / sizeof(float));
-  k::Scratch device_partial(*this, floats);
+  Scratch device_partial(*this, floats);
   k::sum_of_squares_partials(Launcher{}, x, n, reinterpret_cast<double*>(device_partial.data()));
   std::vector<double> partial(static_cast<size_t>(blocks));
   copy_to_host(device_partial.data(), reinterpret_cast<float*>(partial.data()), floats);

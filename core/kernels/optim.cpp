@@ -19,12 +19,12 @@ void check_same_shape(const Tensor& a, const Tensor& b, const char* op, const ch
 }  // namespace
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, float lr, float momentum, float weight_decay,
-                bool nesterov, bool first_step) {
+                bool nesterov) {
   check_defined(p, "sgd_update", "p");
   check_same_shape(p, g, "sgd_update", "gradient");
   if (momentum != 0.0f) check_same_shape(p, buf, "sgd_update", "momentum buffer");
   backend_of(p).sgd_update(p.data(), g.data(), momentum != 0.0f ? buf.data() : nullptr, p.numel(), lr, momentum,
-                           weight_decay, nesterov, first_step);
+                           weight_decay, nesterov);
 }
 
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, float lr, float beta1,

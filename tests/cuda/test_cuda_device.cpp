@@ -186,8 +186,8 @@ TEST_CASE("cuda device: norms, cross-entropy and optimizer updates") {
   }
   check_same(p_gpu, p_cpu, 1e-5f, 1e-6f);
   Tensor buf_cpu = Tensor::zeros({1000}), buf_gpu = Tensor::zeros({1000}, Device::CUDA);
-  kernels::sgd_update(p_cpu, g, buf_cpu, 0.1f, 0.9f, 0.0f, true, true);
-  kernels::sgd_update(p_gpu, on_gpu(g), buf_gpu, 0.1f, 0.9f, 0.0f, true, true);
+  kernels::sgd_update(p_cpu, g, buf_cpu, 0.1f, 0.9f, 0.0f, true);
+  kernels::sgd_update(p_gpu, on_gpu(g), buf_gpu, 0.1f, 0.9f, 0.0f, true);
   check_same(p_gpu, p_cpu, 1e-5f, 1e-6f);
   CHECK(kernels::sum_of_squares(on_gpu(g)) == doctest::Approx(kernels::sum_of_squares(g)).epsilon(1e-9));
 }

@@ -33,8 +33,8 @@
 #include "core/cpu/attention/masked_tiles.h"
 #include "core/cpu/attention/online_softmax.h"
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 

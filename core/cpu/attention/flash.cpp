@@ -42,6 +42,7 @@
 #include "core/cpu/attention/masked_tiles.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/parallel.h"
+#include "core/scratch.h"
 
 namespace ta::cpu {
 
@@ -53,22 +54,6 @@ constexpr int64_t kBlock = 256;  // keys (forward) or queries (backward) per inn
 // costs microseconds, far more than a small call's work (and much more again when
 // the cores are shared with other processes).
 constexpr int64_t kMinParallelFlops = int64_t{1} << 22;
-
-// Scratch memory from the backend's caching allocator: a training loop that calls the
-// kernel every step gets the same blocks back and never page-faults.
-class Scratch {
- public:
-  Scratch(Backend& backend, int64_t n) : backend_(backend), n_(std::max<int64_t>(n, 1)), p_(backend.allocate(n_)) {}
-  ~Scratch() { backend_.deallocate(p_, n_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* data() const { return p_; }
-
- private:
-  Backend& backend_;
-  int64_t n_;
-  float* p_;
-};
 
 // One call's geometry: sizes, chunks and where each input lives.
 struct Flash {

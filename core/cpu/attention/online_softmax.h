@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "core/cpu/fast_exp.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 

@@ -39,8 +39,8 @@
 
 #include "core/cpu/attention/masked_tiles.h"
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_exp.h"
 #include "core/elementwise_math.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 

@@ -26,7 +26,7 @@
 #include "core/cuda/attention/kernels/tile_math.cuh"
 #include "core/cuda/device_compat.h"
 #include "core/cuda/kernels/grid.cuh"
-#include "core/cuda/kernels/scratch.h"
+#include "core/scratch.h"
 
 #include <algorithm>
 #include <utility>

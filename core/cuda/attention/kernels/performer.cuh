@@ -26,8 +26,8 @@
 #include "core/cuda/attention/kernels/tile_math.cuh"
 #include "core/cuda/device_compat.h"
 #include "core/cuda/kernels/grid.cuh"
-#include "core/cuda/kernels/scratch.h"
 #include "core/elementwise_math.h"
+#include "core/scratch.h"
 
 namespace ta::cuda_kernels {
 

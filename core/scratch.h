@@ -1,10 +1,11 @@
-// core/cuda/kernels/scratch.h — scratch buffers for the launch plans of the fused
-// attention kernels.
+// core/scratch.h — scratch buffers from a backend's caching allocator, for kernels
+// that need working memory beyond their outputs: a training loop that calls them
+// every step gets the same blocks back and never page-faults.
 //
-// A plan (a host function template in a kernel header, run with the launcher of
-// core/cuda/launch.h on the GPU or simt::Launcher in the tests) takes a Backend for
-// its scratch memory: the CUDA backend's caching allocator on the GPU, the CPU
-// backend's host memory under the emulation.
+// The CPU kernels take it from the CPU backend. A CUDA launch plan (a host function
+// template in a kernel header, run with the launcher of core/cuda/launch.h on the GPU
+// or simt::Launcher in the tests) takes a Backend for it: the CUDA backend's caching
+// allocator on the GPU, the CPU backend's host memory under the emulation.
 #pragma once
 
 #include <algorithm>
@@ -12,7 +13,7 @@
 
 #include "core/backend.h"
 
-namespace ta::cuda_kernels {
+namespace ta {
 
 // n floats of scratch memory from `memory`, given back when it goes out of scope.
 // Kernels launched before that on the backend's stream finish before any later use
@@ -31,4 +32,4 @@ class Scratch {
   float* p_;
 };
 
-}  // namespace ta::cuda_kernels
+}  // namespace ta
