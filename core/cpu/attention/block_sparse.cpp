@@ -265,12 +265,118 @@ void CpuBackend::block_sparse_attention_forward(const float* q, const float* k, 
   }
 }
 
-// Each head is one task, as in attention.cpp: a key block's dK and dV collect from
-// every query block that sees it, so splitting a head would race. Per part and
-// query block, over the strips of its active key blocks: recompute
-// P = exp(scale q k^T - lse), then dV += P^T dO, dP = dO V^T, dS = P * (dP - delta),
-// dQ += scale dS K, dK += scale dS^T Q, with delta_i = dO_i . O_i
-// (= sum_j P_ij dP_ij, over all the row's keys in every part).
+namespace {
+
+// One head in the backward: its inputs and gradients (pointers offset to the head),
+// and per query row delta_i = dO_i . O_i (= sum_j P_ij dP_ij, over all the row's keys
+// in every part) and whether the row is silent (its dO is zero: left out,
+// masked_tiles.h).
+struct HeadBackward {
+  const float *Q, *K, *V, *O, *dO, *L, *pad;
+  float *dQ, *dK, *dV;
+  int64_t n_q, d, block;
+  float scale;
+  float* delta;
+  char* silent;
+  bool any_silent = false;
+};
+
+// A query block of a part: its query rows, and their Q, dO and Q with the silent rows
+// read as 0 (what dK reads), gathered into tiles where the rows are not consecutive.
+struct QueryBlock {
+  const int32_t* rows_list;
+  int64_t rows;
+  const float *Q, *dO, *Q_live;
+};
+
+// One strip of active key blocks against a query block: recompute
+// P = exp(scale q k^T - lse), then dV += P^T dO, dP = dO V^T, dS = P * (dP - delta)
+// (0 where hidden or silent), dQ += scale dS K (into dq_tile), dK += scale dS^T Q.
+// dV and dK are written in place when the strip's keys are consecutive, else through
+// a tile added into their rows.
+void backward_strip(const HeadBackward& h, const Part& part, const QueryBlock& qb, const Strip& st, Tiles& t,
+                    float* dq_tile) {
+  const int64_t rows = qb.rows, cols = st.cols, d = h.d, b = h.block;
+  const bool in_place = consecutive(st.keys, cols);
+  const float* Ks = rows_of(h.K, st.keys, cols, d, t.k.data());
+  const float* Vs = rows_of(h.V, st.keys, cols, d, t.v.data());
+  auto silent_row = [&](int64_t r) { return h.silent[qb.rows_list[r]] != 0; };
+  float *p = t.s.data(), *dp = t.dp.data();
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, h.scale, qb.Q, d, Ks, d, 0.0f, p, cols);
+  mask_scores(p, rows, st, part, b, h.pad, kNegInf);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = p + r * cols;
+    if (silent_row(r)) {
+      std::fill(row, row + cols, 0.0f);
+      continue;
+    }
+    const float l = h.L[qb.rows_list[r]];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
+  }
+  float* dv_out = in_place ? h.dV + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
+  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p, cols, qb.dO, d, in_place ? 1.0f : 0.0f, dv_out, d);
+  if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, h.dV);
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, qb.dO, d, Vs, d, 0.0f, dp, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* ds = dp + r * cols;
+    if (silent_row(r)) {
+      std::fill(ds, ds + cols, 0.0f);
+      continue;
+    }
+    const float* pr = p + r * cols;
+    const float dl = h.delta[qb.rows_list[r]];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
+  }
+  mask_scores(dp, rows, st, part, b, h.pad, 0.0f);
+  const float* Ks_finite = finite_strip_rows(h.K, st, d, t.k_finite.data(), h.pad, t.unfinite);
+  gemm_tile(Transpose::No, Transpose::No, rows, d, cols, h.scale, dp, cols, Ks_finite, d, 1.0f, dq_tile, d);
+  mark_rows_seeing(t.unfinite, st, part, b, rows, d, dq_tile);
+  float* dk_out = in_place ? h.dK + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
+  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, h.scale, dp, cols, qb.Q_live, d, in_place ? 1.0f : 0.0f,
+            dk_out, d);
+  if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, h.dK);
+}
+
+// One head: delta and the silent rows, then per part and query block, backward_strip
+// over the strips of its active key blocks. A silent row's dQ is 0.
+void head_backward(HeadBackward& h, const BlockSparseLayout::Pattern& pattern, int64_t n_k, Tiles& t,
+                   float* dq_tile) {
+  const int64_t n_q = h.n_q, d = h.d, b = h.block;
+  std::fill(h.dQ, h.dQ + n_q * d, 0.0f);
+  std::fill(h.dK, h.dK + n_k * d, 0.0f);
+  std::fill(h.dV, h.dV + n_k * d, 0.0f);
+  for (int64_t i = 0; i < n_q; ++i) {
+    h.silent[i] = all_zero(h.dO + i * d, d);
+    h.any_silent = h.any_silent || h.silent[i];
+    float s = 0.0f;
+    for (int64_t c = 0; c < d && !h.silent[i]; ++c) s += h.dO[i * d + c] * h.O[i * d + c];
+    h.delta[i] = s;
+  }
+  for (const Part& part : pattern.parts) {
+    for (int64_t I = 0; I < query_blocks(part, b); ++I) {
+      if (part.row_begin[I] == part.row_begin[I + 1]) continue;
+      const int64_t rows = std::min<int64_t>(b, static_cast<int64_t>(part.queries.size()) - I * b);
+      QueryBlock qb{part.queries.data() + I * b, rows, nullptr, nullptr, nullptr};
+      qb.Q = rows_of(h.Q, qb.rows_list, qb.rows, d, t.q.data());
+      qb.dO = rows_of(h.dO, qb.rows_list, qb.rows, d, t.o.data());
+      auto silent_row = [&](int64_t r) { return h.silent[qb.rows_list[r]] != 0; };
+      qb.Q_live = h.any_silent ? without_rows(qb.Q, qb.rows, d, t.q_live.data(), silent_row) : qb.Q;
+      std::fill(dq_tile, dq_tile + qb.rows * d, 0.0f);
+      for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1],
+                     [&](const Strip& st) { backward_strip(h, part, qb, st, t, dq_tile); });
+      add_rows(dq_tile, qb.rows_list, qb.rows, d, h.dQ);
+    }
+  }
+  for (int64_t i = 0; i < n_q && h.any_silent; ++i)
+    if (h.silent[i]) std::fill(h.dQ + i * d, h.dQ + (i + 1) * d, 0.0f);
+}
+
+}  // namespace
+
+// Each head is one task, as in dense.cpp: a key block's dK and dV collect from every
+// query block that sees it, so splitting a head would race (head_backward).
 void CpuBackend::block_sparse_attention_backward(const float* q, const float* k, const float* v, const float* o,
                                                  const float* lse, const float* d_o, float* dq, float* dk, float* dv,
                                                  int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
@@ -280,86 +386,13 @@ void CpuBackend::block_sparse_attention_backward(const float* q, const float* k,
   {
     Tiles t(b, d);
     std::vector<float> delta(n_q), dq_tile(b * d);
-    std::vector<char> silent(n_q);  // rows whose dO is zero: left out (masked_tiles.h)
+    std::vector<char> silent(n_q);
 #pragma omp for schedule(dynamic)
     for (int64_t h = 0; h < bh; ++h) {
-      const float *Qh = q + h * n_q * d, *K = k + h * n_k * d, *V = v + h * n_k * d;
-      const float *Oh = o + h * n_q * d, *dOh = d_o + h * n_q * d, *Lh = lse + h * n_q;
-      float *dQ = dq + h * n_q * d, *dK = dk + h * n_k * d, *dV = dv + h * n_k * d;
-      const float* pad = key_pad ? key_pad + (h / heads) * n_k : nullptr;
-      std::fill(dQ, dQ + n_q * d, 0.0f);
-      std::fill(dK, dK + n_k * d, 0.0f);
-      std::fill(dV, dV + n_k * d, 0.0f);
-      bool any_silent = false;
-      for (int64_t i = 0; i < n_q; ++i) {
-        silent[i] = all_zero(dOh + i * d, d);
-        any_silent = any_silent || silent[i];
-        float s = 0.0f;
-        for (int64_t c = 0; c < d && !silent[i]; ++c) s += dOh[i * d + c] * Oh[i * d + c];
-        delta[i] = s;
-      }
-      for (const Part& part : pattern_of(layout, h, heads).parts) {
-        for (int64_t I = 0; I < query_blocks(part, b); ++I) {
-          if (part.row_begin[I] == part.row_begin[I + 1]) continue;
-          const int32_t* rows_list = part.queries.data() + I * b;
-          const int64_t rows = std::min<int64_t>(b, static_cast<int64_t>(part.queries.size()) - I * b);
-          const float* Q = rows_of(Qh, rows_list, rows, d, t.q.data());
-          const float* dO = rows_of(dOh, rows_list, rows, d, t.o.data());
-          auto silent_row = [&](int64_t r) { return silent[rows_list[r]] != 0; };
-          const float* Q_live = any_silent ? without_rows(Q, rows, d, t.q_live.data(), silent_row) : Q;  // for dK
-          std::fill(dq_tile.begin(), dq_tile.begin() + rows * d, 0.0f);
-          for_each_strip(part, b, part.row_begin[I], part.row_begin[I + 1], [&](const Strip& st) {
-            const int64_t cols = st.cols;
-            const bool in_place = consecutive(st.keys, cols);
-            const float* Ks = rows_of(K, st.keys, cols, d, t.k.data());
-            const float* Vs = rows_of(V, st.keys, cols, d, t.v.data());
-            float *p = t.s.data(), *dp = t.dp.data();
-            gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q, d, Ks, d, 0.0f, p, cols);
-            mask_scores(p, rows, st, part, b, pad, kNegInf);
-            for (int64_t r = 0; r < rows; ++r) {
-              float* row = p + r * cols;
-              if (silent_row(r)) {
-                std::fill(row, row + cols, 0.0f);
-                continue;
-              }
-              const float l = Lh[rows_list[r]];
-#pragma omp simd
-              for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
-            }
-            // dV_J += P^T dO_I  (in place, or through tmp when the keys were gathered)
-            float* dv_out = in_place ? dV + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
-            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p, cols, dO, d, in_place ? 1.0f : 0.0f,
-                      dv_out, d);
-            if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dV);
-            // dP = dO_I V_J^T ;  dS = P * (dP - delta)
-            gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, dO, d, Vs, d, 0.0f, dp, cols);
-            for (int64_t r = 0; r < rows; ++r) {  // 0 where hidden or silent
-              float* ds = dp + r * cols;
-              if (silent_row(r)) {
-                std::fill(ds, ds + cols, 0.0f);
-                continue;
-              }
-              const float* pr = p + r * cols;
-              const float dl = delta[rows_list[r]];
-#pragma omp simd
-              for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
-            }
-            mask_scores(dp, rows, st, part, b, pad, 0.0f);
-            // dQ_I += scale dS K_J ;  dK_J += scale dS^T Q_I
-            const float* Ks_finite = finite_strip_rows(K, st, d, t.k_finite.data(), pad, t.unfinite);
-            gemm_tile(Transpose::No, Transpose::No, rows, d, cols, scale, dp, cols, Ks_finite, d, 1.0f, dq_tile.data(),
-                      d);
-            mark_rows_seeing(t.unfinite, st, part, b, rows, d, dq_tile.data());
-            float* dk_out = in_place ? dK + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
-            gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp, cols, Q_live, d, in_place ? 1.0f : 0.0f,
-                      dk_out, d);
-            if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, dK);
-          });
-          add_rows(dq_tile.data(), rows_list, rows, d, dQ);
-        }
-      }
-      for (int64_t i = 0; i < n_q && any_silent; ++i)
-        if (silent[i]) std::fill(dQ + i * d, dQ + (i + 1) * d, 0.0f);
+      HeadBackward head{q + h * n_q * d, k + h * n_k * d, v + h * n_k * d, o + h * n_q * d, d_o + h * n_q * d,
+                        lse + h * n_q, key_pad ? key_pad + (h / heads) * n_k : nullptr, dq + h * n_q * d,
+                        dk + h * n_k * d, dv + h * n_k * d, n_q, d, b, scale, delta.data(), silent.data()};
+      head_backward(head, pattern_of(layout, h, heads), n_k, t, dq_tile.data());
     }
   }
 }

@@ -122,88 +122,120 @@ void CpuBackend::attention_forward(const float* q, const float* k, const float* 
   }
 }
 
+namespace {
+
+// One head's inputs and gradients in the backward (pointers offset to the head).
+struct HeadBackward {
+  const float *Q, *K, *V, *O, *dO, *L, *pad;
+  float *dQ, *dK, *dV;
+  int64_t n_q, n_k, d, shift;
+  float scale;
+  bool causal;
+};
+
+// One thread's buffers: P and dP of a tile, delta and the silent rows of a head
+// (rows whose dO is zero: left out, masked_tiles.h), and the rows read as 0.
+struct BackwardBuffers {
+  std::vector<float> p, dp, delta, k_buf, q_buf;
+  std::vector<char> silent;
+  BackwardBuffers(int64_t n_q, int64_t d)
+      : p(kTileQ * kTileK), dp(kTileQ * kTileK), delta(n_q), k_buf(kTileK * d), silent(n_q) {}
+};
+
+// One key tile (keys j0 .. j0 + cols - 1; Kt with its padded rows read as 0) against
+// the query tile of `rows` rows from i0: recompute P = exp(scale Q K^T - lse), then
+//   dV += P^T dO,  dP = dO V^T,  dS = P (dP - delta) (0 where hidden or silent),
+//   dQ += scale dS K,  dK += scale dS^T Q   (Q_live: Q with the silent rows read as 0).
+void backward_tile(const HeadBackward& h, BackwardBuffers& w, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
+                   const float* Kt, const float* Q_live) {
+  const int64_t d = h.d;
+  float *p = w.p.data(), *dp = w.dp.data();
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, h.scale, h.Q + i0 * d, d, h.K + j0 * d, d, 0.0f, p, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = p + r * cols;
+    if (w.silent[i0 + r]) {
+      std::fill(row, row + cols, 0.0f);
+      continue;
+    }
+    mask_row(row, i0 + r, j0, cols, h.shift, h.causal, h.pad, kNegInf);
+    const float l = h.L[i0 + r];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
+  }
+  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p, cols, h.dO + i0 * d, d, 1.0f, h.dV + j0 * d, d);
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, h.dO + i0 * d, d, h.V + j0 * d, d, 0.0f, dp, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* ds = dp + r * cols;
+    if (w.silent[i0 + r]) {
+      std::fill(ds, ds + cols, 0.0f);
+      continue;
+    }
+    const float* pr = p + r * cols;
+    const float dl = w.delta[i0 + r];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
+    mask_row(ds, i0 + r, j0, cols, h.shift, h.causal, h.pad, 0.0f);
+  }
+  visible_product(h.causal, rows, d, cols, i0, j0, h.shift, h.scale, dp, Kt, h.dQ + i0 * d);
+  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, h.scale, dp, cols, Q_live + i0 * d, d, 1.0f, h.dK + j0 * d,
+            d);
+}
+
+// One head: delta_i = sum_c dO_ic O_ic = sum_j P_ij dP_ij and the silent rows, then per
+// key tile, over the query tiles that can see it, backward_tile. A silent row's dQ is 0.
+void head_backward(const HeadBackward& h, BackwardBuffers& w) {
+  const int64_t n_q = h.n_q, n_k = h.n_k, d = h.d;
+  std::fill(h.dQ, h.dQ + n_q * d, 0.0f);
+  std::fill(h.dK, h.dK + n_k * d, 0.0f);
+  std::fill(h.dV, h.dV + n_k * d, 0.0f);
+  bool any_silent = false;
+  for (int64_t i = 0; i < n_q; ++i) {
+    w.silent[i] = all_zero(h.dO + i * d, d);
+    any_silent = any_silent || w.silent[i];
+    float s = 0.0f;
+    for (int64_t c = 0; c < d && !w.silent[i]; ++c) s += h.dO[i * d + c] * h.O[i * d + c];
+    w.delta[i] = s;
+  }
+  if (any_silent) w.q_buf.resize(n_q * d);
+  const float* Q_live =
+      any_silent ? without_rows(h.Q, n_q, d, w.q_buf.data(), [&](int64_t i) { return w.silent[i]; }) : h.Q;
+  for (int64_t j0 = 0; j0 < n_k; j0 += kTileK) {
+    const int64_t cols = std::min(kTileK, n_k - j0);
+    const Padded padded = padded_keys(h.pad, j0, cols);
+    if (padded == Padded::All) continue;  // dK and dV stay 0
+    const float* Kt = padded == Padded::None ? h.K + j0 * d
+                                             : without_rows(h.K + j0 * d, cols, d, w.k_buf.data(),
+                                                            [&](int64_t c) { return h.pad[j0 + c] != 0.0f; });
+    // The first query that sees key j0 is i = j0 - shift (causal).
+    const int64_t first = h.causal ? std::max<int64_t>(0, j0 - h.shift) / kTileQ * kTileQ : 0;
+    for (int64_t i0 = first; i0 < n_q; i0 += kTileQ)
+      backward_tile(h, w, i0, std::min(kTileQ, n_q - i0), j0, cols, Kt, Q_live);
+  }
+  for (int64_t i = 0; i < n_q && any_silent; ++i)
+    if (w.silent[i]) std::fill(h.dQ + i * d, h.dQ + (i + 1) * d, 0.0f);
+}
+
+}  // namespace
+
 // Each head is one task (dK and dV of a key tile collect from every query tile,
-// dQ of a query tile from every key tile, so splitting a head would race). Per key
-// tile, over the query tiles that can see it: recompute P from the saved lse, then
-// the four products of the backward.
+// dQ of a query tile from every key tile, so splitting a head would race): per key
+// tile, over the query tiles that can see it, recompute P from the saved lse, then
+// the four products of the backward (head_backward).
 void CpuBackend::attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
                                     const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads,
                                     int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
                                     const float* key_pad) {
-  const int64_t shift = n_k - n_q;
 #pragma omp parallel if (bh > 1 && bh * n_q * n_k * d >= kMinParallelWork)
   {
-    std::vector<float> p(kTileQ * kTileK), dp(kTileQ * kTileK), delta(n_q), k_buf(kTileK * d), q_buf;
-    std::vector<char> silent(n_q);  // rows whose dO is zero: left out (masked_tiles.h)
+    BackwardBuffers buffers(n_q, d);
 #pragma omp for schedule(dynamic)
     for (int64_t b = 0; b < bh; ++b) {
-      const float *Q = q + b * n_q * d, *K = k + b * n_k * d, *V = v + b * n_k * d;
-      const float *O = o + b * n_q * d, *dO = d_o + b * n_q * d, *L = lse + b * n_q;
-      float *dQ = dq + b * n_q * d, *dK = dk + b * n_k * d, *dV = dv + b * n_k * d;
-      const float* pad = key_pad ? key_pad + (b / heads) * n_k : nullptr;
-      std::fill(dQ, dQ + n_q * d, 0.0f);
-      std::fill(dK, dK + n_k * d, 0.0f);
-      std::fill(dV, dV + n_k * d, 0.0f);
-      bool any_silent = false;
-      for (int64_t i = 0; i < n_q; ++i) {  // delta_i = sum_c dO_ic O_ic = sum_j P_ij dP_ij
-        silent[i] = all_zero(dO + i * d, d);
-        any_silent = any_silent || silent[i];
-        float s = 0.0f;
-        for (int64_t c = 0; c < d && !silent[i]; ++c) s += dO[i * d + c] * O[i * d + c];
-        delta[i] = s;
-      }
-      if (any_silent) q_buf.resize(n_q * d);
-      const float* Q_live = any_silent ? without_rows(Q, n_q, d, q_buf.data(), [&](int64_t i) { return silent[i]; })
-                                       : Q;  // what dK reads
-      for (int64_t j0 = 0; j0 < n_k; j0 += kTileK) {
-        const int64_t cols = std::min(kTileK, n_k - j0);
-        const Padded padded = padded_keys(pad, j0, cols);
-        if (padded == Padded::All) continue;  // dK and dV stay 0
-        const float* Kt = padded == Padded::None ? K + j0 * d
-                                                 : without_rows(K + j0 * d, cols, d, k_buf.data(),
-                                                                [&](int64_t c) { return pad[j0 + c] != 0.0f; });
-        // The first query that sees key j0 is i = j0 - shift (causal).
-        int64_t first = causal ? std::max<int64_t>(0, j0 - shift) / kTileQ * kTileQ : 0;
-        for (int64_t i0 = first; i0 < n_q; i0 += kTileQ) {
-          const int64_t rows = std::min(kTileQ, n_q - i0);
-          gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, scale, Q + i0 * d, d, K + j0 * d, d, 0.0f, p.data(),
-                    cols);
-          for (int64_t r = 0; r < rows; ++r) {
-            float* row = p.data() + r * cols;
-            if (silent[i0 + r]) {
-              std::fill(row, row + cols, 0.0f);
-              continue;
-            }
-            mask_row(row, i0 + r, j0, cols, shift, causal, pad, kNegInf);
-            const float l = L[i0 + r];
-#pragma omp simd
-            for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
-          }
-          // dV_j += P^T dO_i ;  dP = dO_i V_j^T
-          gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p.data(), cols, dO + i0 * d, d, 1.0f,
-                    dV + j0 * d, d);
-          gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, dO + i0 * d, d, V + j0 * d, d, 0.0f, dp.data(),
-                    cols);
-          for (int64_t r = 0; r < rows; ++r) {  // dS = P * (dP - delta), 0 where hidden or silent
-            float* ds = dp.data() + r * cols;
-            if (silent[i0 + r]) {
-              std::fill(ds, ds + cols, 0.0f);
-              continue;
-            }
-            const float* pr = p.data() + r * cols;
-            const float dl = delta[i0 + r];
-#pragma omp simd
-            for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
-            mask_row(ds, i0 + r, j0, cols, shift, causal, pad, 0.0f);
-          }
-          // dQ_i += scale dS K_j ;  dK_j += scale dS^T Q_i
-          visible_product(causal, rows, d, cols, i0, j0, shift, scale, dp.data(), Kt, dQ + i0 * d);
-          gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, scale, dp.data(), cols, Q_live + i0 * d, d, 1.0f,
-                    dK + j0 * d, d);
-        }
-      }
-      for (int64_t i = 0; i < n_q && any_silent; ++i)
-        if (silent[i]) std::fill(dQ + i * d, dQ + (i + 1) * d, 0.0f);
+      const HeadBackward h{q + b * n_q * d,  k + b * n_k * d,  v + b * n_k * d,
+                           o + b * n_q * d,  d_o + b * n_q * d, lse + b * n_q,
+                           key_pad ? key_pad + (b / heads) * n_k : nullptr,
+                           dq + b * n_q * d, dk + b * n_k * d, dv + b * n_k * d,
+                           n_q, n_k, d, n_k - n_q, scale, causal};
+      head_backward(h, buffers);
     }
   }
 }

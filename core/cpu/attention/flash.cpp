@@ -167,6 +167,206 @@ inline int owner(int64_t task, int team) {
   return static_cast<int>(p < team ? p : 2 * team - 1 - p);
 }
 
+// ---- the backward, step by step ----------------------------------------------------
+
+// What the steps of the backward share: the output gradient, the row weights, and the
+// silent rows, whose output gradient is zero: they take no part (masked_tiles.h).
+struct FlashBackward {
+  const Flash& f;
+  const float* d_out;  // [B, n, e]
+  const float *w, *u;  // the row weights
+  std::vector<char> silent;  // [B n]
+  bool any_silent = false;
+
+  FlashBackward(const Flash& f_, const float* d_out_, const float* w_, const float* u_)
+      : f(f_), d_out(d_out_), w(w_), u(u_), silent(f_.B * f_.n) {
+    parallel_for(f.B * f.n, f.e, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) silent[i] = all_zero(d_out + i * f.e, f.e);
+    });
+    any_silent = std::find(silent.begin(), silent.end(), 1) != silent.end();
+  }
+  bool is_silent(int64_t b, int64_t i) const { return silent[b * f.n + i] != 0; }
+};
+
+// A. Per chunk g: dQl = u (dO P_g^T) and D_g = (u Ql)^T dO (the first causal chunk
+// has P = 0); a silent row's dQl is 0 and it adds nothing to D_g.
+void linear_query_step(Backend& backend, const FlashBackward& bw, const float* state, float* dql, float* D) {
+  const Flash& f = bw.f;
+  const int64_t n = f.n, s = f.s, e = f.e;
+  Scratch rows_buf(backend, f.threads * f.c * s);
+#pragma omp parallel num_threads(f.threads) if (f.threads > 1)
+  {
+    float* qlu = rows_buf.data() + omp_get_thread_num() * f.c * s;
+#pragma omp for schedule(dynamic)
+    for (int64_t t = 0; t < f.B * f.G; ++t) {
+      const int64_t b = t / f.G, g = t % f.G, i0 = f.begin(g), m = f.end(g) - i0;
+      const float *dO = bw.d_out + (b * n + i0) * e, *QL = f.ql + (b * n + i0) * s;
+      float* dQL = dql + (b * n + i0) * s;
+      if (f.causal && g == 0) {
+        std::fill(dQL, dQL + m * s, 0.0f);
+      } else {
+        const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
+        gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
+        for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
+          const bool left_out = bw.is_silent(b, i0 + r);
+          for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * bw.u[b * n + i0 + r];
+        }
+      }
+      for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
+        const bool left_out = bw.is_silent(b, i0 + r);
+        for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : bw.u[b * n + i0 + r] * QL[r * s + k];
+      }
+      gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + t * s * e, e);
+    }
+  }
+}
+
+// C. Per chunk: dKl = V R^T and dV = Kl R, with R the chunk's slot of the reverse
+// state. The last causal chunk has R = 0, and a zero R (no later query has a
+// gradient) gives zeros without multiplying through.
+void linear_key_step(Backend& backend, const Flash& f, const float* R_all, float* dkl, float* dv) {
+  const int64_t n = f.n, s = f.s, e = f.e;
+  Scratch rows_buf(backend, f.threads * f.c * s);
+#pragma omp parallel num_threads(f.threads) if (f.threads > 1)
+  {
+    float* buf = rows_buf.data() + omp_get_thread_num() * f.c * s;
+#pragma omp for schedule(dynamic)
+    for (int64_t t = 0; t < f.B * f.G; ++t) {
+      const int64_t b = t / f.G, g = t % f.G, j0 = f.begin(g), m = f.end(g) - j0;
+      float *dKL = dkl + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
+      const float* R = R_all + (b * f.G + (f.causal ? g : 0)) * s * e;
+      if ((f.causal && g == f.G - 1) || all_zero(R, s * e)) {
+        std::fill(dKL, dKL + m * s, 0.0f);
+        std::fill(dV, dV + m * e, 0.0f);
+        continue;
+      }
+      gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, f.v + (b * n + j0) * e, e, R, e, 0.0f, dKL, s);
+      for (int64_t r = 0; r < m; ++r)
+        if (f.padded(b, j0 + r)) std::fill(dKL + r * s, dKL + (r + 1) * s, 0.0f);
+      const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
+      gemm_tile(Transpose::No, Transpose::No, m, e, s, 1.0f, K, s, R, e, 0.0f, dV, e);
+    }
+  }
+}
+
+// A to C: the gradients of the linear part, dQl, dKl and dV's first term. B between
+// them: R_h = sum_{g > h} D_g (causal), or the total in slot 0 (bidirectional).
+void linear_backward(Backend& backend, const FlashBackward& bw, const float* state, float* dql, float* dkl,
+                     float* dv) {
+  const Flash& f = bw.f;
+  Scratch dstate(backend, f.B * f.G * f.s * f.e);  // D_g, then R_h
+  linear_query_step(backend, bw, state, dql, dstate.data());
+  combine_chunks(f, dstate.data(), /*reverse=*/true);
+  linear_key_step(backend, f, dstate.data(), dkl, dv);
+}
+
+// One thread's tiles in the quadratic backward.
+struct QuadraticBuffers {
+  float *S, *A, *dS, *q_buf, *k_buf;
+  static int64_t floats(int64_t s) { return 3 * kBlock * kTile + (kBlock + kTile) * s; }
+  QuadraticBuffers(float* p, int64_t s)
+      : S(p), A(S + kBlock * kTile), dS(A + kBlock * kTile), q_buf(dS + kBlock * kTile), k_buf(q_buf + kBlock * s) {}
+};
+
+// A key tile of the quadratic backward: keys j0 .. j0 + cols - 1 of batch element b.
+struct KeyTile {
+  int64_t b, j0, cols;
+  const float *K, *K_seen, *V;  // K_seen: K with the padded rows read as 0
+  float *dK, *dV;
+};
+
+// One key tile against the block of `rows` queries from i0, recomputing S:
+//   A = w relu(S)^2,  dV += A^T dO,  dS = 2 w relu(S) (dO V^T) (0 where hidden or silent),
+//   dKq += score_scale dS^T Qq,  dQq += score_scale dS Kq,  dbias[j - i] += dS.
+void quadratic_block(const FlashBackward& bw, const KeyTile& kt, int64_t i0, int64_t rows, const QuadraticBuffers& buf,
+                     float* dq, float* db) {
+  const Flash& f = bw.f;
+  const int64_t n = f.n, s = f.s, e = f.e, b = kt.b, j0 = kt.j0, cols = kt.cols;
+  const float *Q = f.qq + (b * n + i0) * s, *dO = bw.d_out + (b * n + i0) * e;
+  auto silent_row = [&](int64_t r) { return bw.is_silent(b, i0 + r); };
+  const float* Q_live = bw.any_silent ? without_rows(Q, rows, s, buf.q_buf, silent_row) : Q;  // for dKq
+  float *S = buf.S, *A = buf.A, *dS = buf.dS;
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, s, f.score_scale, Q, s, kt.K, s, 0.0f, S, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = S + r * cols, *a = A + r * cols;
+    if (silent_row(r)) {
+      std::fill(a, a + cols, 0.0f);
+      continue;
+    }
+    relu_row(f, row, b, i0 + r, j0, cols);
+    const float wi = bw.w[b * n + i0 + r];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) a[c] = wi * row[c] * row[c];
+  }
+  gemm_tile(Transpose::Yes, Transpose::No, cols, e, rows, 1.0f, A, cols, dO, e, 1.0f, kt.dV, e);
+  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, e, 1.0f, dO, e, kt.V, e, 0.0f, dS, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* ds = dS + r * cols;
+    if (silent_row(r)) {
+      std::fill(ds, ds + cols, 0.0f);
+      continue;
+    }
+    const float* row = S + r * cols;
+    const float two_w = 2.0f * bw.w[b * n + i0 + r];
+#pragma omp simd
+    for (int64_t c = 0; c < cols; ++c) ds[c] *= two_w * row[c];
+    hide_row(f, ds, b, i0 + r, j0, cols);
+    if (f.bias) {
+      float* dbias = db + (j0 - (i0 + r) + f.L - 1);
+      for (int64_t c = 0; c < cols; ++c) dbias[c] += ds[c];
+    }
+  }
+  gemm_tile(Transpose::Yes, Transpose::No, cols, s, rows, f.score_scale, dS, cols, Q_live, s, 1.0f, kt.dK, s);
+  visible_product(f, rows, s, cols, i0, j0, f.score_scale, dS, kt.K_seen, dq + (b * n + i0) * s);
+}
+
+// D. The quadratic part per key tile, over the query blocks that see it; the tiles go
+// to threads by owner(). Thread 0 accumulates dQq in place, the others in buffers of
+// their own, added afterwards in thread order, as are the per-thread bias gradients
+// (added into drel_bias).
+void quadratic_backward(Backend& backend, const FlashBackward& bw, float* dqq, float* dkq, float* dv,
+                        float* drel_bias) {
+  const Flash& f = bw.f;
+  const int64_t n = f.n, s = f.s, e = f.e, plane = f.B * n * s, bias_size = f.bias ? 2 * f.L - 1 : 0;
+  const int nt = f.threads;
+  Scratch dq_more(backend, (nt - 1) * plane), db_all(backend, nt * bias_size);
+  Scratch tiles_buf(backend, nt * QuadraticBuffers::floats(s));
+  const int64_t tiles = f.tiles(), tasks = f.B * f.G * tiles;
+  int team_size = 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#pragma omp single
+    team_size = team;
+    float* dq = t == 0 ? dqq : dq_more.data() + (t - 1) * plane;
+    float* db = db_all.data() + t * bias_size;
+    std::fill(dq, dq + plane, 0.0f);
+    std::fill(db, db + bias_size, 0.0f);
+    const QuadraticBuffers buf(tiles_buf.data() + t * QuadraticBuffers::floats(s), s);
+    for (int64_t task = 0; task < tasks; ++task) {
+      if (owner(task, team) != t) continue;
+      const int64_t b = task / (f.G * tiles), g = (task / tiles) % f.G, j0 = f.begin(g) + (task % tiles) * kTile;
+      if (j0 >= f.end(g)) continue;
+      KeyTile kt{b, j0, std::min(kTile, f.end(g) - j0), f.kq + (b * n + j0) * s, nullptr, f.v + (b * n + j0) * e,
+                 dkq + (b * n + j0) * s, dv + (b * n + j0) * e};
+      kt.K_seen = without_padded_rows(f, b, j0, kt.cols, kt.K, s, buf.k_buf);  // for dQq
+      std::fill(kt.dK, kt.dK + kt.cols * s, 0.0f);
+      for (int64_t i0 = f.causal ? j0 : f.begin(g); i0 < f.end(g); i0 += kBlock)
+        quadratic_block(bw, kt, i0, std::min(kBlock, f.end(g) - i0), buf, dq, db);
+    }
+  }
+  if (team_size > 1)
+    parallel_for(plane, team_size, [&](int64_t k0, int64_t k1) {
+      for (int t = 1; t < team_size; ++t) {
+        const float* more = dq_more.data() + (t - 1) * plane;
+        for (int64_t k = k0; k < k1; ++k) dqq[k] += more[k];
+      }
+    });
+  if (drel_bias)
+    for (int t = 0; t < team_size; ++t)
+      for (int64_t k = 0; k < bias_size; ++k) drel_bias[k] += db_all.data()[t * bias_size + k];
+}
+
 }  // namespace
 
 void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
@@ -242,169 +442,27 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
   }
 }
 
+// The steps A to D of the header, each a function above: the linear part (A, B, C)
+// when there is one, then the quadratic part (D), which adds its dV to the linear
+// part's. A silent row's query gradient is 0 (masked_tiles.h).
 void CpuBackend::flash_backward(const FlashDims& dims, const FlashOptions& options, const float* qk, const float* v,
                                 const float* rel_bias, const float* key_pad, const float* state, const float* d_out,
                                 float* dqk, float* dv, float* drel_bias) {
   const Flash f(dims, options, qk, v, rel_bias, key_pad);
-  const int64_t n = f.n, s = f.s, e = f.e, plane = f.B * n * s, bias_size = f.bias ? 2 * f.L - 1 : 0;
-  if (drel_bias) std::fill(drel_bias, drel_bias + bias_size, 0.0f);
-  if (n == 0) return;
-  const int nt = f.threads;
-  float *dqq = dqk, *dkq = dqk + plane;
-  Scratch weights(*this, 2 * f.B * n);
-  float *w = weights.data(), *u = w + f.B * n;
+  const int64_t plane = f.B * f.n * f.s;
+  if (drel_bias) std::fill(drel_bias, drel_bias + (f.bias ? 2 * f.L - 1 : 0), 0.0f);
+  if (f.n == 0) return;
+  Scratch weights(*this, 2 * f.B * f.n);
+  float *w = weights.data(), *u = w + f.B * f.n;
   row_weights(f, options, w, u);
-  // Rows whose output gradient is zero are left out (masked_tiles.h).
-  std::vector<char> silent(f.B * n);
-  parallel_for(f.B * n, e, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) silent[i] = all_zero(d_out + i * e, e);
-  });
-  const bool any_silent = std::find(silent.begin(), silent.end(), 1) != silent.end();
-
-  if (f.linear) {
-    float *dql = dqk + 2 * plane, *dkl = dqk + 3 * plane;
-    Scratch dstate(*this, f.B * f.G * s * e);  // D_g, then R_h
-    Scratch rows_buf(*this, nt * f.c * s);
-    float* D = dstate.data();
-    // A. dQl and D_g per chunk.
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-      float* qlu = rows_buf.data() + omp_get_thread_num() * f.c * s;
-#pragma omp for schedule(dynamic)
-      for (int64_t t = 0; t < f.B * f.G; ++t) {
-        const int64_t b = t / f.G, g = t % f.G, i0 = f.begin(g), m = f.end(g) - i0;
-        const float *dO = d_out + (b * n + i0) * e, *QL = f.ql + (b * n + i0) * s;
-        float* dQL = dql + (b * n + i0) * s;
-        if (f.causal && g == 0) {
-          std::fill(dQL, dQL + m * s, 0.0f);
-        } else {
-          const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
-          gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
-          for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
-            const bool left_out = silent[b * n + i0 + r];
-            for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * u[b * n + i0 + r];
-          }
-        }
-        for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
-          const bool left_out = silent[b * n + i0 + r];
-          for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : u[b * n + i0 + r] * QL[r * s + k];
-        }
-        gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + t * s * e, e);
-      }
-    }
-    // B. R_h = sum_{g > h} D_g (causal) or the total, in slot 0 (bidirectional).
-    combine_chunks(f, D, /*reverse=*/true);
-    // C. dKl = V R^T and dV = Kl R per chunk (the last causal chunk has R = 0).
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-      float* buf = rows_buf.data() + omp_get_thread_num() * f.c * s;
-#pragma omp for schedule(dynamic)
-      for (int64_t t = 0; t < f.B * f.G; ++t) {
-        const int64_t b = t / f.G, g = t % f.G, j0 = f.begin(g), m = f.end(g) - j0;
-        float *dKL = dkl + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
-        if (f.causal && g == f.G - 1) {
-          std::fill(dKL, dKL + m * s, 0.0f);
-          std::fill(dV, dV + m * e, 0.0f);
-          continue;
-        }
-        const float* R = D + (b * f.G + (f.causal ? g : 0)) * s * e;
-        if (all_zero(R, s * e)) {  // no later query has a gradient: nothing to multiply through
-          std::fill(dKL, dKL + m * s, 0.0f);
-          std::fill(dV, dV + m * e, 0.0f);
-          continue;
-        }
-        gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, v + (b * n + j0) * e, e, R, e, 0.0f, dKL, s);
-        for (int64_t r = 0; r < m; ++r)
-          if (f.padded(b, j0 + r)) std::fill(dKL + r * s, dKL + (r + 1) * s, 0.0f);
-        const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
-        gemm_tile(Transpose::No, Transpose::No, m, e, s, 1.0f, K, s, R, e, 0.0f, dV, e);
-      }
-    }
-  } else {
-    fill(dv, f.B * n * e, 0.0f);
-  }
-
-  // D. The quadratic part per key tile. Thread 0 accumulates dQq in place, the others
-  // in their own buffers, added afterwards in thread order.
-  Scratch dq_more(*this, (nt - 1) * plane), db_all(*this, nt * bias_size);
-  const int64_t per_thread = 3 * kBlock * kTile + (kBlock + kTile) * s;
-  Scratch tiles_buf(*this, nt * per_thread);
-  const int64_t tiles = f.tiles(), tasks = f.B * f.G * tiles;
-  int team_size = 1;
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int t = omp_get_thread_num(), team = omp_get_num_threads();
-#pragma omp single
-    team_size = team;
-    float* dq = t == 0 ? dqq : dq_more.data() + (t - 1) * plane;
-    float* db = db_all.data() + t * bias_size;
-    std::fill(dq, dq + plane, 0.0f);
-    std::fill(db, db + bias_size, 0.0f);
-    float *S = tiles_buf.data() + t * per_thread, *A = S + kBlock * kTile, *dS = A + kBlock * kTile;
-    float *q_buf = dS + kBlock * kTile, *k_buf = q_buf + kBlock * s;
-    for (int64_t task = 0; task < tasks; ++task) {
-      if (owner(task, team) != t) continue;
-      const int64_t b = task / (f.G * tiles), g = (task / tiles) % f.G, j0 = f.begin(g) + (task % tiles) * kTile;
-      if (j0 >= f.end(g)) continue;
-      const int64_t cols = std::min(kTile, f.end(g) - j0);
-      const float *K = f.kq + (b * n + j0) * s, *V = v + (b * n + j0) * e;
-      const float* K_seen = without_padded_rows(f, b, j0, cols, K, s, k_buf);  // for dQq
-      float *dK = dkq + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
-      std::fill(dK, dK + cols * s, 0.0f);
-      for (int64_t i0 = f.causal ? j0 : f.begin(g); i0 < f.end(g); i0 += kBlock) {
-        const int64_t rows = std::min(kBlock, f.end(g) - i0);
-        const float *Q = f.qq + (b * n + i0) * s, *dO = d_out + (b * n + i0) * e;
-        auto silent_row = [&](int64_t r) { return silent[b * n + i0 + r] != 0; };
-        const float* Q_live = any_silent ? without_rows(Q, rows, s, q_buf, silent_row) : Q;  // for dKq
-        gemm_tile(Transpose::No, Transpose::Yes, rows, cols, s, f.score_scale, Q, s, K, s, 0.0f, S, cols);
-        for (int64_t r = 0; r < rows; ++r) {
-          float *row = S + r * cols, *a = A + r * cols;
-          if (silent_row(r)) {
-            std::fill(a, a + cols, 0.0f);
-            continue;
-          }
-          relu_row(f, row, b, i0 + r, j0, cols);
-          const float wi = w[b * n + i0 + r];
-#pragma omp simd
-          for (int64_t c = 0; c < cols; ++c) a[c] = wi * row[c] * row[c];
-        }
-        // dV += A^T dO;  dA = dO V^T;  dS = dA * 2 w relu(S), 0 where hidden or silent
-        gemm_tile(Transpose::Yes, Transpose::No, cols, e, rows, 1.0f, A, cols, dO, e, 1.0f, dV, e);
-        gemm_tile(Transpose::No, Transpose::Yes, rows, cols, e, 1.0f, dO, e, V, e, 0.0f, dS, cols);
-        for (int64_t r = 0; r < rows; ++r) {
-          float* ds = dS + r * cols;
-          if (silent_row(r)) {
-            std::fill(ds, ds + cols, 0.0f);
-            continue;
-          }
-          const float* row = S + r * cols;
-          const float two_w = 2.0f * w[b * n + i0 + r];
-#pragma omp simd
-          for (int64_t c = 0; c < cols; ++c) ds[c] *= two_w * row[c];
-          hide_row(f, ds, b, i0 + r, j0, cols);
-          if (f.bias) {
-            float* dbias = db + (j0 - (i0 + r) + f.L - 1);
-            for (int64_t c = 0; c < cols; ++c) dbias[c] += ds[c];
-          }
-        }
-        // dKq += score_scale dS^T Qq;  dQq += score_scale dS Kq
-        gemm_tile(Transpose::Yes, Transpose::No, cols, s, rows, f.score_scale, dS, cols, Q_live, s, 1.0f, dK, s);
-        visible_product(f, rows, s, cols, i0, j0, f.score_scale, dS, K_seen, dq + (b * n + i0) * s);
-      }
-    }
-  }
-  if (team_size > 1)
-    parallel_for(plane, team_size, [&](int64_t k0, int64_t k1) {
-      for (int t = 1; t < team_size; ++t) {
-        const float* more = dq_more.data() + (t - 1) * plane;
-        for (int64_t k = k0; k < k1; ++k) dqq[k] += more[k];
-      }
-    });
-  for (int64_t i = 0; i < f.B * n && any_silent; ++i)
-    if (silent[i]) std::fill(dqq + i * s, dqq + (i + 1) * s, 0.0f);
-  if (drel_bias)
-    for (int t = 0; t < team_size; ++t)
-      for (int64_t k = 0; k < bias_size; ++k) drel_bias[k] += db_all.data()[t * bias_size + k];
+  const FlashBackward bw(f, d_out, w, u);
+  if (f.linear)
+    linear_backward(*this, bw, state, dqk + 2 * plane, dqk + 3 * plane, dv);
+  else
+    fill(dv, f.B * f.n * f.e, 0.0f);
+  quadratic_backward(*this, bw, dqk, dqk + plane, dv, drel_bias);
+  for (int64_t i = 0; i < f.B * f.n && bw.any_silent; ++i)
+    if (bw.silent[i]) std::fill(dqk + i * f.s, dqk + (i + 1) * f.s, 0.0f);
 }
 
 void CpuBackend::scale_offset(const float* z, const float* gamma, const float* beta, float* y, int64_t rows,
