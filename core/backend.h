@@ -35,6 +35,24 @@ enum class BinaryOp {
 
 enum class ReduceOp { Sum, Max, LogSumExp };
 
+// softmax(x)_i = e^x_i / sum_j e^x_j, or its logarithm x_i - logsumexp(x).
+enum class SoftmaxForm { Softmax, LogSoftmax };
+
+// A cumulative sum from the first element (y_i = sum_{j <= i} x_j) or from the last
+// (y_i = sum_{j >= i} x_j).
+enum class ScanDirection { Forward, Reverse };
+
+// LayerNorm (subtract the mean, then divide by the standard deviation) or RMSNorm
+// (divide by the root mean square).
+enum class LayerNormKind { LayerNorm, RmsNorm };
+
+// SGD's momentum: the heavy ball's (p -= lr buf) or Nesterov's (p -= lr (d + mu buf)).
+enum class SgdMomentum { HeavyBall, Nesterov };
+
+// Adam's weight decay: L2, added to the gradient (Adam), or decoupled from it, a
+// shrink of the weights applied first (AdamW).
+enum class WeightDecay { L2, Decoupled };
+
 enum class Transpose { No, Yes };
 
 // The activation a GEMM can apply to its result before writing it (Backend::gemm_epilogue),

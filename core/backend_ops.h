@@ -65,15 +65,18 @@ TA_BACKEND_OP(Kernel, void, broadcast_to, (const float* x, float* out, const Bro
 TA_BACKEND_OP(Kernel, void, reduce, (ReduceOp op, const float* x, float* y, int64_t outer, int64_t n, int64_t inner),
               (op, x, y, outer, n, inner))
 // y = softmax (or log_softmax) of x along i
-TA_BACKEND_OP(Kernel, void, softmax, (const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log),
-              (x, y, outer, n, inner, log))
+TA_BACKEND_OP(Kernel, void, softmax,
+              (const float* x, float* y, int64_t outer, int64_t n, int64_t inner, SoftmaxForm form),
+              (x, y, outer, n, inner, form))
 // softmax: dx = y * (dy - sum_i dy*y);  log_softmax: dx = dy - exp(y) * sum_i dy
 TA_BACKEND_OP(Kernel, void, softmax_backward,
-              (const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner, bool log),
-              (y, dy, dx, outer, n, inner, log))
-// y[o, i, k] = sum_{j <= i} x[o, j, k], or sum_{j >= i} when reverse
-TA_BACKEND_OP(Kernel, void, cumsum, (const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse),
-              (x, y, outer, n, inner, reverse))
+              (const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
+               SoftmaxForm form),
+              (y, dy, dx, outer, n, inner, form))
+// y[o, i, k] = sum_{j <= i} x[o, j, k] (Forward), or sum_{j >= i} (Reverse)
+TA_BACKEND_OP(Kernel, void, cumsum,
+              (const float* x, float* y, int64_t outer, int64_t n, int64_t inner, ScanDirection direction),
+              (x, y, outer, n, inner, direction))
 
 // --- indexing along an axis (index values already checked) ----------------------------
 // y[o, j, k] = x[o, index[j], k] for j < n_index
@@ -137,20 +140,20 @@ TA_BACKEND_OP(Kernel, void, gemm_epilogue,
               (ta, tb, M, N, K, alpha, A, stride_a, B, stride_b, beta, C, stride_c, batch, epilogue))
 
 // --- normalization over the last axis of [rows, dim] --------------------------------
-// LayerNorm (subtract_mean) or RMSNorm (not): with mu = mean(x) or 0,
+// LayerNorm or RMSNorm: with mu = mean(x) (LayerNorm) or 0 (RMSNorm),
 //   rstd = 1 / sqrt(mean((x - mu)^2) + eps),  y = (x - mu) rstd * gamma + beta.
 // gamma and beta may be null (no affine part); mean and rstd ([rows]) are saved.
 TA_BACKEND_OP(Kernel, void, layer_norm,
               (const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-               int64_t rows, int64_t dim, float eps, bool subtract_mean),
-              (x, gamma, beta, y, mean, rstd, rows, dim, eps, subtract_mean))
+               int64_t rows, int64_t dim, float eps, LayerNormKind kind),
+              (x, gamma, beta, y, mean, rstd, rows, dim, eps, kind))
 // With xhat = (x - mu) rstd and dxhat = dy * gamma:
 //   dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))   (RMSNorm: no mean(dxhat) term)
 //   dgamma = sum over rows of dy xhat,  dbeta = sum over rows of dy  (when not null)
 TA_BACKEND_OP(Kernel, void, layer_norm_backward,
               (const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy, float* dx,
-               float* dgamma, float* dbeta, int64_t rows, int64_t dim, bool subtract_mean),
-              (x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, dim, subtract_mean))
+               float* dgamma, float* dbeta, int64_t rows, int64_t dim, LayerNormKind kind),
+              (x, gamma, mean, rstd, dy, dx, dgamma, dbeta, rows, dim, kind))
 
 // --- loss -----------------------------------------------------------------------------
 // Per row r of logits [rows, classes] with integer target t_r:
@@ -168,11 +171,11 @@ TA_BACKEND_OP(Kernel, void, cross_entropy_backward,
 // --- optimizer updates, in place on n parameters ---------------------------------------
 // SGD with momentum mu and weight decay wd (added to the gradient):
 //   d = g + wd p;  buf = mu buf + d (buf starts at 0: d after the first step);
-//   p -= lr (nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
+//   p -= lr (Nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
 TA_BACKEND_OP(Kernel, void, sgd_update,
               (float* p, const float* g, float* buf, int64_t n, float lr, float momentum, float weight_decay,
-               bool nesterov),
-              (p, g, buf, n, lr, momentum, weight_decay, nesterov))
+               SgdMomentum kind),
+              (p, g, buf, n, lr, momentum, weight_decay, kind))
 // Adam (Kingma & Ba) with bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t:
 //   g' = g + wd p            (Adam: L2 decay folded into the gradient), or g' = g (AdamW)
 //   m = beta1 m + (1 - beta1) g';  v = beta2 v + (1 - beta2) g'^2
@@ -180,8 +183,8 @@ TA_BACKEND_OP(Kernel, void, sgd_update,
 //   p -= lr wd p             (AdamW only: decay decoupled from the gradient, applied first)
 TA_BACKEND_OP(Kernel, void, adam_update,
               (float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1, float beta2, float eps,
-               float weight_decay, bool decoupled, float c1, float c2),
-              (p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decoupled, c1, c2))
+               float weight_decay, WeightDecay decay, float c1, float c2),
+              (p, g, m, v, n, lr, beta1, beta2, eps, weight_decay, decay, c1, c2))
 // sum of squares of x, accumulated in double (for gradient-norm clipping)
 TA_BACKEND_OP(Kernel, double, sum_of_squares, (const float* x, int64_t n), (x, n))
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/backend.h"
 #include "core/host_device.h"
 
 namespace ta {
@@ -44,9 +45,9 @@ TA_HOST_DEVICE inline void adam_step(int64_t i, float* p, const float* g, float*
   p[i] -= h.lr * (m[i] * h.inv_c1) / (sqrtf(v[i]) * h.inv_sqrt_c2 + h.eps);
 }
 
-inline AdamHyper adam_hyper(float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled, float c1,
-                            float c2) {
-  return {lr, beta1, beta2, eps, weight_decay, decoupled, 1.0f / c1, 1.0f / sqrtf(c2)};
+inline AdamHyper adam_hyper(float lr, float beta1, float beta2, float eps, float weight_decay, WeightDecay decay,
+                            float c1, float c2) {
+  return {lr, beta1, beta2, eps, weight_decay, decay == WeightDecay::Decoupled, 1.0f / c1, 1.0f / sqrtf(c2)};
 }
 
 }  // namespace ta

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/kernels/optim.h"  // WeightDecay
 #include "optim/optimizer.h"
 
 namespace ta {
@@ -30,8 +31,6 @@ struct AdamOptions {
   float beta2 = 0.999f;
   float eps = 1e-8f;
 };
-
-enum class WeightDecay { L2, Decoupled };
 
 class Adam : public Optimizer {
  public:

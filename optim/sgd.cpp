@@ -21,7 +21,7 @@ Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions options) : Optimizer(std::mo
 void Sgd::update(size_t i, const Tensor& grad, float lr) {
   const Slot& s = slots()[i];
   kernels::sgd_update(s.param, grad, buffers_.empty() ? Tensor() : buffers_[i], lr, options_.momentum,
-                      s.weight_decay, options_.nesterov);
+                      s.weight_decay, options_.nesterov ? SgdMomentum::Nesterov : SgdMomentum::HeavyBall);
 }
 
 void Sgd::export_state(OptimizerState& s) const {

@@ -11,13 +11,13 @@ namespace ta::cuda {
 namespace k = cuda_kernels;
 
 void CudaBackend::sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-                             float weight_decay, bool nesterov) {
-  k::sgd_update(Launcher{}, p, g, buf, n, SgdHyper{lr, momentum, weight_decay, nesterov});
+                             float weight_decay, SgdMomentum kind) {
+  k::sgd_update(Launcher{}, p, g, buf, n, SgdHyper{lr, momentum, weight_decay, kind == SgdMomentum::Nesterov});
 }
 
 void CudaBackend::adam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
-                              float beta2, float eps, float weight_decay, bool decoupled, float c1, float c2) {
-  k::adam_update(Launcher{}, p, g, m, v, n, adam_hyper(lr, beta1, beta2, eps, weight_decay, decoupled, c1, c2));
+                              float beta2, float eps, float weight_decay, WeightDecay decay, float c1, float c2) {
+  k::adam_update(Launcher{}, p, g, m, v, n, adam_hyper(lr, beta1, beta2, eps, weight_decay, decay, c1, c2));
 }
 
 // Per-block partial sums on the device, added on the host in block order.

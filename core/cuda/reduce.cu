@@ -12,17 +12,18 @@ void CudaBackend::reduce(ReduceOp op, const float* x, float* y, int64_t outer, i
   k::reduce(Launcher{}, op, x, y, outer, n, inner);
 }
 
-void CudaBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-  k::softmax(Launcher{}, x, y, outer, n, inner, log);
+void CudaBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, SoftmaxForm form) {
+  k::softmax(Launcher{}, x, y, outer, n, inner, form);
 }
 
 void CudaBackend::softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
-                                   int64_t inner, bool log) {
-  k::softmax_backward(Launcher{}, y, dy, dx, outer, n, inner, log);
+                                   int64_t inner, SoftmaxForm form) {
+  k::softmax_backward(Launcher{}, y, dy, dx, outer, n, inner, form);
 }
 
-void CudaBackend::cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) {
-  k::cumsum(Launcher{}, x, y, outer, n, inner, reverse);
+void CudaBackend::cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+                         ScanDirection direction) {
+  k::cumsum(Launcher{}, x, y, outer, n, inner, direction);
 }
 
 }  // namespace ta::cuda

@@ -8,8 +8,8 @@
 
 namespace ta::kernels {
 
-NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, bool subtract_mean) {
-  const char* name = subtract_mean ? "layer_norm" : "rms_norm";
+NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, LayerNormKind kind) {
+  const char* name = kind == LayerNormKind::LayerNorm ? "layer_norm" : "rms_norm";
   check_defined(x, name, "x");
   TA_CHECK(x.ndim() >= 1 && x.shape()[x.ndim() - 1] > 0, name, ": x needs a non-empty last axis, got shape ",
            x.shape());
@@ -24,19 +24,19 @@ NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, 
   NormResult r{Tensor::empty(x.shape(), x.device()), Tensor::empty(Shape{rows}, x.device()),
                Tensor::empty(Shape{rows}, x.device())};
   backend_of(x).layer_norm(x.data(), gamma.defined() ? gamma.data() : nullptr, beta.defined() ? beta.data() : nullptr,
-                           r.y.data(), r.mean.data(), r.rstd.data(), rows, dim, eps, subtract_mean);
+                           r.y.data(), r.mean.data(), r.rstd.data(), rows, dim, eps, kind);
   return r;
 }
 
 std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
-                                        const Tensor& rstd, const Tensor& dy, bool subtract_mean) {
+                                        const Tensor& rstd, const Tensor& dy, LayerNormKind kind) {
   const int64_t dim = x.shape()[x.ndim() - 1], rows = x.numel() / dim;
   Tensor dx = Tensor::empty(x.shape(), x.device());
   Tensor dgamma = gamma.defined() ? Tensor::empty(gamma.shape(), x.device()) : Tensor();
   Tensor dbeta = beta.defined() ? Tensor::empty(beta.shape(), x.device()) : Tensor();
   backend_of(x).layer_norm_backward(x.data(), gamma.defined() ? gamma.data() : nullptr, mean.data(), rstd.data(),
                                     dy.data(), dx.data(), dgamma.defined() ? dgamma.data() : nullptr,
-                                    dbeta.defined() ? dbeta.data() : nullptr, rows, dim, subtract_mean);
+                                    dbeta.defined() ? dbeta.data() : nullptr, rows, dim, kind);
   return {dx, dgamma, dbeta};
 }
 

@@ -13,9 +13,9 @@ namespace ta::kernels {
 struct NormResult {
   Tensor y, mean, rstd;
 };
-NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, bool subtract_mean);
+NormResult layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, LayerNormKind kind);
 // Returns {dx, dgamma, dbeta} (dgamma, dbeta undefined when gamma, beta were).
 std::vector<Tensor> layer_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
-                                        const Tensor& rstd, const Tensor& dy, bool subtract_mean);
+                                        const Tensor& rstd, const Tensor& dy, LayerNormKind kind);
 
 }  // namespace ta::kernels

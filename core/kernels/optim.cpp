@@ -19,16 +19,16 @@ void check_same_shape(const Tensor& a, const Tensor& b, const char* op, const ch
 }  // namespace
 
 void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, float lr, float momentum, float weight_decay,
-                bool nesterov) {
+                SgdMomentum kind) {
   check_defined(p, "sgd_update", "p");
   check_same_shape(p, g, "sgd_update", "gradient");
   if (momentum != 0.0f) check_same_shape(p, buf, "sgd_update", "momentum buffer");
   backend_of(p).sgd_update(p.data(), g.data(), momentum != 0.0f ? buf.data() : nullptr, p.numel(), lr, momentum,
-                           weight_decay, nesterov);
+                           weight_decay, kind);
 }
 
 void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, float lr, float beta1,
-                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step) {
+                 float beta2, float eps, float weight_decay, WeightDecay decay, int64_t step) {
   check_defined(p, "adam_update", "p");
   check_same_shape(p, g, "adam_update", "gradient");
   check_same_shape(p, m, "adam_update", "first moment");
@@ -37,7 +37,7 @@ void adam_update(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor
   const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step)));
   const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step)));
   backend_of(p).adam_update(p.data(), g.data(), m.data(), v.data(), p.numel(), lr, beta1, beta2, eps, weight_decay,
-                            decoupled, c1, c2);
+                            decay, c1, c2);
 }
 
 double sum_of_squares(const Tensor& x) {

@@ -43,29 +43,29 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   return reshape(y, shape);
 }
 
-Tensor softmax(const Tensor& x, int axis, bool log) {
-  const char* name = log ? "log_softmax" : "softmax";
+Tensor softmax(const Tensor& x, int axis, SoftmaxForm form) {
+  const char* name = form == SoftmaxForm::LogSoftmax ? "log_softmax" : "softmax";
   check_defined(x, name, "x");
   axis = normalize_axis(axis, x.ndim(), name);
   AxisView v(x.shape(), axis);
   Tensor y = Tensor::empty(x.shape(), x.device());
-  backend_of(x).softmax(x.data(), y.data(), v.outer, v.n, v.inner, log);
+  backend_of(x).softmax(x.data(), y.data(), v.outer, v.n, v.inner, form);
   return y;
 }
 
-Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, bool log) {
+Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, SoftmaxForm form) {
   AxisView v(y.shape(), axis);
   Tensor dx = Tensor::empty(y.shape(), y.device());
-  backend_of(y).softmax_backward(y.data(), dy.data(), dx.data(), v.outer, v.n, v.inner, log);
+  backend_of(y).softmax_backward(y.data(), dy.data(), dx.data(), v.outer, v.n, v.inner, form);
   return dx;
 }
 
-Tensor cumsum(const Tensor& x, int axis, bool reverse) {
+Tensor cumsum(const Tensor& x, int axis, ScanDirection direction) {
   check_defined(x, "cumsum", "x");
   axis = normalize_axis(axis, x.ndim(), "cumsum");
   AxisView v(x.shape(), axis);
   Tensor y = Tensor::empty(x.shape(), x.device());
-  backend_of(x).cumsum(x.data(), y.data(), v.outer, v.n, v.inner, reverse);
+  backend_of(x).cumsum(x.data(), y.data(), v.outer, v.n, v.inner, direction);
   return y;
 }
 

@@ -11,8 +11,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim);
 // The reverse of broadcasting: sums x over the dimensions where `shape` has size 1
 // or is missing, giving a tensor of `shape` (the gradient of broadcast_to).
 Tensor sum_to(const Tensor& x, const Shape& shape);
-Tensor softmax(const Tensor& x, int axis, bool log);
-Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, bool log);
-Tensor cumsum(const Tensor& x, int axis, bool reverse);
+Tensor softmax(const Tensor& x, int axis, SoftmaxForm form);
+Tensor softmax_backward(const Tensor& y, const Tensor& dy, int axis, SoftmaxForm form);
+Tensor cumsum(const Tensor& x, int axis, ScanDirection direction);
 
 }  // namespace ta::kernels

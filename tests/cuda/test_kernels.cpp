@@ -201,8 +201,8 @@ TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite
       CHECK_CLOSE(got, want);
     }
     std::vector<float> got = nan_buffer(16), want = nan_buffer(16);
-    k::softmax(simt::Launcher{}, x.data(), got.data(), outer, n, inner, /*log=*/false);
-    cpu_backend().softmax(x.data(), want.data(), outer, n, inner, false);
+    k::softmax(simt::Launcher{}, x.data(), got.data(), outer, n, inner, SoftmaxForm::Softmax);
+    cpu_backend().softmax(x.data(), want.data(), outer, n, inner, SoftmaxForm::Softmax);
     CHECK_CLOSE(got, want);
     if (inner == 1) CHECK(got[8] == 0.0f);  // the all -inf row gives zeros, not 0/0
   }
@@ -213,8 +213,8 @@ BACKEND_OP_CASE("cuda kernels (emulated): softmax and log-softmax, forward and b
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 12, -6.0f, 6.0f), dy = uniform_values(total, 13);
-    for (bool log : {false, true}) {
-      CAPTURE(log);
+    for (SoftmaxForm log : {SoftmaxForm::Softmax, SoftmaxForm::LogSoftmax}) {
+      CAPTURE(static_cast<int>(log));
       std::vector<float> y = nan_buffer(total), y_cpu = nan_buffer(total);
       k::softmax(launch, x.data(), y.data(), l.outer, l.n, l.inner, log);
       cpu_backend().softmax(x.data(), y_cpu.data(), l.outer, l.n, l.inner, log);
@@ -231,7 +231,7 @@ BACKEND_OP_CASE("cuda kernels (emulated): cumulative sums, forward and reverse",
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 14);
-    for (bool reverse : {false, true}) {
+    for (ScanDirection reverse : {ScanDirection::Forward, ScanDirection::Reverse}) {
       std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
       k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
       cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
@@ -320,11 +320,11 @@ BACKEND_OP_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and b
     CAPTURE(launch.name);
     for (auto [rows_, dim_] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
       const int64_t rows = rows_, dim = dim_;  // clang 14: doctest's messages cannot name a binding
-      for (bool layer : {true, false}) {
+      for (LayerNormKind layer : {LayerNormKind::LayerNorm, LayerNormKind::RmsNorm}) {
         for (bool affine : {true, false}) {
           CAPTURE(rows);
           CAPTURE(dim);
-          CAPTURE(layer);
+          CAPTURE(static_cast<int>(layer));
           CAPTURE(affine);
           const std::vector<float> x = uniform_values(rows * dim, 23, -3.0f, 5.0f), dy = uniform_values(rows * dim, 24);
           const std::vector<float> gamma = uniform_values(dim, 25, 0.5f, 1.5f), beta = uniform_values(dim, 26);
@@ -363,16 +363,17 @@ BACKEND_OP_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of s
     for (int64_t n : kSizes) {
       CAPTURE(n);
       const std::vector<float> g = uniform_values(n, 27);
-      for (bool nesterov : {false, true}) {
+      for (SgdMomentum nesterov : {SgdMomentum::HeavyBall, SgdMomentum::Nesterov}) {
         std::vector<float> p = uniform_values(n, 28), buf = uniform_values(n, 29), p_cpu = p, buf_cpu = buf;
         for (int step = 0; step < 2; ++step) {
-          k::sgd_update(launch, p.data(), g.data(), buf.data(), n, SgdHyper{0.1f, 0.9f, 0.01f, nesterov});
+          k::sgd_update(launch, p.data(), g.data(), buf.data(), n,
+                        SgdHyper{0.1f, 0.9f, 0.01f, nesterov == SgdMomentum::Nesterov});
           cpu_backend().sgd_update(p_cpu.data(), g.data(), buf_cpu.data(), n, 0.1f, 0.9f, 0.01f, nesterov);
         }
         CHECK_CLOSE(p, p_cpu, 1e-6f, 1e-7f);
         CHECK_CLOSE(buf, buf_cpu, 1e-6f, 1e-7f);
       }
-      for (bool decoupled : {false, true}) {
+      for (WeightDecay decoupled : {WeightDecay::L2, WeightDecay::Decoupled}) {
         std::vector<float> p = uniform_values(n, 30), m(n, 0.1f), v(n, 0.2f), p_cpu = p, m_cpu = m, v_cpu = v;
         k::adam_update(launch, p.data(), g.data(), m.data(), v.data(), n,
                        adam_hyper(1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, decoupled, 0.19f, 0.002f));

@@ -131,19 +131,21 @@ void reduce(const Launch& launch, ReduceOp op, const float* x, float* y, int64_t
 }
 
 template <class Launch>
-void softmax(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-  for_each_line(launch, SoftmaxLine{x, y, log}, outer, n, inner);
+void softmax(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+             SoftmaxForm form) {
+  for_each_line(launch, SoftmaxLine{x, y, form == SoftmaxForm::LogSoftmax}, outer, n, inner);
 }
 
 template <class Launch>
 void softmax_backward(const Launch& launch, const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
-                      int64_t inner, bool log) {
-  for_each_line(launch, SoftmaxBackwardLine{y, dy, dx, log}, outer, n, inner);
+                      int64_t inner, SoftmaxForm form) {
+  for_each_line(launch, SoftmaxBackwardLine{y, dy, dx, form == SoftmaxForm::LogSoftmax}, outer, n, inner);
 }
 
 template <class Launch>
-void cumsum(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) {
-  for_each_line_by_thread(launch, CumsumLine{x, y, reverse}, outer, n, inner);
+void cumsum(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+            ScanDirection direction) {
+  for_each_line_by_thread(launch, CumsumLine{x, y, direction == ScanDirection::Reverse}, outer, n, inner);
 }
 
 }  // namespace ta::cuda_kernels
