@@ -64,7 +64,7 @@ void CudaBackend::gemm(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t
                                             &beta, C, ldc, stride_c, as_int(batch, "batch")));
 }
 
-// cuBLAS's product, then the epilogue in one pass over C (gemm_epilogue.cuh).
+// cuBLAS's product, then the epilogue in one pass over C (kernels/matmul.cuh).
 void CudaBackend::gemm_epilogue(Transpose ta, Transpose tb, int64_t M, int64_t N, int64_t K, float alpha,
                                 const float* A, int64_t stride_a, const float* B, int64_t stride_b, float beta,
                                 float* C, int64_t stride_c, int64_t batch, const GemmEpilogue& epilogue) {

@@ -45,7 +45,7 @@ TEST_CASE("backend ops: every operation with a CUDA kernel of its own has an emu
                   "' has a CUDA kernel but no BACKEND_OP_CASE in tests/cuda/ compares it with the CPU backend "
                   "under the emulation: add one");
   }
-  CHECK(kernels > 40);  // the table was read (it lists about 50 operations)
+  CHECK(kernels > 30);  // the table was read (37 of its 44 operations have a kernel of their own)
 }
 
 TEST_CASE("backend ops: every operation a case names is in the table") {

@@ -82,6 +82,19 @@ struct Flash {
   int64_t tiles() const { return (c + kTile - 1) / kTile; }
 };
 
+// Runs chunk_step(b, g, buf) on every chunk g of every batch element b, in parallel,
+// each thread with `width` floats of scratch of its own in buf.
+template <class ChunkStep>
+void for_each_chunk(Backend& backend, const Flash& f, int64_t width, ChunkStep&& chunk_step) {
+  Scratch scratch(backend, f.threads * width);
+#pragma omp parallel num_threads(f.threads) if (f.threads > 1)
+  {
+    float* buf = scratch.data() + omp_get_thread_num() * width;
+#pragma omp for schedule(dynamic)
+    for (int64_t t = 0; t < f.B * f.G; ++t) chunk_step(t / f.G, t % f.G, buf);
+  }
+}
+
 // w[b n + i] and u[b n + i], the weights of row i's quadratic and linear parts
 // (core/attention/flash_options.h).
 void row_weights(const Flash& f, const FlashOptions& o, float* w, float* u) {
@@ -193,32 +206,26 @@ struct FlashBackward {
 void linear_query_step(Backend& backend, const FlashBackward& bw, const float* state, float* dql, float* D) {
   const Flash& f = bw.f;
   const int64_t n = f.n, s = f.s, e = f.e;
-  Scratch rows_buf(backend, f.threads * f.c * s);
-#pragma omp parallel num_threads(f.threads) if (f.threads > 1)
-  {
-    float* qlu = rows_buf.data() + omp_get_thread_num() * f.c * s;
-#pragma omp for schedule(dynamic)
-    for (int64_t t = 0; t < f.B * f.G; ++t) {
-      const int64_t b = t / f.G, g = t % f.G, i0 = f.begin(g), m = f.end(g) - i0;
-      const float *dO = bw.d_out + (b * n + i0) * e, *QL = f.ql + (b * n + i0) * s;
-      float* dQL = dql + (b * n + i0) * s;
-      if (f.causal && g == 0) {
-        std::fill(dQL, dQL + m * s, 0.0f);
-      } else {
-        const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
-        gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
-        for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
-          const bool left_out = bw.is_silent(b, i0 + r);
-          for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * bw.u[b * n + i0 + r];
-        }
-      }
-      for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
+  for_each_chunk(backend, f, f.c * s, [&](int64_t b, int64_t g, float* qlu) {
+    const int64_t i0 = f.begin(g), m = f.end(g) - i0;
+    const float *dO = bw.d_out + (b * n + i0) * e, *QL = f.ql + (b * n + i0) * s;
+    float* dQL = dql + (b * n + i0) * s;
+    if (f.causal && g == 0) {
+      std::fill(dQL, dQL + m * s, 0.0f);
+    } else {
+      const float* P = state + (b * f.state_slots() + (f.causal ? g : 0)) * s * e;
+      gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, dO, e, P, e, 0.0f, dQL, s);
+      for (int64_t r = 0; r < m; ++r) {  // 0 for a silent row
         const bool left_out = bw.is_silent(b, i0 + r);
-        for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : bw.u[b * n + i0 + r] * QL[r * s + k];
+        for (int64_t k = 0; k < s; ++k) dQL[r * s + k] = left_out ? 0.0f : dQL[r * s + k] * bw.u[b * n + i0 + r];
       }
-      gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + t * s * e, e);
     }
-  }
+    for (int64_t r = 0; r < m; ++r) {  // a silent row takes no part
+      const bool left_out = bw.is_silent(b, i0 + r);
+      for (int64_t k = 0; k < s; ++k) qlu[r * s + k] = left_out ? 0.0f : bw.u[b * n + i0 + r] * QL[r * s + k];
+    }
+    gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, qlu, s, dO, e, 0.0f, D + (b * f.G + g) * s * e, e);
+  });
 }
 
 // C. Per chunk: dKl = V R^T and dV = Kl R, with R the chunk's slot of the reverse
@@ -226,27 +233,21 @@ void linear_query_step(Backend& backend, const FlashBackward& bw, const float* s
 // gradient) gives zeros without multiplying through.
 void linear_key_step(Backend& backend, const Flash& f, const float* R_all, float* dkl, float* dv) {
   const int64_t n = f.n, s = f.s, e = f.e;
-  Scratch rows_buf(backend, f.threads * f.c * s);
-#pragma omp parallel num_threads(f.threads) if (f.threads > 1)
-  {
-    float* buf = rows_buf.data() + omp_get_thread_num() * f.c * s;
-#pragma omp for schedule(dynamic)
-    for (int64_t t = 0; t < f.B * f.G; ++t) {
-      const int64_t b = t / f.G, g = t % f.G, j0 = f.begin(g), m = f.end(g) - j0;
-      float *dKL = dkl + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
-      const float* R = R_all + (b * f.G + (f.causal ? g : 0)) * s * e;
-      if ((f.causal && g == f.G - 1) || all_zero(R, s * e)) {
-        std::fill(dKL, dKL + m * s, 0.0f);
-        std::fill(dV, dV + m * e, 0.0f);
-        continue;
-      }
-      gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, f.v + (b * n + j0) * e, e, R, e, 0.0f, dKL, s);
-      for (int64_t r = 0; r < m; ++r)
-        if (f.padded(b, j0 + r)) std::fill(dKL + r * s, dKL + (r + 1) * s, 0.0f);
-      const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
-      gemm_tile(Transpose::No, Transpose::No, m, e, s, 1.0f, K, s, R, e, 0.0f, dV, e);
+  for_each_chunk(backend, f, f.c * s, [&](int64_t b, int64_t g, float* buf) {
+    const int64_t j0 = f.begin(g), m = f.end(g) - j0;
+    float *dKL = dkl + (b * n + j0) * s, *dV = dv + (b * n + j0) * e;
+    const float* R = R_all + (b * f.G + (f.causal ? g : 0)) * s * e;
+    if ((f.causal && g == f.G - 1) || all_zero(R, s * e)) {
+      std::fill(dKL, dKL + m * s, 0.0f);
+      std::fill(dV, dV + m * e, 0.0f);
+      return;
     }
-  }
+    gemm_tile(Transpose::No, Transpose::Yes, m, s, e, 1.0f, f.v + (b * n + j0) * e, e, R, e, 0.0f, dKL, s);
+    for (int64_t r = 0; r < m; ++r)
+      if (f.padded(b, j0 + r)) std::fill(dKL + r * s, dKL + (r + 1) * s, 0.0f);
+    const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
+    gemm_tile(Transpose::No, Transpose::No, m, e, s, 1.0f, K, s, R, e, 0.0f, dV, e);
+  });
 }
 
 // A to C: the gradients of the linear part, dQl, dKl and dV's first term. B between
@@ -382,18 +383,12 @@ void CpuBackend::flash_forward(const FlashDims& dims, const FlashOptions& option
     // 1. KV_g per chunk (bidirectional: into scratch, then totalled into state).
     Scratch per_chunk(*this, f.causal ? 1 : f.B * f.G * s * e);
     float* kv = f.causal ? state : per_chunk.data();
-    Scratch masked(*this, nt * f.c * (s + e));
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-      float* buf = masked.data() + omp_get_thread_num() * f.c * (s + e);
-#pragma omp for schedule(dynamic)
-      for (int64_t t = 0; t < f.B * f.G; ++t) {
-        const int64_t b = t / f.G, g = t % f.G, j0 = f.begin(g), m = f.end(g) - j0;
-        const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
-        const float* V = without_padded_rows(f, b, j0, m, v + (b * n + j0) * e, e, buf + f.c * s);
-        gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, K, s, V, e, 0.0f, kv + t * s * e, e);
-      }
-    }
+    for_each_chunk(*this, f, f.c * (s + e), [&](int64_t b, int64_t g, float* buf) {
+      const int64_t j0 = f.begin(g), m = f.end(g) - j0;
+      const float* K = without_padded_rows(f, b, j0, m, f.kl + (b * n + j0) * s, s, buf);
+      const float* V = without_padded_rows(f, b, j0, m, v + (b * n + j0) * e, e, buf + f.c * s);
+      gemm_tile(Transpose::Yes, Transpose::No, s, e, m, 1.0f, K, s, V, e, 0.0f, kv + (b * f.G + g) * s * e, e);
+    });
     // 2. Across chunks.
     combine_chunks(f, kv, /*reverse=*/false);
     if (!f.causal)
