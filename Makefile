@@ -78,7 +78,7 @@ CLANG_PACKAGES := clang libclang-rt-dev libomp-dev
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 ifneq ($(NVCC),)
   CUDA_HOME := $(realpath $(dir $(realpath $(NVCC)))..)
-  CUDA_SRCS := $(wildcard core/cuda/*.cu)
+  CUDA_SRCS := $(wildcard core/cuda/*.cu core/cuda/attention/*.cu)
   CUDA_CPPS := $(filter-out core/cuda/cuda_stub.cpp,$(wildcard core/cuda/*.cpp))
   NVCCFLAGS := -std=c++20 -O3 -I. --expt-relaxed-constexpr -diag-suppress 20050 -Xcompiler -Wall,-Wextra -MMD -MP \
                -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]

@@ -13,7 +13,7 @@ namespace {
 // The constants of the reference, for B sequences cut into G chunks of c (n_pad = G c
 // positions, the ones past n being padding): the mask of the quadratic weights
 // [B, G, c, c] (key j visible to query i: j <= i when causal, never a padded key),
-// the row weights w and u [B, G, c, 1] of core/flash_options.h, and key_ok [B, G, c, 1]
+// the row weights w and u [B, G, c, 1] of core/attention/flash_options.h, and key_ok [B, G, c, 1]
 // (1 for a real, unpadded key).
 struct Constants {
   Tensor mask, w, u, key_ok;

@@ -2,7 +2,7 @@
 // Quality in Linear Time"): squared-ReLU attention, quadratic within chunks of c
 // positions and linear across chunks ("mixed chunk attention").
 //
-// Two implementations of one function (written out in core/flash_options.h):
+// Two implementations of one function (written out in core/attention/flash_options.h):
 //   - flash_attention (autograd/ops.h): the fused kernel, tiled per chunk, with a
 //     hand-written backward and memory linear in n; what the GAU layer uses;
 //   - flash_attention_reference (here): the same function from autograd ops, close
@@ -13,7 +13,7 @@
 // marks what sees a non-finite one: attention/non_finite.h).
 #pragma once
 
-#include "core/flash_options.h"
+#include "core/attention/flash_options.h"
 #include "layers/position.h"
 
 namespace ta {

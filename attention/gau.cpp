@@ -187,7 +187,7 @@ AttentionVariant::Builder flash_quad_builder(bool fused) {
 }  // namespace
 
 // The fused kernel works in tiles of 64 rows and steps of 256 keys within each chunk
-// (core/cpu/flash.cpp).
+// (core/cpu/attention/flash.cpp).
 const AttentionRegistration flash_registration({
     .name = "flash",
     .description = "FLASH: gated attention unit, squared-ReLU attention within chunks + linear across, fused",

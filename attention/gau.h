@@ -27,7 +27,7 @@
 
 #include <memory>
 
-#include "core/flash_options.h"
+#include "core/attention/flash_options.h"
 #include "layers/linear.h"
 #include "layers/position.h"
 #include "layers/token_mixer.h"
@@ -43,7 +43,7 @@ class GatedAttentionUnit : public TokenMixer {
     int64_t chunk = 256;    // FLASH: positions per chunk; 0: FLASH-Quad (one block over the sequence)
     bool linear = true;     // FLASH: linear attention across chunks (false: each chunk only sees itself)
     bool causal = true;
-    FlashScaling scaling = FlashScaling::RowCount;  // see core/flash_options.h and flash_options() below
+    FlashScaling scaling = FlashScaling::RowCount;  // see core/attention/flash_options.h and flash_options() below
     bool relative_bias = true;
     int64_t rotary_dims = 0;    // > 0: RoPE on that many dimensions of the queries and keys
     int64_t scaling_length = 0;  // FlashScaling::Length in FLASH-Quad: the fixed n of relu(q.k / n)^2

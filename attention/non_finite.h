@@ -6,7 +6,7 @@
 // arithmetic 0 x NaN and 0 x inf are NaN, so a NaN or inf in a hidden key or value
 // reaches out_i all the same; and the backward multiplies the zero gradients of such
 // outputs by NaN in the same way. The fused kernels skip hidden pairs instead of
-// multiplying them (core/cpu/attention.cpp). A core written from ops selects:
+// multiplying them (core/cpu/attention/dense.cpp). A core written from ops selects:
 //
 //   const FiniteInputs f = finite_inputs(q, k, v);  // NaN and inf read as 0, and where they were
 //   Tensor out = ...the attention of f.q, f.k, f.v, masked as usual...;

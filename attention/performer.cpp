@@ -2,7 +2,7 @@
 // plain feature maps for studies, the core (reference computation from autograd
 // ops, the fused causal op, redraw, decoding by running sums, attention weights for
 // pictures) and loading softmax weights. The math is in performer.h; the fused
-// causal kernel is core/cpu/performer.cpp.
+// causal kernel is core/cpu/attention/performer.cpp.
 #include "attention/performer.h"
 
 #include <cmath>

@@ -32,8 +32,8 @@ class SoftmaxFusedCore : public AttentionCore {
 };
 
 // The mask of the scores, [batch or 1, 1, n_q, n_k]: 1 where query i may not see
-// key j (future keys when causal, padded keys), else 0; masked_fill sets those
-// scores to -inf. Undefined when nothing is masked.
+// key j (future keys when causal, padded keys), else 0; the scores it marks are set to
+// -inf (masked_fill), not added to. Undefined when nothing is masked.
 Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_padding_mask);
 
 }  // namespace ta

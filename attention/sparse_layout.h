@@ -113,7 +113,7 @@ SparseCombine parse_sparse_combine(const std::string& s);
 // AlternateLayers -> {factor layer mod (number of factors)}.
 std::vector<SparsePattern> combine_factors(const SparsePattern& factorized, SparseCombine how, int64_t layer);
 
-// The block layout (core/backend.h) of `patterns` for n_q queries that are the last
+// The block layout (core/attention/types.h) of `patterns` for n_q queries that are the last
 // n_q of n_k positions (n_q < n_k continues a key/value cache), in blocks of b <= 64.
 // Time and memory proportional to the candidate blocks the factors' key spans name
 // (times b^2 predicate calls each), never n_q x n_k.

@@ -1,9 +1,15 @@
-// Broadcasting binary ops and the scalar ops. Every backward ends in sum_to: an
-// input that was broadcast receives the sum of the gradient over the copies it
-// was broadcast into (the reverse of broadcasting).
+// Element-wise ops: the broadcasting binary ops and the scalar ops, the one-input
+// functions, comparisons and selection by a mask.
+//
+// Every backward of a broadcasting op ends in sum_to: an input that was broadcast
+// receives the sum of the gradient over the copies it was broadcast into (the
+// reverse of broadcasting). A one-input function's backward is one fused pass,
+// dx = dy * f'(x), with f' written next to f in core/elementwise_math.h.
 #include "autograd/node.h"
 #include "autograd/ops.h"
-#include "core/kernels.h"
+#include "core/error.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/reduce.h"
 
 namespace ta {
 
@@ -92,6 +98,85 @@ Tensor pow(const Tensor& a, float p) {
   Tensor out = kernels::unary(UnaryOp::PowScalar, a, p, "pow");
   record(kPow, out, {&a}, [a, p, y = out.detach()](const Tensor& g) -> Grads {
     return {kernels::unary_backward(UnaryOp::PowScalar, a, y, g, p)};
+  });
+  return out;
+}
+
+// ---- one input ----------------------------------------------------------------
+
+namespace {
+
+const OpInfo kNeg("neg"), kExp("exp"), kLog("log"), kSqrt("sqrt"), kRsqrt("rsqrt"), kAbs("abs"), kTanh("tanh"),
+    kSigmoid("sigmoid"), kRelu("relu"), kReluSquared("relu_squared"), kGelu("gelu"), kSilu("silu"),
+    kSoftplus("softplus"), kElu("elu");
+
+// y = f(x), recording dx = dy * f'(x); f' may read x and y (saved detached), and
+// the op's parameter (elu's alpha).
+Tensor unary_op(const OpInfo& info, UnaryOp op, const Tensor& x, float param = 0.0f) {
+  Tensor y = kernels::unary(op, x, param, info.name);
+  record(info, y, {&x}, [op, x, y_saved = y.detach(), param](const Tensor& g) -> Grads {
+    return {kernels::unary_backward(op, x, y_saved, g, param)};
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor neg(const Tensor& x) { return unary_op(kNeg, UnaryOp::Neg, x); }
+Tensor exp(const Tensor& x) { return unary_op(kExp, UnaryOp::Exp, x); }
+Tensor log(const Tensor& x) { return unary_op(kLog, UnaryOp::Log, x); }
+Tensor sqrt(const Tensor& x) { return unary_op(kSqrt, UnaryOp::Sqrt, x); }
+Tensor rsqrt(const Tensor& x) { return unary_op(kRsqrt, UnaryOp::Rsqrt, x); }
+Tensor abs(const Tensor& x) { return unary_op(kAbs, UnaryOp::Abs, x); }
+Tensor tanh(const Tensor& x) { return unary_op(kTanh, UnaryOp::Tanh, x); }
+Tensor sigmoid(const Tensor& x) { return unary_op(kSigmoid, UnaryOp::Sigmoid, x); }
+Tensor relu(const Tensor& x) { return unary_op(kRelu, UnaryOp::Relu, x); }
+Tensor relu_squared(const Tensor& x) { return unary_op(kReluSquared, UnaryOp::ReluSquared, x); }
+Tensor gelu(const Tensor& x, GeluApprox approx) {
+  return unary_op(kGelu, approx == GeluApprox::Erf ? UnaryOp::GeluErf : UnaryOp::GeluTanh, x);
+}
+Tensor silu(const Tensor& x) { return unary_op(kSilu, UnaryOp::Silu, x); }
+Tensor softplus(const Tensor& x) { return unary_op(kSoftplus, UnaryOp::Softplus, x); }
+Tensor elu(const Tensor& x, float alpha) { return unary_op(kElu, UnaryOp::Elu, x, alpha); }
+
+// ---- comparisons (no gradient) and selection ----------------------------------
+
+namespace {
+const OpInfo kWhere("where"), kMaskedFill("masked_fill");
+}
+
+Tensor eq(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Eq, a, b, "eq"); }
+Tensor ne(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Ne, a, b, "ne"); }
+Tensor lt(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Lt, a, b, "lt"); }
+Tensor le(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Le, a, b, "le"); }
+Tensor gt(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Gt, a, b, "gt"); }
+Tensor ge(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Ge, a, b, "ge"); }
+
+// out = mask ? a : b. The gradient goes where the value came from:
+// da = mask ? g : 0, db = mask ? 0 : g, each summed back to its input's shape.
+// A selection, not g x mask: the branch not taken gets exactly 0 whatever it holds,
+// and the element-wise backwards upstream keep that 0 a 0 where their derivative is
+// inf or NaN (gradient_times in core/elementwise_math.h), so where(x > 0, log(x), 0)
+// has a finite gradient at x = 0.
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+  Tensor out = kernels::where(mask, a, b);
+  record(kWhere, out, {&mask, &a, &b}, [mask, sa = a.shape(), sb = b.shape()](const Tensor& g) -> Grads {
+    Tensor zero = Tensor::zeros(Shape(), g.device());
+    return {Tensor(), kernels::sum_to(kernels::where(mask, g, zero), sa),
+            kernels::sum_to(kernels::where(mask, zero, g), sb)};
+  });
+  return out;
+}
+
+// out = mask ? value : x;  dx = mask ? 0 : g.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
+  check_defined(x, "masked_fill", "x");
+  check_defined(mask, "masked_fill", "mask");
+  TA_CHECK(broadcast_shapes(x.shape(), mask.shape(), "masked_fill") == x.shape(), "masked_fill: mask shape ",
+           mask.shape(), " does not broadcast to x shape ", x.shape());
+  Tensor out = kernels::where(mask, Tensor::scalar(value, x.device()), x);
+  record(kMaskedFill, out, {&x, &mask}, [mask](const Tensor& g) -> Grads {
+    return {kernels::where(mask, Tensor::zeros(Shape(), g.device()), g), Tensor()};
   });
   return out;
 }

@@ -7,7 +7,8 @@
 #include "autograd/grad_ready.h"
 #include "autograd/node.h"
 #include "core/error.h"
-#include "core/kernels.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/movement.h"
 
 namespace ta {
 

@@ -3,7 +3,8 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
-#include "core/kernels.h"
+#include "core/kernels/index.h"
+#include "core/kernels/movement.h"
 
 namespace ta {
 

@@ -2,7 +2,10 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
-#include "core/kernels.h"
+#include "core/kernels/common.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/loss.h"
+#include "core/kernels/reduce.h"
 
 namespace ta {
 

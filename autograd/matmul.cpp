@@ -2,7 +2,10 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/epilogue_math.h"
-#include "core/kernels.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/matmul.h"
+#include "core/kernels/movement.h"
+#include "core/kernels/reduce.h"
 
 namespace ta {
 

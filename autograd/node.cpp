@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/graph_release.h"
-#include "core/kernels.h"
+#include "core/kernels/elementwise.h"
 
 namespace ta {
 

@@ -1,10 +1,11 @@
 // autograd/ops.h — every differentiable op of the framework, the user-facing API.
 //
-// Each op is a pair in autograd/<area>.cpp: the forward calls core/kernels (which
-// checks the arguments and runs the backend), and, when an input requires a
-// gradient and grad mode is on, records a node whose backward composes these same
-// ops. Reading one op top to bottom shows the whole path: user call -> shape check
-// -> backend kernel -> recorded node -> backward.
+// Each op is a pair in autograd/<concern>.cpp (the papers' fused attention in
+// autograd/attention/<family>.cpp): the forward calls a tensor-level kernel of its
+// concern in core/kernels/ or core/attention/ (which checks the arguments and runs
+// the backend), and, when an input requires a gradient and grad mode is on, records
+// a node whose backward composes these same ops. Reading one op top to bottom shows the whole path: user call -> shape
+// check -> backend kernel -> recorded node -> backward.
 //
 // Conventions: axes may be negative (-1 is the last); "keepdim" keeps a reduced
 // axis with size 1; binary ops broadcast NumPy-style; index and target tensors hold
@@ -14,16 +15,16 @@
 #include <memory>
 #include <vector>
 
-#include "core/flash_options.h"
+#include "core/attention/flash_options.h"
 #include "core/tensor.h"
 
 namespace ta {
 
-struct BlockSparseLayout;  // core/backend.h
-enum class FavorKernel;    // core/backend.h (Softmax, Relu)
+struct BlockSparseLayout;       // core/attention/types.h
+enum class FavorKernel;         // core/attention/types.h (Softmax, Relu)
 enum class EpilogueActivation;  // core/backend.h (None, Relu, GeluErf, GeluTanh, Silu)
 
-// ---- element-wise, broadcasting (autograd/elementwise.cpp) -------------------
+// ---- element-wise, broadcasting (autograd/elementwise.cpp) ------------------------
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -34,7 +35,7 @@ Tensor add(const Tensor& a, float s);
 Tensor mul(const Tensor& a, float s);
 Tensor pow(const Tensor& a, float exponent);
 
-// ---- element-wise, one input (autograd/unary.cpp) -----------------------------
+// ---- element-wise, one input (autograd/elementwise.cpp) ---------------------------
 Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
@@ -53,7 +54,7 @@ Tensor softplus(const Tensor& x);
 // positive feature map of linear attention (Katharopoulos et al. 2020).
 Tensor elu(const Tensor& x, float alpha = 1.0f);
 
-// ---- comparisons and selection (autograd/select.cpp) --------------------------
+// ---- comparisons and selection (autograd/elementwise.cpp) -------------------------
 // Comparisons give 1.0 where true, 0.0 where false; they carry no gradient.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
@@ -66,7 +67,7 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
 // x with `value` wherever mask != 0 (mask broadcasts to x).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
 
-// ---- reductions (autograd/reduce.cpp) -----------------------------------------
+// ---- reductions (autograd/reduce.cpp) ---------------------------------------------
 // An empty `axes` list means every axis.
 Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
 Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
@@ -76,7 +77,7 @@ Tensor softmax(const Tensor& x, int axis = -1);
 Tensor log_softmax(const Tensor& x, int axis = -1);
 Tensor cumsum(const Tensor& x, int axis);
 
-// ---- matrix products (autograd/matmul.cpp) ------------------------------------
+// ---- matrix products (autograd/matmul.cpp) ----------------------------------------
 // a [..., M, K] @ b [..., K, N] -> [..., M, N]; batch dimensions broadcast; with
 // transpose_a, a is stored as [..., K, M] (likewise b as [..., N, K]) and read
 // transposed without a copy. 1-D operands are not promoted: use reshape.
@@ -90,7 +91,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // relu(linear(x, W, b)) etc. to float rounding, gradients included.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, EpilogueActivation activation);
 
-// ---- shapes (autograd/shape.cpp) -----------------------------------------------
+// ---- shapes (autograd/movement.cpp) -----------------------------------------------
 // Free: shares storage. In the list forms one dimension may be -1, inferred from the
 // element count: reshape(x, {-1, 64}).
 Tensor reshape(const Tensor& x, const Shape& shape);
@@ -109,7 +110,7 @@ Tensor concat(const std::vector<Tensor>& xs, int axis);
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int axis);
 Tensor stack(const std::vector<Tensor>& xs, int axis);
 
-// ---- indexing (autograd/index.cpp) ----------------------------------------------
+// ---- indexing (autograd/index.cpp) ------------------------------------------------
 // y = x with `axis` replaced by the entries named in the 1-D `index`.
 Tensor index_select(const Tensor& x, int axis, const Tensor& index);
 // y has index's shape; y[..i..] = x[..index[..i..]..] along `axis` (torch.gather).
@@ -117,14 +118,14 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index);
 // weight [V, D], ids of any shape with values in [0, V) -> ids.shape + [D].
 Tensor embedding(const Tensor& weight, const Tensor& ids);
 
-// ---- fused attention (autograd/attention.cpp) ----------------------------------------
+// ---- fused attention (autograd/attention/dense.cpp) -------------------------------
 // softmax(scale q k^T + mask) v without materializing the scores: q [B, H, n_q, d],
 // k, v [B, H, n_k, d]; causal lets query i see keys j <= i + n_k - n_q;
 // key_padding_mask [B, n_k] (1 = padded) or undefined. Hand-written backward.
 Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
                        const Tensor& key_padding_mask = Tensor());
 
-// ---- block-sparse attention (autograd/block_sparse.cpp) -----------------------------
+// ---- block-sparse attention (autograd/attention/block_sparse.cpp) -----------------
 // Softmax attention over only the (query, key) pairs a block layout allows (Sparse
 // Transformer; layouts from attention/sparse_layout.h): per query row, an exact
 // softmax over its allowed, unpadded keys (a row with none gives 0). q [B, H, n_q, d],
@@ -135,11 +136,11 @@ Tensor block_sparse_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                               std::shared_ptr<const BlockSparseLayout> layout, float scale,
                               const Tensor& key_padding_mask = Tensor());
 
-// ---- FLASH attention (autograd/flash.cpp) -------------------------------------------
+// ---- FLASH attention (autograd/attention/flash.cpp) -------------------------------
 // The GAU's per-dimension scale-offset: z [..., s], gamma and beta [planes, s] ->
 // [planes, ..., s], plane p = z * gamma[p] + beta[p]. One fused pass each way.
 Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta);
-// FLASH mixed-chunk attention, one head, as written out in core/flash_options.h:
+// FLASH mixed-chunk attention, one head, as written out in core/attention/flash_options.h:
 // qk [4, B, n, s] holds quad q, quad k, linear q, linear k (or [2, B, n, s]: the
 // quadratic part only, FLASH-Quad when one chunk covers the sequence), v [B, n, e]
 // -> [B, n, e]. rel_bias [2L - 1] per-offset biases (L >= the chunk length) or
@@ -148,12 +149,13 @@ Tensor scale_offset(const Tensor& z, const Tensor& gamma, const Tensor& beta);
 Tensor flash_attention(const Tensor& qk, const Tensor& v, const FlashOptions& options,
                        const Tensor& rel_bias = Tensor(), const Tensor& key_padding_mask = Tensor());
 
-// ---- Performer, fused causal FAVOR+ (autograd/performer.cpp) --------------------------
+// ---- Performer, fused causal FAVOR+ (autograd/attention/performer.cpp) ------------
 // Causal attention through the random features w [m, d] (the rows w_r; no gradient
 // to them): q [B, H, n_q, d], k, v [B, H, n_k, d] with n_k >= n_q, query i seeing
 // keys j <= i + n_k - n_q; key_padding_mask [B, n_k] (1 = padded) or undefined.
-// The features and stabilizers are those of Backend::favor_causal_forward. Chunked
-// kernel with a hand-written backward; extra memory O(m d) per head.
+// The features and stabilizers are those of favor_causal_forward
+// (core/attention/backend_ops.h). Chunked kernel with a hand-written backward; extra
+// memory O(m d) per head.
 Tensor favor_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& w, float scale,
                               FavorKernel kernel, const Tensor& key_padding_mask = Tensor());
 
@@ -168,7 +170,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& gamma, float eps = 1e-6f);
 // mean is over the others; 0 if there are none).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index = -100);
 
-// ---- operators -------------------------------------------------------------------
+// ---- operators --------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }

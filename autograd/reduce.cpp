@@ -4,7 +4,9 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "core/error.h"
-#include "core/kernels.h"
+#include "core/kernels/elementwise.h"
+#include "core/kernels/movement.h"
+#include "core/kernels/reduce.h"
 
 namespace ta {
 
@@ -101,29 +103,30 @@ Tensor logsumexp(const Tensor& x, std::vector<int> axes, bool keepdim) {
 
 // y_i = exp(x_i) / sum_j exp(x_j);  dx_i = y_i (g_i - sum_j g_j y_j).
 Tensor softmax(const Tensor& x, int axis) {
-  Tensor y = kernels::softmax(x, axis, /*log=*/false);
+  Tensor y = kernels::softmax(x, axis, SoftmaxForm::Softmax);
   axis = normalize_axis(axis, x.ndim(), "softmax");
   record(kSoftmax, y, {&x}, [axis, y_saved = y.detach()](const Tensor& g) -> Grads {
-    return {kernels::softmax_backward(y_saved, g, axis, false)};
+    return {kernels::softmax_backward(y_saved, g, axis, SoftmaxForm::Softmax)};
   });
   return y;
 }
 
 // y_i = x_i - logsumexp(x);  dx_i = g_i - exp(y_i) sum_j g_j.
 Tensor log_softmax(const Tensor& x, int axis) {
-  Tensor y = kernels::softmax(x, axis, /*log=*/true);
+  Tensor y = kernels::softmax(x, axis, SoftmaxForm::LogSoftmax);
   axis = normalize_axis(axis, x.ndim(), "log_softmax");
   record(kLogSoftmax, y, {&x}, [axis, y_saved = y.detach()](const Tensor& g) -> Grads {
-    return {kernels::softmax_backward(y_saved, g, axis, true)};
+    return {kernels::softmax_backward(y_saved, g, axis, SoftmaxForm::LogSoftmax)};
   });
   return y;
 }
 
 // y_i = sum_{j <= i} x_j;  dx_j = sum_{i >= j} g_i, a cumulative sum in reverse.
 Tensor cumsum(const Tensor& x, int axis) {
-  Tensor y = kernels::cumsum(x, axis, /*reverse=*/false);
+  Tensor y = kernels::cumsum(x, axis, ScanDirection::Forward);
   axis = normalize_axis(axis, x.ndim(), "cumsum");
-  record(kCumsum, y, {&x}, [axis](const Tensor& g) -> Grads { return {kernels::cumsum(g, axis, true)}; });
+  record(kCumsum, y, {&x},
+         [axis](const Tensor& g) -> Grads { return {kernels::cumsum(g, axis, ScanDirection::Reverse)}; });
   return y;
 }
 

@@ -10,8 +10,7 @@
 #include <cmath>
 
 #include "core/backend.h"
-#include "core/cpu/fast_erf.h"
-#include "core/cpu/fast_exp.h"
+#include "core/fast_math.h"
 #include "core/host_device.h"
 
 namespace ta {
@@ -24,14 +23,14 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
 }  // namespace elementwise_constants
 
 // The e^x and erf(x) of the formulas below where plain float accuracy is enough:
-// on the CPU the vectorizable approximations of core/cpu/fast_exp.h and fast_erf.h
+// on the host the vectorizable approximations of core/fast_math.h
 // (std::exp and std::erf are scalar library calls; fast_erf's absolute error is
 // below 6e-7), on the GPU the device's own expf and erff.
 TA_HOST_DEVICE inline float formula_exp(float x) {
 #ifdef __CUDA_ARCH__
   return expf(x);
 #else
-  return cpu::fast_exp(x);
+  return fast_exp(x);
 #endif
 }
 
@@ -39,7 +38,7 @@ TA_HOST_DEVICE inline float formula_erf(float x) {
 #ifdef __CUDA_ARCH__
   return erff(x);
 #else
-  return cpu::fast_erf(x);
+  return fast_erf(x);
 #endif
 }
 

@@ -1,6 +1,6 @@
 // core/epilogue_math.h — the activation of a GEMM epilogue (Backend::gemm_epilogue) on
 // one value, written once for the CPU GEMM's tile writer (core/cpu/gemm/epilogue.h) and
-// the CUDA epilogue kernel (core/cuda/kernels/gemm_epilogue.cuh): each activation is
+// the CUDA epilogue kernel (core/cuda/kernels/matmul.cuh): each activation is
 // the element-wise op of core/elementwise_math.h of the same name, so a fused
 // epilogue equals the unfused GEMM followed by that op.
 #pragma once

@@ -1,21 +1,22 @@
 // core/optimizer_math.h — the update of one parameter element by each optimizer,
 // written once for the CPU backend's loops and the CUDA kernels (see the formulas
-// in core/backend.h).
+// in core/backend_ops.h).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
+#include "core/backend.h"
 #include "core/host_device.h"
 
 namespace ta {
 
 struct SgdHyper {
   float lr, momentum, weight_decay;
-  bool nesterov, first_step;
+  bool nesterov;
 };
 
-// d = g + wd p;  buf = mu buf + d (buf = d on the first step);
+// d = g + wd p;  buf = mu buf + d (buf starts at 0: d after the first step);
 // p -= lr (nesterov ? d + mu buf : buf)      (mu = 0: p -= lr d, buf unused)
 TA_HOST_DEVICE inline void sgd_step(int64_t i, float* p, const float* g, float* buf, const SgdHyper& h) {
   const float d = g[i] + h.weight_decay * p[i];
@@ -23,7 +24,7 @@ TA_HOST_DEVICE inline void sgd_step(int64_t i, float* p, const float* g, float* 
     p[i] -= h.lr * d;
     return;
   }
-  buf[i] = h.first_step ? d : h.momentum * buf[i] + d;
+  buf[i] = h.momentum * buf[i] + d;
   p[i] -= h.lr * (h.nesterov ? d + h.momentum * buf[i] : buf[i]);
 }
 
@@ -44,9 +45,9 @@ TA_HOST_DEVICE inline void adam_step(int64_t i, float* p, const float* g, float*
   p[i] -= h.lr * (m[i] * h.inv_c1) / (sqrtf(v[i]) * h.inv_sqrt_c2 + h.eps);
 }
 
-inline AdamHyper adam_hyper(float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled, float c1,
-                            float c2) {
-  return {lr, beta1, beta2, eps, weight_decay, decoupled, 1.0f / c1, 1.0f / sqrtf(c2)};
+inline AdamHyper adam_hyper(float lr, float beta1, float beta2, float eps, float weight_decay, WeightDecay decay,
+                            float c1, float c2) {
+  return {lr, beta1, beta2, eps, weight_decay, decay == WeightDecay::Decoupled, 1.0f / c1, 1.0f / sqrtf(c2)};
 }
 
 }  // namespace ta

@@ -17,25 +17,6 @@ namespace ta {
 Storage::Storage(int64_t n, Device d) : numel(n), device(d) { data = backend(d).allocate(n); }
 Storage::~Storage() { backend(device).deallocate(data, numel); }
 
-void release_node(std::shared_ptr<Node>&& node) {
-  thread_local std::vector<std::shared_ptr<Node>> queue;
-  thread_local bool draining = false;
-  if (!node) return;
-  if (node.use_count() > 1) {  // someone else still owns it: no destructor runs
-    node.reset();
-    return;
-  }
-  queue.push_back(std::move(node));
-  if (draining) return;
-  draining = true;
-  while (!queue.empty()) {
-    std::shared_ptr<Node> last = std::move(queue.back());
-    queue.pop_back();
-    last.reset();  // may queue more nodes, never recurses
-  }
-  draining = false;
-}
-
 TensorImpl::~TensorImpl() { release_node(std::move(grad_fn)); }
 
 // ---- creation ----------------------------------------------------------------

@@ -3,8 +3,9 @@
 //
 // A Tensor is a handle: copying a Tensor shares its TensorImpl (and so its data,
 // its gradient and its place in the autograd graph), like a shared_ptr. Storage is
-// reference counted, so reshape and detach are free views of the same memory;
-// everything else that changes the layout (transpose, slicing) copies.
+// reference counted, so reshape and detach are free views of the same memory, and so
+// is a slice along the leading axis (narrow with nothing before its axis); everything
+// else that changes the layout (transposes, other slices) copies.
 //
 // Integer data (token ids, class targets, indices) is stored as float32 too: every
 // integer up to 2^24 = 16,777,216 is exact, and ops that read indices check that

@@ -25,7 +25,7 @@ Adam::Adam(std::vector<ParamGroup> groups, AdamOptions options, WeightDecay deca
 void Adam::update(size_t i, const Tensor& grad, float lr) {
   const Slot& s = slots()[i];
   kernels::adam_update(s.param, grad, m_[i], v_[i], lr, options_.beta1, options_.beta2, options_.eps,
-                       s.weight_decay, decay_ == WeightDecay::Decoupled, ++t_[i]);
+                       s.weight_decay, decay_, ++t_[i]);
 }
 
 void Adam::export_state(OptimizerState& s) const {

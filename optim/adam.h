@@ -15,12 +15,13 @@
 //
 // t counts the updates of each parameter, as PyTorch does: a parameter that had
 // no gradient at some steps is bias-corrected by its own count. The fused update
-// is kernels::adam_update (formula in core/backend.h).
+// is kernels::adam_update (formula in core/backend_ops.h).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/kernels/optim.h"  // WeightDecay
 #include "optim/optimizer.h"
 
 namespace ta {
@@ -30,8 +31,6 @@ struct AdamOptions {
   float beta2 = 0.999f;
   float eps = 1e-8f;
 };
-
-enum class WeightDecay { L2, Decoupled };
 
 class Adam : public Optimizer {
  public:

@@ -16,12 +16,12 @@ Sgd::Sgd(std::vector<ParamGroup> groups, SgdOptions options) : Optimizer(std::mo
     for (const Slot& s : slots()) buffers_.push_back(Tensor::zeros(s.param.shape(), s.param.device()));
 }
 
-// With b starting at 0, mu b + d equals d on the first step, so first_step is
-// never needed: a parameter's first gradient sets b = d exactly, as in PyTorch.
+// With b starting at 0, mu b + d equals d on the first step: a parameter's first
+// gradient sets b = d exactly, as in PyTorch.
 void Sgd::update(size_t i, const Tensor& grad, float lr) {
   const Slot& s = slots()[i];
   kernels::sgd_update(s.param, grad, buffers_.empty() ? Tensor() : buffers_[i], lr, options_.momentum,
-                      s.weight_decay, options_.nesterov, /*first_step=*/false);
+                      s.weight_decay, options_.nesterov ? SgdMomentum::Nesterov : SgdMomentum::HeavyBall);
 }
 
 void Sgd::export_state(OptimizerState& s) const {

@@ -7,7 +7,7 @@
 //   with momentum:     b = mu b + d                    (b starts at 0, so b = d at first)
 //                      p -= lr b                       (heavy ball, Polyak 1964)
 //                      p -= lr (d + mu b)              (Nesterov, Sutskever et al. 2013)
-// The fused update is kernels::sgd_update (formula in core/backend.h).
+// The fused update is kernels::sgd_update (formula in core/backend_ops.h).
 #pragma once
 
 #include <vector>

@@ -1,5 +1,5 @@
 // Indexing kernels along one axis of [outer, n, inner]. Index values arrive as
-// floats already checked (whole numbers in range) by core/kernels.cpp.
+// floats already checked (whole numbers in range) by core/kernels/index.cpp.
 #include <cstring>
 
 #include "core/cpu/cpu_backend.h"

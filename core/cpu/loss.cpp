@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 

@@ -11,7 +11,8 @@
 namespace ta::cpu {
 
 void CpuBackend::layer_norm(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
-                            int64_t rows, int64_t dim, float eps, bool subtract_mean) {
+                            int64_t rows, int64_t dim, float eps, LayerNormKind kind) {
+  const bool subtract_mean = kind == LayerNormKind::LayerNorm;
   parallel_for(rows, 4 * dim, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float* xr = x + r * dim;
@@ -43,7 +44,8 @@ void CpuBackend::layer_norm(const float* x, const float* gamma, const float* bet
 // within a thread count).
 void CpuBackend::layer_norm_backward(const float* x, const float* gamma, const float* mean, const float* rstd,
                                      const float* dy, float* dx, float* dgamma, float* dbeta, int64_t rows,
-                                     int64_t dim, bool subtract_mean) {
+                                     int64_t dim, LayerNormKind kind) {
+  const bool subtract_mean = kind == LayerNormKind::LayerNorm;
   const bool parallel = rows * dim * 6 >= kMinParallelWork && omp_get_max_threads() > 1;
   const int threads = parallel ? omp_get_max_threads() : 1;
   std::vector<float> partial(static_cast<size_t>(threads) * 2 * dim, 0.0f);

@@ -9,16 +9,16 @@
 namespace ta::cpu {
 
 void CpuBackend::sgd_update(float* p, const float* g, float* buf, int64_t n, float lr, float momentum,
-                            float weight_decay, bool nesterov, bool first_step) {
-  const SgdHyper h{lr, momentum, weight_decay, nesterov, first_step};
+                            float weight_decay, SgdMomentum kind) {
+  const SgdHyper h{lr, momentum, weight_decay, kind == SgdMomentum::Nesterov};
   parallel_for(n, 4, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) sgd_step(i, p, g, buf, h);
   });
 }
 
 void CpuBackend::adam_update(float* p, const float* g, float* m, float* v, int64_t n, float lr, float beta1,
-                             float beta2, float eps, float weight_decay, bool decoupled, float c1, float c2) {
-  const AdamHyper h = adam_hyper(lr, beta1, beta2, eps, weight_decay, decoupled, c1, c2);
+                             float beta2, float eps, float weight_decay, WeightDecay decay, float c1, float c2) {
+  const AdamHyper h = adam_hyper(lr, beta1, beta2, eps, weight_decay, decay, c1, c2);
   parallel_for(n, 8, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) adam_step(i, p, g, m, v, h);
   });

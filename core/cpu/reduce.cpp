@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
-#include "core/cpu/fast_exp.h"
 #include "core/cpu/parallel.h"
+#include "core/fast_math.h"
 
 namespace ta::cpu {
 
@@ -99,7 +99,8 @@ void CpuBackend::reduce(ReduceOp op, const float* x, float* y, int64_t outer, in
 // softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max_j x_j (same value, no overflow).
 // log_softmax(x)_i = x_i - logsumexp(x). A row that is all -inf (every position
 // masked) gives softmax 0 everywhere rather than 0/0.
-void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, SoftmaxForm form) {
+  const bool log = form == SoftmaxForm::LogSoftmax;
   if (inner == 1) {
     parallel_for(outer, 4 * n, [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
@@ -143,7 +144,8 @@ void CpuBackend::softmax(const float* x, float* y, int64_t outer, int64_t n, int
 }
 
 void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, int64_t inner,
-                                  bool log) {
+                                  SoftmaxForm form) {
+  const bool log = form == SoftmaxForm::LogSoftmax;
   for_outer_and_inner_blocks(outer, n, inner, [&](int64_t o, int64_t k0, int64_t k1) {
     const int64_t base = o * n * inner;
     for (int64_t k = k0; k < k1; ++k) {
@@ -158,7 +160,8 @@ void CpuBackend::softmax_backward(const float* y, const float* dy, float* dx, in
   });
 }
 
-void CpuBackend::cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) {
+void CpuBackend::cumsum(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, ScanDirection direction) {
+  const bool reverse = direction == ScanDirection::Reverse;
   for_outer_and_inner_blocks(outer, n, inner, [&](int64_t o, int64_t k0, int64_t k1) {
     const int64_t base = o * n * inner;
     float acc[kInnerBlock] = {};

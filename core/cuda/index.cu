@@ -1,4 +1,4 @@
-// core/cuda/index.cu — indexing along an axis and permuting dimensions on the GPU.
+// core/cuda/index.cu — indexing along an axis on the GPU (index.cuh).
 #include "core/cuda/cuda_backend.h"
 #include "core/cuda/kernels/index.cuh"
 #include "core/cuda/launch.h"
@@ -25,10 +25,6 @@ void CudaBackend::gather(const float* x, const float* index, float* y, int64_t o
 void CudaBackend::scatter_add(const float* dy, const float* index, float* dx, int64_t outer, int64_t n_dst,
                               int64_t n_index, int64_t inner) {
   k::scatter_add(Launcher{}, dy, index, dx, outer, n_dst, n_index, inner);
-}
-
-void CudaBackend::permute(const float* x, float* y, const Shape& x_shape, const int* perm) {
-  k::permute(Launcher{}, x, y, x_shape, perm);
 }
 
 }  // namespace ta::cuda

@@ -1,5 +1,5 @@
 // tests/attention/test_flash.cpp — the method-specific tests of FLASH (attention/gau.h,
-// attention/flash_attention.h, core/cpu/flash.cpp), beyond the conformance suite
+// attention/flash_attention.h, core/cpu/attention/flash.cpp), beyond the conformance suite
 // (which runs "flash" and "flash-quad" at the default chunk of 256, so every length
 // there fits in one chunk; the chunk boundaries are tested here with small chunks):
 //   - the fused kernel equals the reference built from autograd ops, forward and

@@ -1,17 +1,16 @@
-// The vectorizable exp and erf of the CPU backend (core/cpu/fast_exp.h,
-// core/cpu/fast_erf.h) against the C library, over the whole range they serve, and
+// The vectorizable exp and erf of the CPU backend (core/fast_math.h,
+// core/fast_math.h) against the C library, over the whole range they serve, and
 // the branch-free sigmoid built on fast_exp (core/elementwise_math.h).
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "core/cpu/fast_erf.h"
-#include "core/cpu/fast_exp.h"
 #include "core/elementwise_math.h"
+#include "core/fast_math.h"
 
-using ta::cpu::fast_erf;
-using ta::cpu::fast_exp;
+using ta::fast_erf;
+using ta::fast_exp;
 
 TEST_CASE("fast_exp: relative error below 3e-7 from -87 to 88, exact limits, NaN kept") {
   double worst = 0;

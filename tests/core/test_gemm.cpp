@@ -420,7 +420,7 @@ TEST_CASE("gemm epilogue: bias, every activation and the kept pre-activation equ
 TEST_CASE("gemm epilogue: each activation equals the element-wise op of the same name, over its whole range") {
   // x times the identity is x exactly (every other term is a zero), so the epilogue's
   // activation sees exactly the values the element-wise op (CpuBackend::unary, the
-  // forward of relu, gelu and silu in autograd/unary.cpp) sees. Both evaluate the one
+  // forward of relu, gelu and silu in autograd/elementwise.cpp) sees. Both evaluate the one
   // formula of core/elementwise_math.h, here vectorized for the micro-kernel's
   // instruction set and there for the build's, so they agree to rounding (a compiler
   // may contract a*b+c into one FMA in one and not the other): 4 ulps, or 1e-7 where

@@ -1,4 +1,4 @@
-// The band products of the fused attention kernels (core/cpu/masked_tiles.h: band_rows,
+// The band products of the fused attention kernels (core/cpu/attention/masked_tiles.h: band_rows,
 // band_gemm, staircase_gemm) against a plain double-precision loop: each row reads exactly its
 // interval of columns. Every entry of A outside a row's interval, and every row of B
 // no row reads, holds NaN: one read and the output would be NaN. Row counts below, at,
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu/masked_tiles.h"
+#include "core/cpu/attention/masked_tiles.h"
 
 using ta::cpu::band_gemm;
 using ta::cpu::band_rows;

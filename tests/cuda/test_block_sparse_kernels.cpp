@@ -1,5 +1,5 @@
 // tests/cuda/test_block_sparse_kernels.cpp — the CUDA backend's block-sparse attention
-// (core/cuda/kernels/block_sparse_attention.cuh), run under the SIMT emulation, equals
+// (core/cuda/attention/kernels/block_sparse.cuh), run under the SIMT emulation, equals
 // the CPU backend's kernels of the same name: outputs, log-sum-exps and all three
 // input gradients, on the Sparse Transformer's layouts (strided and fixed, causal and
 // bidirectional, merged and split over heads), blocks wider than the kernel's tiles,
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "attention/sparse_layout.h"
-#include "core/cuda/kernels/block_sparse_attention.cuh"
+#include "core/cuda/attention/kernels/block_sparse.cuh"
 
 using namespace ta;
 using namespace ta::testing;
@@ -86,7 +86,8 @@ TEST_CASE("cuda block-sparse attention kernels (emulated): packing keeps every p
   }
 }
 
-TEST_CASE("cuda block-sparse attention kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda block-sparse attention kernels (emulated): forward and backward equal the CPU backend",
+                "block_sparse_attention_forward", "block_sparse_attention_backward") {
   // d = 64 gives forward tiles of 32 and backward tiles of 16: a block of 64 is split
   // into row groups and column tiles; d = 16 with blocks of 16 takes them whole.
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};

@@ -100,12 +100,12 @@ TEST_CASE("cuda device: element-wise, broadcasting, reductions, softmax, cumsum"
       check_same(kernels::reduce(op, gx, axis, false), kernels::reduce(op, x, axis, false), 1e-5f, 1e-4f);
     }
   for (int axis : {1, 2}) {
-    for (bool log : {false, true}) {
+    for (SoftmaxForm log : {SoftmaxForm::Softmax, SoftmaxForm::LogSoftmax}) {
       const Tensor s = kernels::softmax(x, axis, log);
       check_same(kernels::softmax(gx, axis, log), s);
       check_same(kernels::softmax_backward(on_gpu(s), gdy, axis, log), kernels::softmax_backward(s, dy, axis, log));
     }
-    for (bool reverse : {false, true})
+    for (ScanDirection reverse : {ScanDirection::Forward, ScanDirection::Reverse})
       check_same(kernels::cumsum(gx, axis, reverse), kernels::cumsum(x, axis, reverse), 1e-5f, 1e-4f);
   }
 }
@@ -158,7 +158,7 @@ TEST_CASE("cuda device: norms, cross-entropy and optimizer updates") {
   if (!have_gpu()) return;
   const Tensor x = random_tensor({9, 300}, 15), gamma = random_tensor({300}, 16), beta = random_tensor({300}, 17);
   const Tensor dy = random_tensor({9, 300}, 18);
-  for (bool layer : {true, false}) {
+  for (LayerNormKind layer : {LayerNormKind::LayerNorm, LayerNormKind::RmsNorm}) {
     const kernels::NormResult cpu = kernels::layer_norm(x, gamma, beta, 1e-5f, layer);
     const kernels::NormResult gpu = kernels::layer_norm(on_gpu(x), on_gpu(gamma), on_gpu(beta), 1e-5f, layer);
     check_same(gpu.y, cpu.y, 1e-4f, 1e-5f);
@@ -181,13 +181,14 @@ TEST_CASE("cuda device: norms, cross-entropy and optimizer updates") {
   Tensor p_cpu = p.clone(), m_cpu = Tensor::zeros({1000}), v_cpu = Tensor::zeros({1000});
   Tensor p_gpu = on_gpu(p), m_gpu = Tensor::zeros({1000}, Device::CUDA), v_gpu = Tensor::zeros({1000}, Device::CUDA);
   for (int64_t step = 1; step <= 3; ++step) {
-    kernels::adam_update(p_cpu, g, m_cpu, v_cpu, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, true, step);
-    kernels::adam_update(p_gpu, on_gpu(g), m_gpu, v_gpu, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, true, step);
+    kernels::adam_update(p_cpu, g, m_cpu, v_cpu, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, WeightDecay::Decoupled, step);
+    kernels::adam_update(p_gpu, on_gpu(g), m_gpu, v_gpu, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, WeightDecay::Decoupled,
+                         step);
   }
   check_same(p_gpu, p_cpu, 1e-5f, 1e-6f);
   Tensor buf_cpu = Tensor::zeros({1000}), buf_gpu = Tensor::zeros({1000}, Device::CUDA);
-  kernels::sgd_update(p_cpu, g, buf_cpu, 0.1f, 0.9f, 0.0f, true, true);
-  kernels::sgd_update(p_gpu, on_gpu(g), buf_gpu, 0.1f, 0.9f, 0.0f, true, true);
+  kernels::sgd_update(p_cpu, g, buf_cpu, 0.1f, 0.9f, 0.0f, SgdMomentum::Nesterov);
+  kernels::sgd_update(p_gpu, on_gpu(g), buf_gpu, 0.1f, 0.9f, 0.0f, SgdMomentum::Nesterov);
   check_same(p_gpu, p_cpu, 1e-5f, 1e-6f);
   CHECK(kernels::sum_of_squares(on_gpu(g)) == doctest::Approx(kernels::sum_of_squares(g)).epsilon(1e-9));
 }

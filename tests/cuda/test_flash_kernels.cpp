@@ -1,5 +1,5 @@
 // tests/cuda/test_flash_kernels.cpp — the CUDA backend's FLASH attention and GAU
-// scale-offset (core/cuda/kernels/flash.cuh), run under the SIMT emulation, equal the
+// scale-offset (core/cuda/attention/kernels/flash.cuh), run under the SIMT emulation, equal the
 // CPU backend's kernels of the same name: output and linear state, then the gradients
 // of all four qk planes, v and the relative-position bias; causal and bidirectional,
 // both row scalings, quadratic only and mixed chunks, a last chunk shorter than the
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cuda/kernels/flash.cuh"
+#include "core/cuda/attention/kernels/flash.cuh"
 
 using namespace ta;
 using namespace ta::testing;
@@ -71,7 +71,8 @@ FlashOptions options(int64_t chunk, bool causal, FlashScaling scaling, float sco
 
 }  // namespace
 
-TEST_CASE("cuda flash kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda flash kernels (emulated): forward and backward equal the CPU backend",
+                "flash_forward", "flash_backward") {
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const FlashScaling rows = FlashScaling::RowCount, length = FlashScaling::Length;
   // s = 128 gives forward tiles of 32 rows and backward tiles of 16: chunks of 40
@@ -95,7 +96,8 @@ TEST_CASE("cuda flash kernels (emulated): forward and backward equal the CPU bac
   for (const FlashCase& c : cases) check_flash(c);
 }
 
-TEST_CASE("cuda flash kernels (emulated): scale-offset and its backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda flash kernels (emulated): scale-offset and its backward equal the CPU backend",
+                "scale_offset", "scale_offset_backward") {
   const int64_t rows = 37, planes = 4, s = 13;
   const std::vector<float> z = uniform_values(rows * s, 1), gamma = uniform_values(planes * s, 2),
                            beta = uniform_values(planes * s, 3), dy = uniform_values(planes * rows * s, 4);

@@ -15,6 +15,7 @@
 #include "core/cuda/kernels/elementwise.cuh"
 #include "core/cuda/kernels/index.cuh"
 #include "core/cuda/kernels/loss.cuh"
+#include "core/cuda/kernels/movement.cuh"
 #include "core/cuda/kernels/norm.cuh"
 #include "core/cuda/kernels/optim.cuh"
 #include "core/cuda/kernels/reduce.cuh"
@@ -53,7 +54,7 @@ void for_each_launch_and_layout(Check&& check) {
 
 }  // namespace
 
-TEST_CASE("cuda kernels (emulated): fill and arange") {
+BACKEND_OP_CASE("cuda kernels (emulated): fill and arange", "fill", "arange") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {
@@ -69,7 +70,8 @@ TEST_CASE("cuda kernels (emulated): fill and arange") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the same seed and offset") {
+BACKEND_OP_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the same seed and offset",
+                "random_uniform", "random_normal") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {
@@ -85,7 +87,7 @@ TEST_CASE("cuda kernels (emulated): Philox random numbers are the CPU's for the 
   }
 }
 
-TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
+BACKEND_OP_CASE("cuda kernels (emulated): every unary op and its derivative", "unary", "unary_backward") {
   const UnaryOp ops[] = {UnaryOp::Neg,  UnaryOp::Exp,         UnaryOp::Log,      UnaryOp::Sqrt,    UnaryOp::Rsqrt,
                          UnaryOp::Abs,  UnaryOp::Tanh,        UnaryOp::Sigmoid,  UnaryOp::Relu,    UnaryOp::ReluSquared,
                          UnaryOp::GeluTanh, UnaryOp::GeluErf, UnaryOp::Silu,     UnaryOp::Softplus, UnaryOp::Elu,
@@ -110,7 +112,8 @@ TEST_CASE("cuda kernels (emulated): every unary op and its derivative") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast_to") {
+BACKEND_OP_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast_to",
+                "binary", "where", "broadcast_to") {
   struct Case {
     Shape out, a, b, c;
   };
@@ -155,7 +158,8 @@ TEST_CASE("cuda kernels (emulated): broadcasting binary ops, where and broadcast
   }
 }
 
-TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place") {
+BACKEND_OP_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided block in place",
+                "accumulate_rows") {
   // dst viewed as [outer, n, inner]; src is the slice [start, start + len) along n.
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t start = l.n / 3, len = l.n - start - l.n / 4;
@@ -169,11 +173,11 @@ TEST_CASE("cuda kernels (emulated): accumulate_rows adds a slice into a strided 
   });
 }
 
-TEST_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis") {
+BACKEND_OP_CASE("cuda kernels (emulated): sum, max and log-sum-exp along an axis", "reduce") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const std::vector<float> x = uniform_values(l.outer * l.n * l.inner, 11, -5.0f, 5.0f);
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
-      if (op != ReduceOp::Sum && l.n == 0) continue;  // kernels.cpp refuses these
+      if (op != ReduceOp::Sum && l.n == 0) continue;  // core/kernels/reduce.cpp refuses these
       CAPTURE(static_cast<int>(op));
       std::vector<float> got = nan_buffer(l.outer * l.inner), want = nan_buffer(l.outer * l.inner);
       k::reduce(launch, op, x.data(), got.data(), l.outer, l.n, l.inner);
@@ -197,19 +201,20 @@ TEST_CASE("cuda kernels (emulated): reductions propagate NaN and handle infinite
       CHECK_CLOSE(got, want);
     }
     std::vector<float> got = nan_buffer(16), want = nan_buffer(16);
-    k::softmax(simt::Launcher{}, x.data(), got.data(), outer, n, inner, /*log=*/false);
-    cpu_backend().softmax(x.data(), want.data(), outer, n, inner, false);
+    k::softmax(simt::Launcher{}, x.data(), got.data(), outer, n, inner, SoftmaxForm::Softmax);
+    cpu_backend().softmax(x.data(), want.data(), outer, n, inner, SoftmaxForm::Softmax);
     CHECK_CLOSE(got, want);
     if (inner == 1) CHECK(got[8] == 0.0f);  // the all -inf row gives zeros, not 0/0
   }
 }
 
-TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward") {
+BACKEND_OP_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backward",
+                "softmax", "softmax_backward") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 12, -6.0f, 6.0f), dy = uniform_values(total, 13);
-    for (bool log : {false, true}) {
-      CAPTURE(log);
+    for (SoftmaxForm log : {SoftmaxForm::Softmax, SoftmaxForm::LogSoftmax}) {
+      CAPTURE(static_cast<int>(log));
       std::vector<float> y = nan_buffer(total), y_cpu = nan_buffer(total);
       k::softmax(launch, x.data(), y.data(), l.outer, l.n, l.inner, log);
       cpu_backend().softmax(x.data(), y_cpu.data(), l.outer, l.n, l.inner, log);
@@ -222,11 +227,11 @@ TEST_CASE("cuda kernels (emulated): softmax and log-softmax, forward and backwar
   });
 }
 
-TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
+BACKEND_OP_CASE("cuda kernels (emulated): cumulative sums, forward and reverse", "cumsum") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     const int64_t total = l.outer * l.n * l.inner;
     const std::vector<float> x = uniform_values(total, 14);
-    for (bool reverse : {false, true}) {
+    for (ScanDirection reverse : {ScanDirection::Forward, ScanDirection::Reverse}) {
       std::vector<float> got = nan_buffer(total), want = nan_buffer(total);
       k::cumsum(launch, x.data(), got.data(), l.outer, l.n, l.inner, reverse);
       cpu_backend().cumsum(x.data(), want.data(), l.outer, l.n, l.inner, reverse);
@@ -235,7 +240,8 @@ TEST_CASE("cuda kernels (emulated): cumulative sums, forward and reverse") {
   });
 }
 
-TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add") {
+BACKEND_OP_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add",
+                "index_select", "index_add", "gather", "scatter_add") {
   for_each_launch_and_layout([](const TestLaunch& launch, const Layout& l) {
     if (l.n == 0) return;  // nothing to index into
     const int64_t n_index = 2 * l.n + 3;  // more picks than rows: repeats, which the adds must sum
@@ -262,7 +268,7 @@ TEST_CASE("cuda kernels (emulated): index_select, index_add, gather, scatter_add
   });
 }
 
-TEST_CASE("cuda kernels (emulated): permute") {
+BACKEND_OP_CASE("cuda kernels (emulated): permute", "permute") {
   struct Case {
     Shape shape;
     std::vector<int> perm;
@@ -281,7 +287,8 @@ TEST_CASE("cuda kernels (emulated): permute") {
   }
 }
 
-TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows") {
+BACKEND_OP_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored rows",
+                "cross_entropy", "cross_entropy_backward") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (auto [rows_, classes_] : {std::pair<int64_t, int64_t>{1, 1}, {5, 10}, {3, 300}, {0, 4}}) {
@@ -307,16 +314,17 @@ TEST_CASE("cuda kernels (emulated): cross-entropy and its gradient, with ignored
   }
 }
 
-TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine") {
+BACKEND_OP_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backward, with and without affine",
+                "layer_norm", "layer_norm_backward") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (auto [rows_, dim_] : {std::pair<int64_t, int64_t>{1, 1}, {4, 7}, {3, 300}, {40, 3}, {0, 5}}) {
       const int64_t rows = rows_, dim = dim_;  // clang 14: doctest's messages cannot name a binding
-      for (bool layer : {true, false}) {
+      for (LayerNormKind layer : {LayerNormKind::LayerNorm, LayerNormKind::RmsNorm}) {
         for (bool affine : {true, false}) {
           CAPTURE(rows);
           CAPTURE(dim);
-          CAPTURE(layer);
+          CAPTURE(static_cast<int>(layer));
           CAPTURE(affine);
           const std::vector<float> x = uniform_values(rows * dim, 23, -3.0f, 5.0f), dy = uniform_values(rows * dim, 24);
           const std::vector<float> gamma = uniform_values(dim, 25, 0.5f, 1.5f), beta = uniform_values(dim, 26);
@@ -348,22 +356,24 @@ TEST_CASE("cuda kernels (emulated): layer norm and RMS norm, forward and backwar
   }
 }
 
-TEST_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares") {
+BACKEND_OP_CASE("cuda kernels (emulated): SGD and Adam updates, and the sum of squares",
+                "sgd_update", "adam_update", "sum_of_squares") {
   for (const TestLaunch& launch : kLaunchVariants) {
     CAPTURE(launch.name);
     for (int64_t n : kSizes) {
       CAPTURE(n);
       const std::vector<float> g = uniform_values(n, 27);
-      for (bool nesterov : {false, true}) {
+      for (SgdMomentum nesterov : {SgdMomentum::HeavyBall, SgdMomentum::Nesterov}) {
         std::vector<float> p = uniform_values(n, 28), buf = uniform_values(n, 29), p_cpu = p, buf_cpu = buf;
-        for (bool first : {true, false}) {
-          k::sgd_update(launch, p.data(), g.data(), buf.data(), n, SgdHyper{0.1f, 0.9f, 0.01f, nesterov, first});
-          cpu_backend().sgd_update(p_cpu.data(), g.data(), buf_cpu.data(), n, 0.1f, 0.9f, 0.01f, nesterov, first);
+        for (int step = 0; step < 2; ++step) {
+          k::sgd_update(launch, p.data(), g.data(), buf.data(), n,
+                        SgdHyper{0.1f, 0.9f, 0.01f, nesterov == SgdMomentum::Nesterov});
+          cpu_backend().sgd_update(p_cpu.data(), g.data(), buf_cpu.data(), n, 0.1f, 0.9f, 0.01f, nesterov);
         }
         CHECK_CLOSE(p, p_cpu, 1e-6f, 1e-7f);
         CHECK_CLOSE(buf, buf_cpu, 1e-6f, 1e-7f);
       }
-      for (bool decoupled : {false, true}) {
+      for (WeightDecay decoupled : {WeightDecay::L2, WeightDecay::Decoupled}) {
         std::vector<float> p = uniform_values(n, 30), m(n, 0.1f), v(n, 0.2f), p_cpu = p, m_cpu = m, v_cpu = v;
         k::adam_update(launch, p.data(), g.data(), m.data(), v.data(), n,
                        adam_hyper(1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, decoupled, 0.19f, 0.002f));

@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "attention/sparse_layout.h"
-#include "core/cuda/kernels/attention.cuh"
-#include "core/cuda/kernels/block_sparse_attention.cuh"
-#include "core/cuda/kernels/flash.cuh"
-#include "core/cuda/kernels/performer.cuh"
+#include "core/cuda/attention/kernels/block_sparse.cuh"
+#include "core/cuda/attention/kernels/dense.cuh"
+#include "core/cuda/attention/kernels/flash.cuh"
+#include "core/cuda/attention/kernels/performer.cuh"
 
 using namespace ta;
 using namespace ta::testing;

@@ -1,5 +1,5 @@
 // tests/cuda/test_performer_kernels.cpp — the CUDA backend's fused causal FAVOR+
-// attention (core/cuda/kernels/performer.cuh), run under the SIMT emulation, equals the
+// attention (core/cuda/attention/kernels/performer.cuh), run under the SIMT emulation, equals the
 // CPU backend's kernels of the same name: outputs, the saved denominators and running
 // key maxima, and all three input gradients; softmax and ReLU features, a last chunk
 // shorter than the others, keys before the first query (a continued sequence), one
@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cuda/kernels/performer.cuh"
+#include "core/cuda/attention/kernels/performer.cuh"
 
 using namespace ta;
 using namespace ta::testing;
@@ -61,7 +61,8 @@ void check_favor(const FavorCase& c) {
 
 }  // namespace
 
-TEST_CASE("cuda performer kernels (emulated): forward and backward equal the CPU backend") {
+BACKEND_OP_CASE("cuda performer kernels (emulated): forward and backward equal the CPU backend",
+                "favor_causal_forward", "favor_causal_backward") {
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const FavorKernel softmax = FavorKernel::Softmax, relu = FavorKernel::Relu;
   // Chunks of 64 tokens: 70 tokens make a full chunk and a short one; 5 queries after

@@ -1,6 +1,6 @@
 // core/cpu/gemm/driver.h — the project's GEMM on one thread, and split over threads.
 //
-// Row-major throughout (the convention of core/cpu/gemm.cpp): op(A) is M x K, op(B)
+// Row-major throughout (the convention of core/cpu/matmul.cpp): op(A) is M x K, op(B)
 // K x N, C M x N, each with its leading dimension.
 #pragma once
 

@@ -1,7 +1,7 @@
 // core/cpu/gemm/openblas.cpp — products by OpenBLAS's cblas_sgemm.
 //
 // cblas takes row-major operands directly (CblasRowMajor) with the leading dimensions
-// of core/cpu/gemm.cpp, so nothing is copied.
+// of core/cpu/matmul.cpp, so nothing is copied.
 #include "core/cpu/gemm/openblas.h"
 
 #include <cblas.h>

@@ -1,7 +1,6 @@
-// core/cuda/kernels/elementwise.cuh — unary ops and their derivatives, the
-// broadcasting kernels (binary ops, where, broadcast_to), and adding a block of rows
-// into another (accumulate_rows). One thread per output element, in grid-stride
-// loops; the formulas are core/elementwise_math.h.
+// core/cuda/kernels/elementwise.cuh — unary ops and their derivatives, and the
+// broadcasting kernels (binary ops, where, broadcast_to). One thread per output
+// element, in grid-stride loops; the formulas are core/elementwise_math.h.
 #pragma once
 
 #include <cstdint>
@@ -73,16 +72,6 @@ __global__ inline void where_kernel(const float* mask, const float* a, const flo
   }
 }
 
-// dst[r, c] += src[r, c] over a rows x row_len block of two row-strided buffers; i
-// counts the block's n = rows x row_len elements row by row.
-__global__ inline void accumulate_rows_kernel(const float* src, int64_t src_stride, float* dst,
-                                              int64_t dst_stride, int64_t row_len, int64_t n) {
-  for (int64_t i = grid_first(); i < n; i += grid_step()) {
-    const int64_t r = i / row_len, c = i % row_len;
-    dst[r * dst_stride + c] += src[r * src_stride + c];
-  }
-}
-
 __global__ inline void broadcast_kernel(const float* x, float* out, ElementwisePlan plan, int64_t n) {
   for (int64_t i = grid_first(); i < n; i += grid_step()) {
     int64_t at[1];
@@ -115,13 +104,6 @@ void where(const Launch& launch, const float* mask, const float* a, const float*
            const BroadcastPlan& plan) {
   const int64_t n = plan.numel();
   launch(where_kernel, blocks_for(n), kThreads, 0, mask, a, b, out, to_kernel_plan(plan), n);
-}
-
-template <class Launch>
-void accumulate_rows(const Launch& launch, const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
-                     int64_t rows, int64_t row_len) {
-  const int64_t n = rows * row_len;
-  launch(accumulate_rows_kernel, blocks_for(n), kThreads, 0, src, src_stride, dst, dst_stride, row_len, n);
 }
 
 template <class Launch>

@@ -1,6 +1,6 @@
-// core/cuda/kernels/index.cuh — indexing along one axis of [outer, n, inner], and
-// permuting dimensions. Index values arrive as floats already checked (whole numbers
-// in range) by core/kernels.cpp. One thread per element read or written.
+// core/cuda/kernels/index.cuh — indexing along one axis of [outer, n, inner]. Index
+// values arrive as floats already checked (whole numbers in range) by
+// core/kernels/index.cpp. One thread per element read or written.
 //
 // The two "add" kernels may see several j name the same destination, so they add
 // with atomicAdd: the sums are those of the CPU backend up to the order of the
@@ -11,7 +11,6 @@
 
 #include "core/cuda/device_compat.h"
 #include "core/cuda/kernels/grid.cuh"
-#include "core/shape.h"
 
 namespace ta::cuda_kernels {
 
@@ -57,26 +56,6 @@ __global__ inline void scatter_add_kernel(const float* dy, const float* index, f
   }
 }
 
-// y's dimension d is x's dimension perm[d]: y's shape, and for each of y's
-// dimensions the stride of x that steps along it.
-struct PermutePlan {
-  int ndim;
-  int64_t shape[kMaxDims];
-  int64_t source_stride[kMaxDims];
-};
-
-// y[i] = x[sum_d coord_d(i) source_stride_d], walking y in order.
-__global__ inline void permute_kernel(const float* x, float* y, PermutePlan plan, int64_t n) {
-  for (int64_t i = grid_first(); i < n; i += grid_step()) {
-    int64_t rest = i, at = 0;
-    for (int d = plan.ndim - 1; d >= 0; --d) {
-      at += (rest % plan.shape[d]) * plan.source_stride[d];
-      rest /= plan.shape[d];
-    }
-    y[i] = x[at];
-  }
-}
-
 // ---- launch plans ------------------------------------------------------------------
 
 template <class Launch>
@@ -104,19 +83,6 @@ void scatter_add(const Launch& launch, const float* dy, const float* index, floa
                  int64_t n_index, int64_t inner) {
   launch(scatter_add_kernel, blocks_for(outer * n_index * inner), kThreads, 0, dy, index, dx, outer, n_dst, n_index,
          inner);
-}
-
-template <class Launch>
-void permute(const Launch& launch, const float* x, float* y, const Shape& x_shape, const int* perm) {
-  PermutePlan plan{};
-  plan.ndim = x_shape.ndim();
-  const Dims x_strides = contiguous_strides(x_shape);
-  for (int d = 0; d < plan.ndim; ++d) {
-    plan.shape[d] = x_shape[perm[d]];
-    plan.source_stride[d] = x_strides[perm[d]];
-  }
-  const int64_t n = x_shape.numel();
-  launch(permute_kernel, blocks_for(n), kThreads, 0, x, y, plan, n);
 }
 
 }  // namespace ta::cuda_kernels

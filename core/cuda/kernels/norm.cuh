@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "core/backend.h"
 #include "core/cuda/device_compat.h"
 #include "core/cuda/kernels/lines.cuh"
 
@@ -110,14 +111,16 @@ struct NormAffineGradLine {
 
 template <class Launch>
 void layer_norm(const Launch& launch, const float* x, const float* gamma, const float* beta, float* y, float* mean,
-                float* rstd, int64_t rows, int64_t dim, float eps, bool subtract_mean) {
+                float* rstd, int64_t rows, int64_t dim, float eps, LayerNormKind kind) {
+  const bool subtract_mean = kind == LayerNormKind::LayerNorm;
   for_each_line(launch, LayerNormLine{x, gamma, beta, y, mean, rstd, eps, subtract_mean}, rows, dim, 1);
 }
 
 template <class Launch>
 void layer_norm_backward(const Launch& launch, const float* x, const float* gamma, const float* mean,
                          const float* rstd, const float* dy, float* dx, float* dgamma, float* dbeta, int64_t rows,
-                         int64_t dim, bool subtract_mean) {
+                         int64_t dim, LayerNormKind kind) {
+  const bool subtract_mean = kind == LayerNormKind::LayerNorm;
   for_each_line(launch, LayerNormBackwardLine{x, gamma, mean, rstd, dy, dx, subtract_mean}, rows, dim, 1);
   if (dgamma || dbeta) for_each_line(launch, NormAffineGradLine{x, mean, rstd, dy, dgamma, dbeta}, 1, rows, dim);
 }

@@ -1,6 +1,6 @@
 // core/cuda/kernels/reduce.cuh — along one axis of [outer, n, inner]: reductions
 // (sum, max, log-sum-exp), softmax and log-softmax with their backward, and
-// cumulative sums; and the sum of squares of a whole buffer (gradient clipping). Each is one line operation (see lines.cuh); the results match the
+// cumulative sums. Each is one line operation (see lines.cuh); the results match the
 // CPU backend's (core/cpu/reduce.cpp), including its handling of NaN and -inf.
 #pragma once
 
@@ -123,16 +123,6 @@ struct CumsumLine {
   }
 };
 
-// partial[b] = sum of x_i^2 over the items of block b's grid-stride loop, in double.
-// The caller adds the partials in block order, so the total does not depend on
-// the scheduling of blocks.
-__global__ inline void sum_of_squares_kernel(const float* x, int64_t n, double* partial) {
-  double s = 0.0;
-  for (int64_t i = grid_first(); i < n; i += grid_step()) s += static_cast<double>(x[i]) * x[i];
-  s = block_reduce(s, SumOp());
-  if (threadIdx.x == 0) partial[blockIdx.x] = s;
-}
-
 // ---- launch plans ------------------------------------------------------------------
 
 template <class Launch>
@@ -141,30 +131,21 @@ void reduce(const Launch& launch, ReduceOp op, const float* x, float* y, int64_t
 }
 
 template <class Launch>
-void softmax(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
-  for_each_line(launch, SoftmaxLine{x, y, log}, outer, n, inner);
+void softmax(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+             SoftmaxForm form) {
+  for_each_line(launch, SoftmaxLine{x, y, form == SoftmaxForm::LogSoftmax}, outer, n, inner);
 }
 
 template <class Launch>
 void softmax_backward(const Launch& launch, const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
-                      int64_t inner, bool log) {
-  for_each_line(launch, SoftmaxBackwardLine{y, dy, dx, log}, outer, n, inner);
+                      int64_t inner, SoftmaxForm form) {
+  for_each_line(launch, SoftmaxBackwardLine{y, dy, dx, form == SoftmaxForm::LogSoftmax}, outer, n, inner);
 }
 
 template <class Launch>
-void cumsum(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool reverse) {
-  for_each_line_by_thread(launch, CumsumLine{x, y, reverse}, outer, n, inner);
-}
-
-// How many partial sums sum_of_squares_partials writes for n values.
-inline int64_t sum_of_squares_blocks(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return blocks < 1 ? 1 : (blocks < 1024 ? blocks : 1024);
-}
-
-template <class Launch>
-void sum_of_squares_partials(const Launch& launch, const float* x, int64_t n, double* partial) {
-  launch(sum_of_squares_kernel, dim3(static_cast<unsigned>(sum_of_squares_blocks(n))), kThreads, 0, x, n, partial);
+void cumsum(const Launch& launch, const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
+            ScanDirection direction) {
+  for_each_line_by_thread(launch, CumsumLine{x, y, direction == ScanDirection::Reverse}, outer, n, inner);
 }
 
 }  // namespace ta::cuda_kernels
