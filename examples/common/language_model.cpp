@@ -45,8 +45,8 @@ std::shared_ptr<TransformerLM> build_language_model(const LanguageModelOptions& 
            o.heads);
   TransformerConfig c{.vocab_size = o.vocab, .d_model = o.d_model, .n_layers = o.layers, .d_ff = o.d_ff,
                       .max_len = o.max_len, .causal = o.causal, .dropout = o.dropout,
-                      .tie_embeddings = o.tie_embeddings, .seed = o.seed, .check_inputs = o.check_inputs,
-                      .previous_tokens = o.previous_tokens};
+                      .tie_embeddings = o.tie_embeddings, .seed = o.seed, .previous_tokens = o.previous_tokens,
+                      .check_inputs = o.check_inputs};
   Generator attention_gen(o.seed + 7);
   AttentionConfig a{.name = o.attention, .d_model = o.d_model, .heads = o.heads, .causal = o.causal,
                     .options = o.attention_options};
