@@ -1,7 +1,7 @@
 // tests/core/test_tensor.cpp — the Tensor handle: creation (zeros, ones, full,
 // scalar, arange, from_vector, uniform and normal), reading values out (to_vector,
 // item, at, str), and which operations share storage (copies, detach, reshape) and
-// which do not (clone). Op values are in tests/autograd/test_ops_forward.cpp, error
+// which do not (clone). Op values are in tests/autograd/test_ops_*.cpp, error
 // paths in tests/autograd/test_errors.cpp.
 #include <doctest/doctest.h>
 #include <omp.h>
