@@ -3,7 +3,9 @@
 // online softmax so that no n_q x n_k matrix is ever stored. Memory is linear in n.
 // A pair the mask hides is skipped, never multiplied by a weight of 0, and rows whose
 // output gradient is zero are left out of the backward (masked_tiles.h), so a NaN or
-// inf reaches no row that may not see it.
+// inf reaches no row that may not see it. Each tile is packed for the micro-kernel once
+// (gemm/packed_operand.h): key and value tiles once for all query tiles, query tiles
+// once for all key tiles.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "core/cpu/attention/masked_tiles.h"
 #include "core/cpu/attention/online_softmax.h"
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/gemm/packed_operand.h"
 #include "core/cpu/parallel.h"
 #include "core/fast_math.h"
 
@@ -53,16 +56,23 @@ inline Padded padded_keys(const float* pad, int64_t j0, int64_t cols) {
   return count == 0 ? Padded::None : (count == cols ? Padded::All : Padded::Some);
 }
 
-// acc [rows, d] += P [rows, cols] X [cols, d] over the pairs the rows may see: with
-// the causal limit, a staircase (row r of the query tile at i0 sees keys up to
-// i0 + r + shift, of the key tile at j0), else one product; the padded rows of X
-// are already 0 (masked_tiles.h).
-inline void visible_product(bool causal, int64_t rows, int64_t d, int64_t cols, int64_t i0, int64_t j0, int64_t shift,
-                            float alpha, const float* P, const float* X, float* acc) {
-  if (causal)
-    staircase_gemm(rows, d, cols, i0 + shift - j0 + 1, alpha, P, cols, X, d, acc, d);
-  else
-    gemm_tile(Transpose::No, Transpose::No, rows, d, cols, alpha, P, cols, X, d, 1.0f, acc, d);
+// Whether the causal limit cuts into the key tile at j0 for some row of the query tile
+// at i0 (row r sees keys up to i0 + r + shift): then the tile's products are a
+// staircase (masked_tiles.h), else whole products.
+inline bool on_causal_diagonal(bool causal, int64_t i0, int64_t j0, int64_t cols, int64_t shift) {
+  return causal && i0 + shift - j0 + 1 < cols;
+}
+
+// acc [rows, d] += alpha P [rows, cols] X [cols, d] over the pairs the rows may see:
+// on the causal diagonal a staircase from the unpacked P and X, else one product of P
+// (packed here into p_packed) and X packed beforehand; the padded rows of X are
+// already 0 (masked_tiles.h).
+inline void visible_product(bool diagonal, int64_t rows, int64_t d, int64_t cols, int64_t first, float alpha,
+                            const float* P, const float* X, const PackedOperand& X_packed, PackedOperand& p_packed,
+                            float* acc) {
+  if (diagonal) return staircase_gemm(rows, d, cols, first, alpha, P, cols, X, d, acc, d);
+  p_packed.pack(Factor::Left, Transpose::No, rows, cols, P, cols);
+  gemm_packed(rows, d, cols, alpha, p_packed, X_packed, 1.0f, acc, d);
 }
 
 // The keys a query tile can see: [0, end).
@@ -70,6 +80,37 @@ inline int64_t key_end(const QueryTile& t, int64_t n_k, int64_t shift, bool caus
   if (!causal) return n_k;
   const int64_t end = t.i0 + t.rows + shift;
   return end < 0 ? 0 : (end > n_k ? n_k : end);
+}
+
+// The key tiles of every head packed once, for all query tiles: K_j^T, the right
+// factor of the scores, and V_j (its padded rows read as 0), the right factor of P V.
+// Tile j of head b is entry b * tiles + j; a tile whose keys are all padded is empty.
+struct PackedKeyTiles {
+  int64_t tiles;
+  std::vector<PackedOperand> keys_t, values;
+};
+
+PackedKeyTiles pack_key_tiles(const float* k, const float* v, int64_t bh, int64_t heads, int64_t n_k, int64_t d,
+                              const float* key_pad, bool parallel) {
+  PackedKeyTiles packed{(n_k + kTileK - 1) / kTileK, {}, {}};
+  packed.keys_t.resize(bh * packed.tiles);
+  packed.values.resize(bh * packed.tiles);
+#pragma omp parallel if (parallel)
+  {
+    std::vector<float> v_buf(kTileK * d);
+#pragma omp for schedule(static)
+    for (int64_t task = 0; task < bh * packed.tiles; ++task) {
+      const int64_t b = task / packed.tiles, j0 = (task % packed.tiles) * kTileK, cols = std::min(kTileK, n_k - j0);
+      const float* pad = key_pad ? key_pad + (b / heads) * n_k : nullptr;
+      if (padded_keys(pad, j0, cols) == Padded::All) continue;
+      const float* K = k + (b * n_k + j0) * d;
+      const float* V = without_rows(v + (b * n_k + j0) * d, cols, d, v_buf.data(),
+                                    [&](int64_t c) { return pad && pad[j0 + c] != 0.0f; });
+      packed.keys_t[task].pack(Factor::Right, Transpose::Yes, cols, d, K, d);
+      packed.values[task].pack(Factor::Right, Transpose::No, d, cols, V, d);
+    }
+  }
+  return packed;
 }
 
 }  // namespace
@@ -82,35 +123,38 @@ void CpuBackend::attention_forward(const float* q, const float* k, const float* 
                                    int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
                                    const float* key_pad) {
   const int64_t q_tiles = (n_q + kTileQ - 1) / kTileQ, shift = n_k - n_q;
-#pragma omp parallel if (bh * q_tiles > 1 && bh * n_q * n_k * d >= kMinParallelWork)
+  const bool parallel = bh * q_tiles > 1 && bh * n_q * n_k * d >= kMinParallelWork;
+  const PackedKeyTiles packed = pack_key_tiles(k, v, bh, heads, n_k, d, key_pad, parallel);
+#pragma omp parallel if (parallel)
   {
     std::vector<float> s(kTileQ * kTileK), acc(kTileQ * d), m(kTileQ), l(kTileQ), v_buf(kTileK * d);
+    PackedOperand q_packed, p_packed;
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < bh * q_tiles; ++task) {
       const QueryTile t{task / q_tiles, (task % q_tiles) * kTileQ,
                         std::min(kTileQ, n_q - (task % q_tiles) * kTileQ)};
-      const float* Q = q + (t.b * n_q + t.i0) * d;
-      const float* K = k + t.b * n_k * d;
       const float* V = v + t.b * n_k * d;
       const float* pad = key_pad ? key_pad + (t.b / heads) * n_k : nullptr;
+      q_packed.pack(Factor::Left, Transpose::No, t.rows, d, q + (t.b * n_q + t.i0) * d, d);
       std::fill(m.begin(), m.end(), kNegInf);
       std::fill(l.begin(), l.end(), 0.0f);
       std::fill(acc.begin(), acc.end(), 0.0f);
       const int64_t end = key_end(t, n_k, shift, causal);
       for (int64_t j0 = 0; j0 < end; j0 += kTileK) {
-        const int64_t cols = std::min(kTileK, end - j0);
-        const Padded padded = padded_keys(pad, j0, cols);
-        if (padded == Padded::All) continue;  // nothing here for any row
-        const float* Vt = padded == Padded::None ? V + j0 * d
-                                                 : without_rows(V + j0 * d, cols, d, v_buf.data(),
-                                                                [&](int64_t c) { return pad[j0 + c] != 0.0f; });
-        gemm_tile(Transpose::No, Transpose::Yes, t.rows, cols, d, scale, Q, d, K + j0 * d, d, 0.0f, s.data(), cols);
+        const int64_t cols = std::min(kTileK, end - j0), tile = t.b * packed.tiles + j0 / kTileK;
+        if (padded_keys(pad, j0, cols) == Padded::All) continue;  // nothing here for any row
+        gemm_packed(t.rows, cols, d, scale, q_packed, packed.keys_t[tile], 0.0f, s.data(), cols);
         for (int64_t r = 0; r < t.rows; ++r) {
           float* row = s.data() + r * cols;
           mask_row(row, t.i0 + r, j0, cols, shift, causal, pad, kNegInf);
           online_softmax_step(row, cols, m[r], l[r], acc.data() + r * d, d);
         }
-        visible_product(causal, t.rows, d, cols, t.i0, j0, shift, 1.0f, s.data(), Vt, acc.data());
+        const bool diagonal = on_causal_diagonal(causal, t.i0, j0, cols, shift);
+        const float* Vt = !diagonal ? nullptr
+                                    : without_rows(V + j0 * d, cols, d, v_buf.data(),
+                                                   [&](int64_t c) { return pad && pad[j0 + c] != 0.0f; });
+        visible_product(diagonal, t.rows, d, cols, t.i0 + shift - j0 + 1, 1.0f, s.data(), Vt, packed.values[tile],
+                        p_packed, acc.data());
       }
       for (int64_t r = 0; r < t.rows; ++r) {
         float* out = o + (t.b * n_q + t.i0 + r) * d;
@@ -133,13 +177,34 @@ struct HeadBackward {
   bool causal;
 };
 
+// The query tiles of one head packed once, for all key tiles: Q_i as the left factor of
+// the scores, dO_i as the left factor of dP and the right factor of dV, Q_i (silent
+// rows read as 0) as the right factor of dK.
+struct PackedQueryTile {
+  PackedOperand q, d_o, d_o_right, q_live_right;
+};
+
+// A key tile packed once, for all query tiles: K_j^T and V_j^T as the right factors of
+// the scores and of dP, K_j (padded rows read as 0) as the right factor of dQ. And the
+// tiles computed per product: P^T for dV, dS for dQ, dS^T for dK.
+struct PackedKeyTile {
+  PackedOperand k_t, v_t, k, p_t, ds, ds_t;
+};
+
 // One thread's buffers: P and dP of a tile, delta and the silent rows of a head
-// (rows whose dO is zero: left out, masked_tiles.h), and the rows read as 0.
+// (rows whose dO is zero: left out, masked_tiles.h), the rows read as 0, the packed tiles.
 struct BackwardBuffers {
   std::vector<float> p, dp, delta, k_buf, q_buf;
   std::vector<char> silent;
+  std::vector<PackedQueryTile> queries;
+  PackedKeyTile keys;
   BackwardBuffers(int64_t n_q, int64_t d)
-      : p(kTileQ * kTileK), dp(kTileQ * kTileK), delta(n_q), k_buf(kTileK * d), silent(n_q) {}
+      : p(kTileQ * kTileK),
+        dp(kTileQ * kTileK),
+        delta(n_q),
+        k_buf(kTileK * d),
+        silent(n_q),
+        queries((n_q + kTileQ - 1) / kTileQ) {}
 };
 
 // One key tile (keys j0 .. j0 + cols - 1; Kt with its padded rows read as 0) against
@@ -147,10 +212,12 @@ struct BackwardBuffers {
 //   dV += P^T dO,  dP = dO V^T,  dS = P (dP - delta) (0 where hidden or silent),
 //   dQ += scale dS K,  dK += scale dS^T Q   (Q_live: Q with the silent rows read as 0).
 void backward_tile(const HeadBackward& h, BackwardBuffers& w, int64_t i0, int64_t rows, int64_t j0, int64_t cols,
-                   const float* Kt, const float* Q_live) {
+                   const float* Kt) {
   const int64_t d = h.d;
   float *p = w.p.data(), *dp = w.dp.data();
-  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, h.scale, h.Q + i0 * d, d, h.K + j0 * d, d, 0.0f, p, cols);
+  const PackedQueryTile& query = w.queries[i0 / kTileQ];
+  PackedKeyTile& key = w.keys;
+  gemm_packed(rows, cols, d, h.scale, query.q, key.k_t, 0.0f, p, cols);
   for (int64_t r = 0; r < rows; ++r) {
     float* row = p + r * cols;
     if (w.silent[i0 + r]) {
@@ -162,8 +229,9 @@ void backward_tile(const HeadBackward& h, BackwardBuffers& w, int64_t i0, int64_
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
   }
-  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p, cols, h.dO + i0 * d, d, 1.0f, h.dV + j0 * d, d);
-  gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, h.dO + i0 * d, d, h.V + j0 * d, d, 0.0f, dp, cols);
+  key.p_t.pack(Factor::Left, Transpose::Yes, cols, rows, p, cols);
+  gemm_packed(cols, d, rows, 1.0f, key.p_t, query.d_o_right, 1.0f, h.dV + j0 * d, d);
+  gemm_packed(rows, cols, d, 1.0f, query.d_o, key.v_t, 0.0f, dp, cols);
   for (int64_t r = 0; r < rows; ++r) {
     float* ds = dp + r * cols;
     if (w.silent[i0 + r]) {
@@ -176,13 +244,15 @@ void backward_tile(const HeadBackward& h, BackwardBuffers& w, int64_t i0, int64_
     for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
     mask_row(ds, i0 + r, j0, cols, h.shift, h.causal, h.pad, 0.0f);
   }
-  visible_product(h.causal, rows, d, cols, i0, j0, h.shift, h.scale, dp, Kt, h.dQ + i0 * d);
-  gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, h.scale, dp, cols, Q_live + i0 * d, d, 1.0f, h.dK + j0 * d,
-            d);
+  visible_product(on_causal_diagonal(h.causal, i0, j0, cols, h.shift), rows, d, cols, i0 + h.shift - j0 + 1,
+                  h.scale, dp, Kt, key.k, key.ds, h.dQ + i0 * d);
+  key.ds_t.pack(Factor::Left, Transpose::Yes, cols, rows, dp, cols);
+  gemm_packed(cols, d, rows, h.scale, key.ds_t, query.q_live_right, 1.0f, h.dK + j0 * d, d);
 }
 
-// One head: delta_i = sum_c dO_ic O_ic = sum_j P_ij dP_ij and the silent rows, then per
-// key tile, over the query tiles that can see it, backward_tile. A silent row's dQ is 0.
+// One head: delta_i = sum_c dO_ic O_ic = sum_j P_ij dP_ij and the silent rows, the
+// query tiles packed, then per key tile (packed), over the query tiles that can see
+// it, backward_tile. A silent row's dQ is 0.
 void head_backward(const HeadBackward& h, BackwardBuffers& w) {
   const int64_t n_q = h.n_q, n_k = h.n_k, d = h.d;
   std::fill(h.dQ, h.dQ + n_q * d, 0.0f);
@@ -199,6 +269,14 @@ void head_backward(const HeadBackward& h, BackwardBuffers& w) {
   if (any_silent) w.q_buf.resize(n_q * d);
   const float* Q_live =
       any_silent ? without_rows(h.Q, n_q, d, w.q_buf.data(), [&](int64_t i) { return w.silent[i]; }) : h.Q;
+  for (int64_t i0 = 0; i0 < n_q; i0 += kTileQ) {
+    const int64_t rows = std::min(kTileQ, n_q - i0);
+    PackedQueryTile& query = w.queries[i0 / kTileQ];
+    query.q.pack(Factor::Left, Transpose::No, rows, d, h.Q + i0 * d, d);
+    query.d_o.pack(Factor::Left, Transpose::No, rows, d, h.dO + i0 * d, d);
+    query.d_o_right.pack(Factor::Right, Transpose::No, d, rows, h.dO + i0 * d, d);
+    query.q_live_right.pack(Factor::Right, Transpose::No, d, rows, Q_live + i0 * d, d);
+  }
   for (int64_t j0 = 0; j0 < n_k; j0 += kTileK) {
     const int64_t cols = std::min(kTileK, n_k - j0);
     const Padded padded = padded_keys(h.pad, j0, cols);
@@ -206,10 +284,12 @@ void head_backward(const HeadBackward& h, BackwardBuffers& w) {
     const float* Kt = padded == Padded::None ? h.K + j0 * d
                                              : without_rows(h.K + j0 * d, cols, d, w.k_buf.data(),
                                                             [&](int64_t c) { return h.pad[j0 + c] != 0.0f; });
+    w.keys.k_t.pack(Factor::Right, Transpose::Yes, cols, d, h.K + j0 * d, d);
+    w.keys.v_t.pack(Factor::Right, Transpose::Yes, cols, d, h.V + j0 * d, d);
+    w.keys.k.pack(Factor::Right, Transpose::No, d, cols, Kt, d);
     // The first query that sees key j0 is i = j0 - shift (causal).
     const int64_t first = h.causal ? std::max<int64_t>(0, j0 - h.shift) / kTileQ * kTileQ : 0;
-    for (int64_t i0 = first; i0 < n_q; i0 += kTileQ)
-      backward_tile(h, w, i0, std::min(kTileQ, n_q - i0), j0, cols, Kt, Q_live);
+    for (int64_t i0 = first; i0 < n_q; i0 += kTileQ) backward_tile(h, w, i0, std::min(kTileQ, n_q - i0), j0, cols, Kt);
   }
   for (int64_t i = 0; i < n_q && any_silent; ++i)
     if (w.silent[i]) std::fill(h.dQ + i * d, h.dQ + (i + 1) * d, 0.0f);
