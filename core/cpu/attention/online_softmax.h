@@ -22,8 +22,12 @@ namespace ta::cpu {
 // and changes nothing.
 inline void online_softmax_step(float* row, int64_t cols, float& m, float& l, float* acc, int64_t d) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  // The running maximum in vector registers (a maximum is the same in any order; the
+  // comparison, not std::max, is what GCC vectorizes; a NaN score is passed over here as
+  // before, and makes its row NaN through exp below).
   float mx = kNegInf;
-  for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, row[c]);
+#pragma omp simd reduction(max : mx)
+  for (int64_t c = 0; c < cols; ++c) mx = row[c] > mx ? row[c] : mx;
   const float m_new = std::max(m, mx);
   if (m_new == kNegInf) {
     std::fill(row, row + cols, 0.0f);
