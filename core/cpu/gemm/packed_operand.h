@@ -2,8 +2,8 @@
 //
 // gemm_tile (matmul.cpp) packs both of its operands on every call (pack.h). The fused
 // attention kernels multiply the same key tile by every query tile, and the same query
-// tile by every key tile: a 64 x 128 x 64 tile product is 0.5M multiply-adds, and
-// packing its two operands moves 12K floats, a good part of the product's own time on
+// tile by every key tile: a 96 x 128 x 64 tile product is 0.8M multiply-adds, and
+// packing its two operands moves 14K floats, a good part of the product's own time on
 // this machine's AVX-512 kernel. So those kernels pack each tile once, where it is
 // first used, and multiply packed factors (gemm_packed): a tile they compute (the
 // probabilities P, the score gradients dS) is still packed once per product, a tile
