@@ -66,7 +66,7 @@ const AttentionRegistration softmax_registration({
     .description = "exact softmax attention, fused tiled kernel (memory linear in n)",
     .build = build_fused,
     .reference = build_reference,
-    .fixed_sizes = {96, 128},  // the fused kernel's tiles: 96 queries, 128 keys (core/cpu/attention/dense.cpp)
+    .fixed_sizes = {96, 256},  // the fused kernel's tiles: 96 queries, 256 keys (core/cpu/attention/dense.cpp)
 });
 
 const AttentionRegistration softmax_reference_registration({

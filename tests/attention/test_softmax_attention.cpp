@@ -24,7 +24,9 @@ TEST_CASE("fused softmax attention equals the reference core, forward and gradie
   const Case cases[] = {{1, 1, 8, false, false},   {7, 7, 8, true, false},     {67, 67, 16, true, false},
                         {67, 67, 16, false, true}, {130, 200, 32, false, false}, {129, 300, 32, true, true},
                         {5, 300, 16, true, false}, {1000, 1000, 64, true, false}, {95, 95, 16, false, false},
-                        {96, 96, 16, true, false},   {97, 130, 32, true, true},   {193, 193, 16, true, false}};
+                        {96, 96, 16, true, false},   {97, 130, 32, true, true},   {193, 193, 16, true, false},
+                        {40, 255, 16, false, false}, {256, 256, 16, true, false}, {97, 257, 32, true, true},
+                        {600, 600, 16, true, true}};
   for (const Case& c : cases) {
     CAPTURE(c.n_q);
     CAPTURE(c.n_k);

@@ -193,7 +193,7 @@ TEST_CASE("non-finite inputs: fused softmax attention keeps them from the rows t
   for (Kernels kernels : {Kernels::Cpu, Kernels::CudaEmulated})
     for (int64_t d : {8, 64}) {  // CUDA tiles of 64 and of 16 rows
       CAPTURE(d);
-      for (int64_t n : {17, 150})  // the CPU's tiles: 96 queries, 128 keys
+      for (int64_t n : {17, 150, 300})  // the CPU's tiles: 96 queries, 256 keys
         for (int64_t p : {int64_t{1}, std::min<int64_t>(n - 2, 96), n - 1}) {
           CAPTURE(n);
           const Hidden h = future(2, n, p);
@@ -201,7 +201,7 @@ TEST_CASE("non-finite inputs: fused softmax attention keeps them from the rows t
                           [&](bool bad) { return softmax_run(kernels, h, heads, d, true, nullptr, bad); });
         }
       for (bool causal : {false, true}) {
-        const Hidden h = padded(2, 150, {1, 63, 64, 65, 95, 96, 97, 130, 149});
+        const Hidden h = padded(2, 300, {1, 63, 64, 65, 95, 96, 97, 130, 255, 256, 257, 299});
         check_isolation(kernels_name(kernels), h,
                         [&](bool bad) { return softmax_run(kernels, h, heads, d, causal, nullptr, bad); });
       }

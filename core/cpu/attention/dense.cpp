@@ -28,7 +28,10 @@ namespace {
 // backward's five products and both of the forward's (1 thread, n = 4096: 191-201 ms
 // against 207-221 fwd+bwd, alternating runs of build/bench attention).
 constexpr int64_t kTileQ = 96;   // queries per tile
-constexpr int64_t kTileK = 128;  // keys per tile
+// 256 keys: at n = 16384 the backward passes over a head's packed query tiles once per
+// key tile, and 128 made that twice the memory traffic (2 threads: 1,467-1,522 ms
+// against 1,614-1,686 with 128; the same at n = 4096).
+constexpr int64_t kTileK = 256;  // keys per tile
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kPosInf = std::numeric_limits<float>::infinity();
 
