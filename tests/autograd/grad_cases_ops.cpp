@@ -186,7 +186,7 @@ void add_reduction_cases(std::vector<GradCase>& t) {
 }
 
 void add_matmul_cases(std::vector<GradCase>& t) {
-  // With transpose_a, a is stored as [..., K, M]; with transpose_b, b as [..., N, K].
+  // With Transposed::A, a is stored as [..., K, M]; with Transposed::B, b as [..., N, K].
   auto stored = [](Shape s, bool transposed) {
     if (transposed) std::swap(s[s.ndim() - 1], s[s.ndim() - 2]);
     return s;
