@@ -17,7 +17,8 @@ float AttentionScale::length_factor(int64_t visible_keys) const {
                             std::log(static_cast<double>(train_length)));
 }
 
-Tensor AttentionScale::scale_queries(const Tensor& q, int64_t n_k, bool causal, const Tensor& key_padding_mask) const {
+Tensor AttentionScale::scale_queries(const Tensor& q, int64_t n_k, Causality causal,
+                                     const Tensor& key_padding_mask) const {
   if (!length_aware()) return q;
   TA_CHECK(q.ndim() == 4, "attention scale: expected q [batch, heads, n_q, d], got ", q.shape());
   const int64_t n_q = q.size(2), shift = n_k - n_q;
@@ -33,19 +34,19 @@ Tensor AttentionScale::scale_queries(const Tensor& q, int64_t n_k, bool causal, 
     for (int64_t j = 0; j < n_k; ++j) total += pad[b * n_k + j] == 0.0f;
     for (int64_t j = 0; j < n_k; ++j) {
       seen += pad[b * n_k + j] == 0.0f;
-      if (j >= shift) factors[b * n_q + j - shift] = length_factor(causal ? seen : total);
+      if (j >= shift) factors[b * n_q + j - shift] = length_factor(causal == Causality::Causal ? seen : total);
     }
   }
   return q * Tensor::from_vector(factors, Shape{rows, 1, n_q, 1}, q.device());
 }
 
-Tensor AttentionCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
+Tensor AttentionCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) {
   NoGradGuard no_grad;
   const int64_t n_q = q.size(2), n_k = k.size(2);
   TA_CHECK(i >= 0 && i < n_q, name(), ": query ", i, " is outside 0..", n_q - 1);
   const Tensor qi = narrow(scale_.scale_queries(q, n_k, causal, Tensor()), 2, i, 1);
-  Tensor scores = matmul(qi, k, false, true) * scale_.base;
-  if (causal) {
+  Tensor scores = matmul(qi, k, Transposed::B) * scale_.base;
+  if (causal == Causality::Causal) {
     std::vector<float> future(n_k);
     for (int64_t j = 0; j < n_k; ++j) future[j] = j > i + (n_k - n_q) ? 1.0f : 0.0f;
     scores = masked_fill(scores, Tensor::from_vector(future, Shape{n_k}, q.device()),

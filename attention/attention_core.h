@@ -38,7 +38,7 @@ struct AttentionScale {
   // q [batch, heads, n_q, d] with each query row multiplied by its length factor (q
   // itself when plain). The n_q queries are the last n_q of the n_k positions, as in
   // AttentionCore::forward; key_padding_mask [batch, n_k] (1 = padded) or undefined.
-  Tensor scale_queries(const Tensor& q, int64_t n_k, bool causal, const Tensor& key_padding_mask) const;
+  Tensor scale_queries(const Tensor& q, int64_t n_k, Causality causal, const Tensor& key_padding_mask) const;
 };
 
 // A core is a Module, so that cores with parameters (Nystromformer's convolution)
@@ -52,7 +52,7 @@ class AttentionCore : public Module {
   // key_padding_mask [batch, n_k] with 1 at padded keys, or undefined.
   // Causal: query i (counted from the end, so that a query block can continue a
   // cache) sees keys j <= i + (n_k - n_q). Returns [batch, heads, n_q, d_head].
-  virtual Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  virtual Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                          const Tensor& key_padding_mask) = 0;
   virtual const char* name() const = 0;
 
@@ -69,7 +69,7 @@ class AttentionCore : public Module {
   // key, [batch, heads, n_k], from q, k as forward() saw them (no padding). By
   // default the exact softmax over the keys query i may see (causal or all), with the
   // core's scale; cores whose weights differ (sparse patterns, FAVOR+) override it.
-  virtual Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal);
+  virtual Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal);
 
  protected:
   AttentionScale scale_;

@@ -85,9 +85,9 @@ Tensor seen_non_finite(const Tensor& bad_qk, const Tensor& bad_v, const Constant
   const Tensor keys = chunked(bad_key);
   Tensor seen = chunked(bad_query) + matmul(k.mask, keys);
   if (planes == 4) {
-    const Tensor per_chunk = sum(keys * k.key_ok, {2}, true);  // [B, G, 1, 1]
+    const Tensor per_chunk = sum(keys * k.key_ok, {2}, KeepDims::Yes);  // [B, G, 1, 1]
     if (!o.causal)
-      seen = seen + sum(per_chunk, {1}, true);
+      seen = seen + sum(per_chunk, {1}, KeepDims::Yes);
     else if (G > 1)
       seen = seen + concat({Tensor::zeros(Shape{B, 1, 1, 1}, keys.device()), narrow(cumsum(per_chunk, 1), 1, 0, G - 1)},
                            1);
@@ -126,15 +126,15 @@ Tensor flash_attention_reference(const Tensor& qk, const Tensor& v, const FlashO
   Tensor vc = reshape(vp, Shape{B, G, c, e});
   Constants k = constants(B, n, c, G, o, key_padding_mask, dev);
 
-  Tensor scores = matmul(plane(0), plane(1), false, true) * o.score_scale;  // [B, G, c, c]
+  Tensor scores = matmul(plane(0), plane(1), Transposed::B) * o.score_scale;  // [B, G, c, c]
   if (rel_bias.defined()) scores = scores + bias_matrix(rel_bias, c);
   Tensor out = matmul(relu_squared(scores) * k.mask * k.w, vc);  // [B, G, c, e]
 
   if (planes == 4) {
-    Tensor kv = matmul(plane(3) * k.key_ok, vc, true, false);  // Kl_g^T V_g: [B, G, s, e]
+    Tensor kv = matmul(plane(3) * k.key_ok, vc, Transposed::A);  // Kl_g^T V_g: [B, G, s, e]
     Tensor p;
     if (!o.causal) {
-      p = sum(kv, {1}, true);  // every chunk
+      p = sum(kv, {1}, KeepDims::Yes);  // every chunk
     } else if (G == 1) {
       p = Tensor::zeros(Shape{B, 1, s, e}, dev);  // nothing before the first chunk
     } else {
@@ -150,16 +150,17 @@ Tensor relative_bias_table(const RelativePositionBias& bias, int64_t length) {
   TA_CHECK(bias.heads == 1, "relative_bias_table: FLASH has one head, got a bias with ", bias.heads);
   std::vector<float> ids(2 * length - 1);
   for (int64_t d = -(length - 1); d <= length - 1; ++d)
-    ids[d + length - 1] = static_cast<float>(
-        RelativePositionBias::bucket(d, bias.bidirectional, bias.num_buckets, bias.max_distance));
+    ids[d + length - 1] =
+        static_cast<float>(RelativePositionBias::bucket(d, bias.causality, bias.num_buckets, bias.max_distance));
   Tensor table = embedding(bias.weight, Tensor::from_vector(ids, Shape{2 * length - 1}, bias.weight.device()));
   return reshape(table, Shape{2 * length - 1});
 }
 
 Tensor flash_attention_from_base(const Tensor& z, const Tensor& v, const Tensor& gamma, const Tensor& beta,
-                                 const FlashOptions& options, bool fused) {
+                                 const FlashOptions& options, FlashImplementation implementation) {
   Tensor qk = scale_offset(z, gamma, beta);
-  return fused ? flash_attention(qk, v, options) : flash_attention_reference(qk, v, options);
+  return implementation == FlashImplementation::Fused ? flash_attention(qk, v, options)
+                                                      : flash_attention_reference(qk, v, options);
 }
 
 }  // namespace ta

@@ -30,10 +30,12 @@ Tensor relative_bias_table(const RelativePositionBias& bias, int64_t length);
 
 // The benchmark's function (shared bench README, workload (d)): Z [B, n, s], V [B, n, e],
 // gamma and beta [4, s] (or [2, s] for quadratic only) -> [B, n, e], i.e.
-// flash_attention(scale_offset(z, gamma, beta), v, options). The benchmark's own
-// numbers: options.chunk = 256, causal, FlashScaling::Length, score_scale = lin_scale
-// = 1 / 256.
+// flash_attention(scale_offset(z, gamma, beta), v, options), through the fused kernel
+// or the reference. The benchmark's own numbers: options.chunk = 256, causal,
+// FlashScaling::Length, score_scale = lin_scale = 1 / 256.
+enum class FlashImplementation { Fused, Reference };
 Tensor flash_attention_from_base(const Tensor& z, const Tensor& v, const Tensor& gamma, const Tensor& beta,
-                                 const FlashOptions& options, bool fused = true);
+                                 const FlashOptions& options,
+                                 FlashImplementation implementation = FlashImplementation::Fused);
 
 }  // namespace ta

@@ -31,7 +31,8 @@ GatedAttentionUnit::GatedAttentionUnit(const Options& o, Generator& gen) : optio
   gamma = register_parameter("gamma", Tensor::normal(Shape{planes(), o.s}, 0.0f, o.init_std, gen));
   beta = register_parameter("beta", Tensor::zeros(Shape{planes(), o.s}));
   out = register_module("out", std::make_shared<Linear>(e, o.d_model, gen, Bias::Yes, o.init_std));
-  if (o.relative_bias) bias = register_module("bias", std::make_shared<RelativePositionBias>(1, !o.causal, gen));
+  if (o.relative_bias)
+    bias = register_module("bias", std::make_shared<RelativePositionBias>(1, causality_if(o.causal), gen));
   if (o.rotary_dims > 0) rope_ = std::make_unique<RotaryEmbedding>(o.s, o.rotary_dims);
 }
 
@@ -114,7 +115,7 @@ Tensor GatedAttentionUnit::step(const Tensor& x_t, MixerState& state) {
   const bool linear = planes() == 4;
   if (options.chunk > 0 && p > 0 && p % options.chunk == 0) {  // a chunk is complete: fold it into the state
     if (linear) {
-      Tensor kv = matmul(cache->kl, cache->v, true, false);
+      Tensor kv = matmul(cache->kl, cache->v, Transposed::A);
       cache->kv = cache->kv.defined() ? cache->kv + kv : kv;
       cache->summarized += cache->v.size(1);
     }
@@ -129,7 +130,7 @@ Tensor GatedAttentionUnit::step(const Tensor& x_t, MixerState& state) {
   // Quadratic part over the current chunk's t keys (offsets j - p = -(t - 1) .. 0).
   const int64_t t = cache->kq.size(1);
   const FlashOptions f = flash_options(p + 1);
-  Tensor scores = matmul(plane(0), cache->kq, false, true) * f.score_scale;  // [b, 1, t]
+  Tensor scores = matmul(plane(0), cache->kq, Transposed::B) * f.score_scale;  // [b, 1, t]
   if (bias) scores = scores + reshape(narrow(relative_bias_table(*bias, t), 0, 0, t), Shape{1, 1, t});
   const float w = f.scaling == FlashScaling::RowCount ? 1.0f / static_cast<float>(t) : 1.0f;
   Tensor a = matmul(relu_squared(scores) * w, cache->v);  // [b, 1, e]
@@ -155,7 +156,8 @@ const OptionSpec kRelativeBias = boolean_option("flash-relative-bias", true, "a 
                                                 "(only without rotary dims)");
 
 // The GAU of FLASH (chunk > 0) or FLASH-Quad (chunk 0), fused or its reference.
-GatedAttentionUnit::Options gau_options(const AttentionConfig& c, const VariantOptions& o, int64_t chunk, bool fused) {
+GatedAttentionUnit::Options gau_options(const AttentionConfig& c, const VariantOptions& o, int64_t chunk,
+                                        FlashImplementation implementation) {
   GatedAttentionUnit::Options g;
   g.d_model = c.d_model;
   g.expansion = o.integer("flash-expansion");
@@ -165,23 +167,25 @@ GatedAttentionUnit::Options gau_options(const AttentionConfig& c, const VariantO
   g.scaling = o.choice("flash-scaling") == "length" ? FlashScaling::Length : FlashScaling::RowCount;
   g.relative_bias = o.boolean("flash-relative-bias") && c.rotary_dims == 0;
   g.rotary_dims = c.rotary_dims;
-  g.fused = fused;
+  g.fused = implementation == FlashImplementation::Fused;
   g.init_std = c.init_std;
   return g;
 }
 
-AttentionVariant::Builder flash_builder(bool fused) {
-  return [fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
-    return std::make_shared<GatedAttentionUnit>(gau_options(c, o, o.integer("flash-chunk"), fused), g);
-  };
+AttentionVariant::Builder flash_builder(FlashImplementation implementation) {
+  return
+      [implementation](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+        return std::make_shared<GatedAttentionUnit>(gau_options(c, o, o.integer("flash-chunk"), implementation), g);
+      };
 }
 
-AttentionVariant::Builder flash_quad_builder(bool fused) {
-  return [fused](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
-    GatedAttentionUnit::Options q = gau_options(c, o, 0, fused);
-    q.scaling_length = o.integer("flash-scaling-length");
-    return std::make_shared<GatedAttentionUnit>(q, g);
-  };
+AttentionVariant::Builder flash_quad_builder(FlashImplementation implementation) {
+  return
+      [implementation](const AttentionConfig& c, const VariantOptions& o, Generator& g) -> std::shared_ptr<TokenMixer> {
+        GatedAttentionUnit::Options q = gau_options(c, o, 0, implementation);
+        q.scaling_length = o.integer("flash-scaling-length");
+        return std::make_shared<GatedAttentionUnit>(q, g);
+      };
 }
 
 }  // namespace
@@ -194,8 +198,8 @@ const AttentionRegistration flash_registration({
     .options = {kExpansion, kS,
                 integer_option("flash-chunk", 256, "c, the positions per chunk", 1, 1 << 20, OptionRole::Size),
                 kScaling, kRelativeBias},
-    .build = flash_builder(true),
-    .reference = flash_builder(false),
+    .build = flash_builder(FlashImplementation::Fused),
+    .reference = flash_builder(FlashImplementation::Reference),
     .fixed_sizes = {64, 256},
     // Many short chunks; and chunks longer than the kernel's tile of 64 rows.
     .test_options = {{{"flash-chunk", "6"}, {"flash-s", "8"}, {"flash-expansion", "16"}},
@@ -207,14 +211,16 @@ const AttentionRegistration flash_quad_registration({
     .name = "flash-quad",
     .description = "FLASH-Quad: gated attention unit, squared-ReLU attention over the whole sequence",
     .options = {kExpansion, kS, kScaling, kRelativeBias,
-                integer_option("flash-scaling-length", 0, "the fixed n of flash-scaling length, relu(q.k / n)^2 "
-                               "(0: each input's own n; decoding needs it fixed)", 0)},
-    .build = flash_quad_builder(true),
-    .reference = flash_quad_builder(false),
+                integer_option("flash-scaling-length", 0,
+                               "the fixed n of flash-scaling length, relu(q.k / n)^2 "
+                               "(0: each input's own n; decoding needs it fixed)",
+                               0)},
+    .build = flash_quad_builder(FlashImplementation::Fused),
+    .reference = flash_quad_builder(FlashImplementation::Reference),
     .fixed_sizes = {64, 256},
-    .test_options = {{{"flash-s", "8"}, {"flash-expansion", "16"}},
-                     {{"flash-s", "8"}, {"flash-expansion", "16"}, {"flash-scaling", "length"},
-                      {"flash-scaling-length", "32"}}},
+    .test_options =
+        {{{"flash-s", "8"}, {"flash-expansion", "16"}},
+         {{"flash-s", "8"}, {"flash-expansion", "16"}, {"flash-scaling", "length"}, {"flash-scaling-length", "32"}}},
     .length_scale = LengthScale::NotApplicable,
 });
 

@@ -53,7 +53,7 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& key_padding_ma
     last_q = q.detach();
     last_k = k.detach();
   }
-  return merge_heads(core->forward(q, k, v, options.causal, key_padding_mask));
+  return merge_heads(core->forward(q, k, v, causality_if(options.causal), key_padding_mask));
 }
 
 std::unique_ptr<MixerState> MultiHeadAttention::start_decoding(int64_t batch) const {
@@ -78,7 +78,7 @@ Tensor MultiHeadAttention::step(const Tensor& x_t, MixerState& state) {
   cache->k = cache->k.defined() ? concat({cache->k, k}, 2) : k;
   cache->v = cache->v.defined() ? concat({cache->v, v}, 2) : v;
   cache->position += 1;
-  return merge_heads(core->forward(q, cache->k, cache->v, /*causal=*/true, Tensor()));
+  return merge_heads(core->forward(q, cache->k, cache->v, Causality::Causal, Tensor()));
 }
 
 MultiHeadAttention::Options multi_head_options(const AttentionConfig& c) {

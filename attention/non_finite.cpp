@@ -11,7 +11,7 @@ namespace ta {
 // The masks come from x.detach(), so only `value` is recorded.
 FiniteRows finite_rows(const Tensor& x) {
   const Tensor finite = lt(abs(x.detach()), Tensor::scalar(std::numeric_limits<float>::infinity(), x.device()));
-  return {where(finite, x, Tensor::scalar(0.0f, x.device())), max(1.0f - finite, {-1}, true)};
+  return {where(finite, x, Tensor::scalar(0.0f, x.device())), max(1.0f - finite, {-1}, KeepDims::Yes)};
 }
 
 Tensor mark_non_finite(const Tensor& out, const Tensor& seen) {
@@ -26,7 +26,7 @@ FiniteInputs finite_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
 // seen_i = bad_q_i + sum_j (1 - hidden_ij) bad_kv_j, from masks without gradient.
 Tensor mark_seen(const Tensor& out, const FiniteInputs& f, const Tensor& hidden) {
   const Tensor seen_keys = hidden.defined() ? matmul(1.0f - hidden.detach().to(out.device()), f.bad_kv)
-                                            : sum(f.bad_kv, {-2}, true);  // every key seen
+                                            : sum(f.bad_kv, {-2}, KeepDims::Yes);  // every key seen
   return mark_non_finite(out, gt(f.bad_q + seen_keys, Tensor::scalar(0.0f, out.device())));
 }
 

@@ -46,8 +46,8 @@ Tensor iterative_pinv(const Tensor& a, int64_t iterations) {
   // iteration has not fully converged after a few steps, so its result depends on
   // this start, and the gradient flows through it too.
   Tensor abs_a = abs(a);
-  Tensor norm1 = max(sum(abs_a, {-2}, true), {-1}, true);    // largest column sum
-  Tensor norm_inf = max(sum(abs_a, {-1}, true), {-2}, true);  // largest row sum
+  Tensor norm1 = max(sum(abs_a, {-2}, KeepDims::Yes), {-1}, KeepDims::Yes);     // largest column sum
+  Tensor norm_inf = max(sum(abs_a, {-1}, KeepDims::Yes), {-2}, KeepDims::Yes);  // largest row sum
   Tensor z = transpose(a, -1, -2) / (norm1 * norm_inf);
   for (int64_t it = 0; it < iterations; ++it) {
     Tensor az = matmul(a, z);
@@ -69,9 +69,10 @@ NystromCore::NystromCore(const Options& o, AttentionScale scale, Generator& gen)
         "conv_weight", Tensor::normal(Shape{o.heads, o.conv_kernel}, 0.0f, 1.0f / o.conv_kernel, gen));
 }
 
-Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                             const Tensor& key_padding_mask) {
-  TA_CHECK(!causal, "nystrom: there is no causal Nystromformer (each landmark averages a whole segment, so every ",
+  TA_CHECK(causal == Causality::Bidirectional,
+           "nystrom: there is no causal Nystromformer (each landmark averages a whole segment, so every ",
            "output would see future tokens); use it bidirectionally");
   TA_CHECK(q.size(2) == k.size(2), "nystrom: queries and keys must have the same length, got ", q.shape(), " and ",
            k.shape());
@@ -85,12 +86,12 @@ Tensor NystromCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, b
                v_used = without_padded_rows(v, key_padding_mask);
   // Every query of a sample sees all its unpadded keys, so the length factor is one
   // number per sample, and the landmark queries (means of queries) carry it too.
-  const Tensor q_scaled = scale_.scale_queries(q_used, n, false, key_padding_mask);
+  const Tensor q_scaled = scale_.scale_queries(q_used, n, Causality::Bidirectional, key_padding_mask);
   Tensor pool = segment_means(batch, n, m, key_padding_mask).to(q.device());
   Tensor q_land = matmul(pool, q_scaled), k_land = matmul(pool, k_used);  // [b, h, m, d]
-  Tensor f = softmax(matmul(q_scaled, k_land, false, true) * s, -1);
-  Tensor a = softmax(matmul(q_land, k_land, false, true) * s, -1);
-  Tensor scores_b = matmul(q_land, k_used, false, true) * s;
+  Tensor f = softmax(matmul(q_scaled, k_land, Transposed::B) * s, -1);
+  Tensor a = softmax(matmul(q_land, k_land, Transposed::B) * s, -1);
+  Tensor scores_b = matmul(q_land, k_used, Transposed::B) * s;
   if (key_padding_mask.defined())
     scores_b = masked_fill(scores_b, reshape(key_padding_mask, Shape{batch, 1, 1, n}), -inf);
   Tensor out = matmul(f, matmul(iterative_pinv(a, options.pinv_iterations), matmul(softmax(scores_b, -1), v_used)));

@@ -31,7 +31,7 @@ class NystromCore : public AttentionCore {
     int64_t heads = 4;        // for the per-head convolution weights
   };
   NystromCore(const Options& options, AttentionScale scale, Generator& gen);
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "nystrom"; }
 

@@ -52,7 +52,7 @@ void orthonormalize_rows(std::vector<double>& g, int64_t d) {
 // (padded keys hold kPadded): causal, M_j = the running maximum over the unpadded
 // keys up to j; bidirectional, the maximum over all unpadded keys. Before any
 // unpadded key (or with none) 0: such a position only meets features that are 0.
-std::vector<float> key_stabilizers(const std::vector<float>& l, int64_t bh, int64_t n_k, bool causal) {
+std::vector<float> key_stabilizers(const std::vector<float>& l, int64_t bh, int64_t n_k, Causality causal) {
   std::vector<float> m(l.size(), 0.0f);
   for (int64_t b = 0; b < bh; ++b) {
     float running = kPadded;
@@ -60,7 +60,7 @@ std::vector<float> key_stabilizers(const std::vector<float>& l, int64_t bh, int6
       running = std::max(running, l[b * n_k + j]);
       m[b * n_k + j] = running == kPadded ? 0.0f : running;
     }
-    if (!causal)
+    if (causal == Causality::Bidirectional)
       for (int64_t j = 0; j < n_k; ++j) m[b * n_k + j] = m[b * n_k + n_k - 1];
   }
   return m;
@@ -140,7 +140,7 @@ Tensor favor_features(const Tensor& x, const Tensor& w, FeatureMap map) {
   {
     NoGradGuard no_grad;
     const Tensor x2 = reshape(x.detach(), Shape{rows, d});
-    p = matmul(x2, w.detach().to(x.device()), false, true).to_vector();  // w_r . x, [rows, m]
+    p = matmul(x2, w.detach().to(x.device()), Transposed::B).to_vector();  // w_r . x, [rows, m]
     sq = (sum(x2 * x2, {-1}) * 0.5f).to_vector();                         // |x|^2 / 2
   }
   for (int64_t i = 0; i < rows; ++i) {
@@ -220,7 +220,7 @@ Tensor PerformerCore::projection() const {
 //   relu:      qf = relu(W q') + eps,                   kf = relu(W k') + eps
 // (hyperbolic: positive with [W; -W]); padded keys get kf = 0. Here q' = q sqrt(base)
 // times the query's length factor (AttentionScale::scale_queries), k' = k sqrt(base).
-PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, const Tensor& k, bool causal,
+PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, const Tensor& k, Causality causal,
                                                              const Tensor& key_padding_mask) const {
   TA_CHECK(q.ndim() == 4 && k.ndim() == 4 && q.size(3) == d_head && k.size(3) == d_head, name(),
            ": expected q, k [batch, heads, n, ", d_head, "], got ", q.shape(), " and ", k.shape());
@@ -228,7 +228,7 @@ PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, co
   const float s = scale_.base, root = std::sqrt(s);
   const Tensor w = projection().to(q.device());
   const Tensor q_scaled = scale_.scale_queries(q, n_k, causal, key_padding_mask);
-  const Tensor pq = matmul(q_scaled, w, false, true) * root, pk = matmul(k, w, false, true) * root;  // w_r . x'
+  const Tensor pq = matmul(q_scaled, w, Transposed::B) * root, pk = matmul(k, w, Transposed::B) * root;  // w_r . x'
   Tensor pad;
   if (key_padding_mask.defined()) {
     TA_CHECK(key_padding_mask.shape() == Shape({batch, n_k}), name(), ": key_padding_mask must be [", batch, ", ",
@@ -251,12 +251,12 @@ PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, co
     f.key_row_max = l;
     return f;
   }
-  Tensor e = pk - sum(k * k, {-1}, true) * (0.5f * s);  // key exponents
+  Tensor e = pk - sum(k * k, {-1}, KeepDims::Yes) * (0.5f * s);  // key exponents
   if (pad.defined()) e = masked_fill(e, pad, kPadded);
   Tensor row_max;
   {
     NoGradGuard no_grad;  // the stabilizers carry no gradient
-    row_max = max(pq, {-1}, true);
+    row_max = max(pq, {-1}, KeepDims::Yes);
     f.key_row_max = max(e, {-1}).to_vector();
   }
   f.key_max = key_stabilizers(f.key_row_max, batch * heads, n_k, causal);
@@ -273,30 +273,30 @@ PerformerCore::Stabilized PerformerCore::stabilized_features(const Tensor& q, co
 // causally, the masked product computes on finite inputs and marks the outputs that
 // see a non-finite one; bidirectionally, only padded rows are hidden, and they are
 // read as 0.
-Tensor PerformerCore::reference_forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor PerformerCore::reference_forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                                         const Tensor& key_padding_mask) const {
-  if (causal) {
+  if (causal == Causality::Causal) {
     const FiniteInputs in = finite_inputs(q, k, v);
     const Stabilized f = stabilized_features(in.q, in.k, causal, key_padding_mask);
     const int64_t bh = q.size(0) * q.size(1), n_q = q.size(2), n_k = k.size(2);
     Tensor factors = reshape(causal_factors(f.key_max, f.key_row_max, bh, n_q, n_k, q.device()),
                              Shape{q.size(0), q.size(1), n_q, n_k});
-    Tensor a = matmul(f.qf, f.kf, false, true) * factors;  // w_ij
-    const Tensor out = matmul(a, in.v) / maximum(sum(a, {-1}, true), Tensor::scalar(kDenFloor, q.device()));
+    Tensor a = matmul(f.qf, f.kf, Transposed::B) * factors;  // w_ij
+    const Tensor out = matmul(a, in.v) / maximum(sum(a, {-1}, KeepDims::Yes), Tensor::scalar(kDenFloor, q.device()));
     return mark_seen(out, in, attention_mask(n_q, n_k, causal, key_padding_mask));
   }
   const Tensor v_used = without_padded_rows(v, key_padding_mask);
   const Stabilized f = stabilized_features(without_padded_rows(q, key_padding_mask),
                                            without_padded_rows(k, key_padding_mask), causal, key_padding_mask);
-  const Tensor num = matmul(f.qf, matmul(f.kf, v_used, true, false));
-  const Tensor den = matmul(f.qf, sum(f.kf, {2}, true), false, true);
+  const Tensor num = matmul(f.qf, matmul(f.kf, v_used, Transposed::A));
+  const Tensor den = matmul(f.qf, sum(f.kf, {2}, KeepDims::Yes), Transposed::B);
   return num / maximum(den, Tensor::scalar(kDenFloor, q.device()));
 }
 
-Tensor PerformerCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor PerformerCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                               const Tensor& key_padding_mask) {
   count_training_step();
-  if (!causal || !options.fused) return reference_forward(q, k, v, causal, key_padding_mask);
+  if (causal == Causality::Bidirectional || !options.fused) return reference_forward(q, k, v, causal, key_padding_mask);
   const Tensor q_scaled = scale_.scale_queries(q, k.size(2), causal, key_padding_mask);
   return favor_causal_attention(q_scaled, k, v, projection().to(q.device()), scale_.base,
                                 is_relu(options.map) ? FavorKernel::Relu : FavorKernel::Softmax, key_padding_mask);
@@ -321,8 +321,8 @@ Tensor PerformerCore::step(const Tensor& q, const Tensor& k, const Tensor& v, Mi
   const int64_t batch = q.size(0), heads = q.size(1);
   const float s = scale_.base, root = std::sqrt(s);
   const Tensor w = st->w.to(q.device());
-  const Tensor q_scaled = scale_.scale_queries(q, state.position + 1, true, Tensor());
-  const Tensor pq = matmul(q_scaled, w, false, true) * root, pk = matmul(k, w, false, true) * root;
+  const Tensor q_scaled = scale_.scale_queries(q, state.position + 1, Causality::Causal, Tensor());
+  const Tensor pq = matmul(q_scaled, w, Transposed::B) * root, pk = matmul(k, w, Transposed::B) * root;
   const Tensor vext = concat({v, Tensor::ones(Shape{batch, heads, 1, 1}, q.device())}, -1);
   if (!st->s.defined()) {
     st->s = Tensor::zeros(Shape{batch, heads, w.size(0), d_head + 1}, q.device());
@@ -331,36 +331,37 @@ Tensor PerformerCore::step(const Tensor& q, const Tensor& k, const Tensor& v, Mi
   Tensor qf;
   if (is_relu(options.map)) {
     qf = relu(pq) + kReluEps;
-    st->s = st->s + matmul(relu(pk) + kReluEps, vext, true, false);
+    st->s = st->s + matmul(relu(pk) + kReluEps, vext, Transposed::A);
   } else {
-    const Tensor e = pk - sum(k * k, {-1}, true) * (0.5f * s);
+    const Tensor e = pk - sum(k * k, {-1}, KeepDims::Yes) * (0.5f * s);
     Tensor row_max, m_new;
     {
       NoGradGuard no_grad;
-      row_max = max(pq, {-1}, true);
-      m_new = maximum(st->kmax, max(e, {-1}, true));
+      row_max = max(pq, {-1}, KeepDims::Yes);
+      m_new = maximum(st->kmax, max(e, {-1}, KeepDims::Yes));
     }
     qf = exp(pq - row_max);
-    st->s = st->s * exp(st->kmax - m_new) + matmul(exp(e - m_new), vext, true, false);
+    st->s = st->s * exp(st->kmax - m_new) + matmul(exp(e - m_new), vext, Transposed::A);
     st->kmax = m_new;
   }
   const Tensor o = matmul(qf, st->s);  // [batch, heads, 1, d_head + 1]
   return narrow(o, 3, 0, d_head) / maximum(narrow(o, 3, d_head, 1), Tensor::scalar(kDenFloor, q.device()));
 }
 
-Tensor PerformerCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
+Tensor PerformerCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) {
   NoGradGuard no_grad;
-  const int64_t n_q = q.size(2), n_k = k.size(2), visible = causal ? i + (n_k - n_q) + 1 : n_k;
+  const int64_t n_q = q.size(2), n_k = k.size(2), visible = causal == Causality::Causal ? i + (n_k - n_q) + 1 : n_k;
   TA_CHECK(i >= 0 && i < n_q, name(), ": query ", i, " is outside 0..", n_q - 1);
   const int64_t batch = q.size(0), heads = q.size(1);
   if (visible <= 0) return Tensor::zeros(Shape{batch, heads, n_k}, q.device());
   // Query i against the keys it sees, as the last query of a causal call (or all keys).
   const Tensor qi = narrow(q, 2, i, 1), keys = narrow(k, 2, 0, visible);
   const Stabilized f = stabilized_features(qi, keys, causal, Tensor());
-  Tensor a = matmul(f.qf, f.kf, false, true);  // [batch, heads, 1, visible]
-  if (causal) a = a * reshape(causal_factors(f.key_max, f.key_row_max, batch * heads, 1, visible, q.device()),
-                              Shape{batch, heads, 1, visible});
-  a = a / maximum(sum(a, {-1}, true), Tensor::scalar(kDenFloor, q.device()));
+  Tensor a = matmul(f.qf, f.kf, Transposed::B);  // [batch, heads, 1, visible]
+  if (causal == Causality::Causal)
+    a = a * reshape(causal_factors(f.key_max, f.key_row_max, batch * heads, 1, visible, q.device()),
+                    Shape{batch, heads, 1, visible});
+  a = a / maximum(sum(a, {-1}, KeepDims::Yes), Tensor::scalar(kDenFloor, q.device()));
   if (visible < n_k) a = concat({a, Tensor::zeros(Shape{batch, heads, 1, n_k - visible}, q.device())}, -1);
   return reshape(a, Shape{batch, heads, n_k});
 }

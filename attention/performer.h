@@ -99,7 +99,7 @@ class PerformerCore : public AttentionCore {
 
   // In training mode with grad mode on, every call counts a training step and,
   // every redraw_interval steps, first redraws the features (never in eval mode).
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override;
 
@@ -110,11 +110,11 @@ class PerformerCore : public AttentionCore {
 
   // FAVOR+'s attention weights of query i: phi(q_i).phi(k_j) normalized over the
   // keys it sees.
-  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) override;
+  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) override;
 
   // The reference computation from autograd ops (what the fused kernel is tested
   // against); causal mode materializes the masked n_q x n_k weights.
-  Tensor reference_forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor reference_forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                            const Tensor& key_padding_mask) const;
   // Draws the features of draw number `index` (index 0 at construction) from
   // (seed, index) alone, so any draw can be reproduced.
@@ -139,7 +139,8 @@ class PerformerCore : public AttentionCore {
     Tensor qf, kf;
     std::vector<float> key_row_max, key_max;
   };
-  Stabilized stabilized_features(const Tensor& q, const Tensor& k, bool causal, const Tensor& key_padding_mask) const;
+  Stabilized stabilized_features(const Tensor& q, const Tensor& k, Causality causal,
+                                 const Tensor& key_padding_mask) const;
   void count_training_step();
 };
 

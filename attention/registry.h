@@ -52,6 +52,8 @@ struct AttentionConfig {
   // refuse it.
   int64_t train_length = 0;
   std::map<std::string, std::string> options = {};  // e.g. {"performer-features", "128"}; unknown names are errors
+  // `causal` as the attention functions take it.
+  Causality causality() const { return causality_if(causal); }
 };
 
 // Whether finite differences may step across kinks (ReLU random features: thousands

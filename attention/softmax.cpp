@@ -11,9 +11,9 @@
 
 namespace ta {
 
-Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_padding_mask) {
+Tensor attention_mask(int64_t n_q, int64_t n_k, Causality causal, const Tensor& key_padding_mask) {
   Tensor mask;
-  if (causal) {
+  if (causal == Causality::Causal) {
     std::vector<float> m(n_q * n_k);
     const int64_t shift = n_k - n_q;  // queries are the last n_q positions
     for (int64_t i = 0; i < n_q; ++i)
@@ -29,11 +29,11 @@ Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_p
   return mask;
 }
 
-Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                                      const Tensor& key_padding_mask) {
   const FiniteInputs f = finite_inputs(q, k, v);  // a NaN in a hidden key must not meet its weight of 0
   const Tensor q_scaled = scale_.scale_queries(f.q, k.size(-2), causal, key_padding_mask);
-  Tensor scores = matmul(q_scaled, f.k, false, true) * scale_.base;  // [b, h, n_q, n_k]
+  Tensor scores = matmul(q_scaled, f.k, Transposed::B) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = attention_mask(q.size(-2), k.size(-2), causal, key_padding_mask);
   if (mask.defined()) {
     mask = mask.to(q.device());
@@ -42,12 +42,11 @@ Tensor SoftmaxReferenceCore::forward(const Tensor& q, const Tensor& k, const Ten
   return mark_seen(matmul(softmax(scores, -1), f.v), f, mask);
 }
 
-Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor SoftmaxFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                                  const Tensor& key_padding_mask) {
   return fused_attention(scale_.scale_queries(q, k.size(-2), causal, key_padding_mask), k, v, scale_.base, causal,
                          key_padding_mask);
 }
-
 
 namespace {
 

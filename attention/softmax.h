@@ -14,7 +14,7 @@ namespace ta {
 class SoftmaxReferenceCore : public AttentionCore {
  public:
   explicit SoftmaxReferenceCore(AttentionScale scale) : AttentionCore(scale) {}
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "softmax-reference"; }
 };
@@ -26,7 +26,7 @@ class SoftmaxReferenceCore : public AttentionCore {
 class SoftmaxFusedCore : public AttentionCore {
  public:
   explicit SoftmaxFusedCore(AttentionScale scale) : AttentionCore(scale) {}
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return "softmax"; }
 };
@@ -34,6 +34,6 @@ class SoftmaxFusedCore : public AttentionCore {
 // The mask of the scores, [batch or 1, 1, n_q, n_k]: 1 where query i may not see
 // key j (future keys when causal, padded keys), else 0; the scores it marks are set to
 // -inf (masked_fill), not added to. Undefined when nothing is masked.
-Tensor attention_mask(int64_t n_q, int64_t n_k, bool causal, const Tensor& key_padding_mask);
+Tensor attention_mask(int64_t n_q, int64_t n_k, Causality causal, const Tensor& key_padding_mask);
 
 }  // namespace ta

@@ -16,9 +16,9 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-void check_mode(const SparseCoreOptions& o, bool causal) {
-  TA_CHECK(causal == o.causal, o.name, ": its pattern was built ", (o.causal ? "causal" : "bidirectional"),
-           " but forward() was asked for ", (causal ? "causal" : "bidirectional"), " attention; build the variant ",
+void check_mode(const SparseCoreOptions& o, Causality causal) {
+  TA_CHECK(causal == causality_if(o.causal), o.name, ": its pattern was built ", causality_name(causality_if(o.causal)),
+           " but forward() was asked for ", causality_name(causal), " attention; build the variant ",
            "with the mode you use (AttentionConfig::causal)");
 }
 
@@ -30,7 +30,7 @@ void check_options(const SparseCoreOptions& o) {
 // The weights of query row i over all keys, [batch, heads, n_k]: the exact softmax
 // over the keys its head's pattern allows (the picture of a sparse head).
 Tensor pattern_row_weights(const SparseCoreOptions& o, const AttentionScale& scale, const Tensor& q, const Tensor& k,
-                           int64_t i, bool causal) {
+                           int64_t i, Causality causal) {
   check_mode(o, causal);
   NoGradGuard no_grad;
   const int64_t n_q = q.size(2), n_k = k.size(2), heads = q.size(1);
@@ -43,7 +43,7 @@ Tensor pattern_row_weights(const SparseCoreOptions& o, const AttentionScale& sca
       m[h * n_k + j] = o.patterns[h % static_cast<int64_t>(o.patterns.size())].allowed(position, j, n_k) ? 0.0f : 1.0f;
   const Tensor row_mask = Tensor::from_vector(m, Shape{1, P, 1, n_k});
   const Tensor qi = narrow(scale.scale_queries(q, n_k, causal, Tensor()), 2, i, 1);
-  Tensor scores = matmul(qi, k, false, true) * scale.base;  // [b, h, 1, n_k]
+  Tensor scores = matmul(qi, k, Transposed::B) * scale.base;  // [b, h, 1, n_k]
   scores = masked_fill(scores, row_mask.to(q.device()), -kInf);
   return reshape(softmax(scores, -1), Shape{q.size(0), heads, n_k});
 }
@@ -55,13 +55,13 @@ SparseReferenceCore::SparseReferenceCore(SparseCoreOptions options)
   check_options(options_);
 }
 
-Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                                     const Tensor& key_padding_mask) {
   check_mode(options_, causal);
   const int64_t n_q = q.size(-2), n_k = k.size(-2);
   const FiniteInputs f = finite_inputs(q, k, v);  // a NaN in a hidden key must not meet its weight of 0
   const Tensor q_scaled = scale_.scale_queries(f.q, n_k, causal, key_padding_mask);
-  Tensor scores = matmul(q_scaled, f.k, false, true) * scale_.base;  // [b, h, n_q, n_k]
+  Tensor scores = matmul(q_scaled, f.k, Transposed::B) * scale_.base;  // [b, h, n_q, n_k]
   Tensor mask = sparse_token_mask(options_.patterns, q.size(1), n_q, n_k).to(q.device());
   if (key_padding_mask.defined()) {
     TA_CHECK(key_padding_mask.ndim() == 2 && key_padding_mask.size(1) == n_k, options_.name,
@@ -71,7 +71,7 @@ Tensor SparseReferenceCore::forward(const Tensor& q, const Tensor& k, const Tens
   return mark_seen(matmul(softmax(masked_fill(scores, mask, -kInf), -1), f.v), f, mask);
 }
 
-Tensor SparseReferenceCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
+Tensor SparseReferenceCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) {
   return pattern_row_weights(options_, scale_, q, k, i, causal);
 }
 
@@ -87,7 +87,7 @@ std::shared_ptr<const BlockSparseLayout> SparseFusedCore::layout(int64_t n_q, in
   return layout_;
 }
 
-Tensor SparseFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+Tensor SparseFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                                 const Tensor& key_padding_mask) {
   check_mode(options_, causal);
   TA_CHECK(q.ndim() == 4 && k.ndim() == 4, options_.name, ": q and k must be [batch, heads, n, d_head], got ",
@@ -97,7 +97,7 @@ Tensor SparseFusedCore::forward(const Tensor& q, const Tensor& k, const Tensor& 
                                 scale_.base, key_padding_mask);
 }
 
-Tensor SparseFusedCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) {
+Tensor SparseFusedCore::query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) {
   return pattern_row_weights(options_, scale_, q, k, i, causal);
 }
 
@@ -147,21 +147,21 @@ AttentionVariant sparse_variant(std::string name, std::string description, std::
 
 }  // namespace
 
-const AttentionRegistration sparse_strided_registration(sparse_variant(
-    "sparse-strided", "Sparse Transformer, strided: previous l + every l-th, block-sparse kernel",
-    {kStride, kBlock, kCombine},
-    [](const AttentionConfig& c, const VariantOptions& o) {
-      return combine_factors(strided_pattern(o.integer("sparse-stride"), c.causal),
-                             parse_sparse_combine(o.choice("sparse-combine")), c.layer);
-    },
-    {{"sparse-stride", "5"}, {"sparse-block", "4"}}));
+const AttentionRegistration sparse_strided_registration(
+    sparse_variant("sparse-strided", "Sparse Transformer, strided: previous l + every l-th, block-sparse kernel",
+                   {kStride, kBlock, kCombine},
+                   [](const AttentionConfig& c, const VariantOptions& o) {
+                     return combine_factors(strided_pattern(o.integer("sparse-stride"), c.causality()),
+                                            parse_sparse_combine(o.choice("sparse-combine")), c.layer);
+                   },
+                   {{"sparse-stride", "5"}, {"sparse-block", "4"}}));
 
 const AttentionRegistration sparse_fixed_registration(sparse_variant(
     "sparse-fixed", "Sparse Transformer, fixed: own block of l + c summaries of each, block-sparse",
     {kStride, integer_option("sparse-summary", 8, "c, the summary positions at the end of each block of l (1..l)", 1),
      kBlock, kCombine},
     [](const AttentionConfig& c, const VariantOptions& o) {
-      return combine_factors(fixed_pattern(o.integer("sparse-stride"), o.integer("sparse-summary"), c.causal),
+      return combine_factors(fixed_pattern(o.integer("sparse-stride"), o.integer("sparse-summary"), c.causality()),
                              parse_sparse_combine(o.choice("sparse-combine")), c.layer);
     },
     {{"sparse-stride", "6"}, {"sparse-summary", "2"}, {"sparse-block", "4"}}));
@@ -176,10 +176,10 @@ const AttentionRegistration sparse_registration(sparse_variant(
      integer_option("sparse-seed", 0, "seed of the random blocks", 0), kBlock},
     [](const AttentionConfig& c, const VariantOptions& o) {
       SparsePattern p;
-      if (const int64_t w = o.integer("sparse-window"); w > 0) p.factors.push_back(sliding_window(w, c.causal));
-      if (const int64_t n = o.integer("sparse-global"); n > 0) p.factors.push_back(global_tokens(n, c.causal));
+      if (const int64_t w = o.integer("sparse-window"); w > 0) p.factors.push_back(sliding_window(w, c.causality()));
+      if (const int64_t n = o.integer("sparse-global"); n > 0) p.factors.push_back(global_tokens(n, c.causality()));
       if (const int64_t r = o.integer("sparse-random"); r > 0)
-        p.factors.push_back(random_blocks(o.integer("sparse-block"), r, o.integer("sparse-seed"), c.causal));
+        p.factors.push_back(random_blocks(o.integer("sparse-block"), r, o.integer("sparse-seed"), c.causality()));
       TA_CHECK(!p.factors.empty(), "attention 'sparse': no layout given (set sparse-window, sparse-global or ",
                "sparse-random above 0)");
       return std::vector<SparsePattern>{p};

@@ -41,10 +41,10 @@ class SparseReferenceCore : public AttentionCore {
   // S = q k^T scale, S_ij = -inf where the pattern does not allow (i, j) or key j is
   // padded; out = softmax(S) v. A NaN or inf input reaches only the outputs that may
   // see it (attention/non_finite.h).
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return options_.name.c_str(); }
-  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) override;
+  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) override;
 
  private:
   SparseCoreOptions options_;
@@ -54,10 +54,10 @@ class SparseFusedCore : public AttentionCore {
  public:
   // block: the kernel's block size b (1..64).
   SparseFusedCore(SparseCoreOptions options, int64_t block);
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override;
   const char* name() const override { return options_.name.c_str(); }
-  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, bool causal) override;
+  Tensor query_weights(const Tensor& q, const Tensor& k, int64_t i, Causality causal) override;
 
   // The layout forward() uses for n_q queries after n_k - n_q cached positions.
   std::shared_ptr<const BlockSparseLayout> layout(int64_t n_q, int64_t n_k);

@@ -36,7 +36,8 @@ void check_positive(int64_t v, const char* what, const char* factor) {
 // this with w = l.
 class Window : public SparseFactor {
  public:
-  Window(int64_t w, bool causal, std::string label) : w_(w), causal_(causal), label_(std::move(label)) {}
+  Window(int64_t w, Causality causal, std::string label)
+      : w_(w), causal_(causal == Causality::Causal), label_(std::move(label)) {}
   std::string name() const override { return cat(label_, w_, ")"); }
   bool allowed(int64_t i, int64_t j, int64_t) const override {
     return causal_ ? (j <= i && i - j < w_) : (i - j < w_ && j - i < w_);
@@ -58,7 +59,7 @@ class Window : public SparseFactor {
 // attention (causal: to the earlier members), so the blocks it fills are dense.
 class EveryLth : public SparseFactor {
  public:
-  EveryLth(int64_t l, bool causal) : l_(l), causal_(causal) {}
+  EveryLth(int64_t l, Causality causal) : l_(l), causal_(causal == Causality::Causal) {}
   std::string name() const override { return cat("strided A2 (l=", l_, ")"); }
   bool allowed(int64_t i, int64_t j, int64_t) const override { return (i - j) % l_ == 0 && (!causal_ || j <= i); }
   std::vector<int32_t> query_order(int64_t first, int64_t n) const override {
@@ -83,7 +84,7 @@ class EveryLth : public SparseFactor {
 // Fixed A1: the same block of l positions.
 class SameBlock : public SparseFactor {
  public:
-  SameBlock(int64_t l, bool causal) : l_(l), causal_(causal) {}
+  SameBlock(int64_t l, Causality causal) : l_(l), causal_(causal == Causality::Causal) {}
   std::string name() const override { return cat("fixed A1 (l=", l_, ")"); }
   bool allowed(int64_t i, int64_t j, int64_t) const override { return i / l_ == j / l_ && (!causal_ || j <= i); }
   void key_spans(int64_t i, int64_t n, std::vector<KeySpan>& out) const override {
@@ -104,7 +105,7 @@ class SameBlock : public SparseFactor {
 // read everything fill whole blocks instead of a few rows of every other block.
 class Summaries : public SparseFactor {
  public:
-  Summaries(int64_t l, int64_t c, bool causal) : l_(l), c_(c), causal_(causal) {}
+  Summaries(int64_t l, int64_t c, Causality causal) : l_(l), c_(c), causal_(causal == Causality::Causal) {}
   std::string name() const override { return cat("fixed A2 (l=", l_, ", c=", c_, ")"); }
   bool summary(int64_t p) const { return p % l_ >= l_ - c_; }
   bool allowed(int64_t i, int64_t j, int64_t) const override {
@@ -141,7 +142,7 @@ class Summaries : public SparseFactor {
 // sees them (within j <= i when causal).
 class Global : public SparseFactor {
  public:
-  Global(int64_t g, bool causal) : g_(g), causal_(causal) {}
+  Global(int64_t g, Causality causal) : g_(g), causal_(causal == Causality::Causal) {}
   std::string name() const override { return cat("global tokens (g=", g_, ")"); }
   bool allowed(int64_t i, int64_t j, int64_t) const override { return (i < g_ || j < g_) && (!causal_ || j <= i); }
   void key_spans(int64_t i, int64_t n, std::vector<KeySpan>& out) const override {
@@ -160,8 +161,8 @@ class Global : public SparseFactor {
 // allowed (j <= i when causal).
 class RandomBlocks : public SparseFactor {
  public:
-  RandomBlocks(int64_t block, int64_t per_row, uint64_t seed, bool causal)
-      : block_(block), per_row_(per_row), seed_(seed), causal_(causal) {}
+  RandomBlocks(int64_t block, int64_t per_row, uint64_t seed, Causality causal)
+      : block_(block), per_row_(per_row), seed_(seed), causal_(causal == Causality::Causal) {}
   std::string name() const override {
     return cat("random blocks (block=", block_, ", per row=", per_row_, ", seed=", seed_, ")");
   }
@@ -191,32 +192,32 @@ class RandomBlocks : public SparseFactor {
 
 }  // namespace
 
-Factor strided_a1(int64_t l, bool causal) {
+Factor strided_a1(int64_t l, Causality causal) {
   check_positive(l, "the stride l", "strided A1");
   return std::make_shared<Window>(l, causal, "strided A1 (l=");
 }
-Factor strided_a2(int64_t l, bool causal) {
+Factor strided_a2(int64_t l, Causality causal) {
   check_positive(l, "the stride l", "strided A2");
   return std::make_shared<EveryLth>(l, causal);
 }
-Factor fixed_a1(int64_t l, bool causal) {
+Factor fixed_a1(int64_t l, Causality causal) {
   check_positive(l, "the block length l", "fixed A1");
   return std::make_shared<SameBlock>(l, causal);
 }
-Factor fixed_a2(int64_t l, int64_t c, bool causal) {
+Factor fixed_a2(int64_t l, int64_t c, Causality causal) {
   check_positive(l, "the block length l", "fixed A2");
   TA_CHECK(c >= 1 && c <= l, "fixed A2: the summary width c must be in 1..l (l = ", l, "), got ", c);
   return std::make_shared<Summaries>(l, c, causal);
 }
-Factor sliding_window(int64_t w, bool causal) {
+Factor sliding_window(int64_t w, Causality causal) {
   check_positive(w, "the window w", "sliding window");
   return std::make_shared<Window>(w, causal, "sliding window (w=");
 }
-Factor global_tokens(int64_t g, bool causal) {
+Factor global_tokens(int64_t g, Causality causal) {
   check_positive(g, "the number of global tokens g", "global tokens");
   return std::make_shared<Global>(g, causal);
 }
-Factor random_blocks(int64_t block, int64_t per_row, uint64_t seed, bool causal) {
+Factor random_blocks(int64_t block, int64_t per_row, uint64_t seed, Causality causal) {
   check_positive(block, "the block size", "random blocks");
   check_positive(per_row, "the blocks per row", "random blocks");
   return std::make_shared<RandomBlocks>(block, per_row, seed, causal);
@@ -236,8 +237,8 @@ std::string SparsePattern::name() const {
   return s;
 }
 
-SparsePattern strided_pattern(int64_t l, bool causal) { return {{strided_a1(l, causal), strided_a2(l, causal)}}; }
-SparsePattern fixed_pattern(int64_t l, int64_t c, bool causal) {
+SparsePattern strided_pattern(int64_t l, Causality causal) { return {{strided_a1(l, causal), strided_a2(l, causal)}}; }
+SparsePattern fixed_pattern(int64_t l, int64_t c, Causality causal) {
   return {{fixed_a1(l, causal), fixed_a2(l, c, causal)}};
 }
 

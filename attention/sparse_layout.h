@@ -83,18 +83,18 @@ class SparseFactor {
 using Factor = std::shared_ptr<const SparseFactor>;
 
 // The paper's factors (stride l >= 1, summary width 1 <= c <= l).
-Factor strided_a1(int64_t l, bool causal);
-Factor strided_a2(int64_t l, bool causal);
-Factor fixed_a1(int64_t l, bool causal);
-Factor fixed_a2(int64_t l, int64_t c, bool causal);
+Factor strided_a1(int64_t l, Causality causal);
+Factor strided_a2(int64_t l, Causality causal);
+Factor fixed_a1(int64_t l, Causality causal);
+Factor fixed_a2(int64_t l, int64_t c, Causality causal);
 // Users' layouts: the w nearest positions (0 <= i - j < w causal, |i - j| < w not);
 // the first g positions as global tokens (they see and are seen by every position,
 // within j <= i when causal); and per query block of `block` positions, `per_row`
 // key blocks drawn at random from the seed (among the blocks up to its own when
 // causal, every block otherwise), the same draw whatever n when causal.
-Factor sliding_window(int64_t w, bool causal);
-Factor global_tokens(int64_t g, bool causal);
-Factor random_blocks(int64_t block, int64_t per_row, uint64_t seed, bool causal);
+Factor sliding_window(int64_t w, Causality causal);
+Factor global_tokens(int64_t g, Causality causal);
+Factor random_blocks(int64_t block, int64_t per_row, uint64_t seed, Causality causal);
 
 // One head's pattern: the union of its factors, with one softmax over all of them.
 struct SparsePattern {
@@ -102,8 +102,8 @@ struct SparsePattern {
   bool allowed(int64_t i, int64_t j, int64_t n) const;  // any factor allows (i, j)
   std::string name() const;                             // "strided A1 (l=64) + strided A2 (l=64)"
 };
-SparsePattern strided_pattern(int64_t l, bool causal);  // {A1, A2}
-SparsePattern fixed_pattern(int64_t l, int64_t c, bool causal);
+SparsePattern strided_pattern(int64_t l, Causality causal);  // {A1, A2}
+SparsePattern fixed_pattern(int64_t l, int64_t c, Causality causal);
 
 enum class SparseCombine { Merged, SplitHeads, AlternateLayers };
 // "merged", "heads", "layers" (for command-line flags); other strings are an error.

@@ -21,7 +21,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   check_defined(targets, "cross_entropy", "targets");
   kernels::common_device({&logits, &targets}, "cross_entropy");
   TA_CHECK(logits.ndim() >= 1, "cross_entropy: logits need a class dimension, got shape ", logits.shape());
-  Shape rows_shape = logits.shape().reduced(logits.ndim() - 1, false);
+  Shape rows_shape = logits.shape().reduced(logits.ndim() - 1, KeepDims::No);
   TA_CHECK(targets.shape() == rows_shape, "cross_entropy: targets shape ", targets.shape(),
            " must be logits shape ", logits.shape(), " without its last (class) dimension, i.e. ", rows_shape);
   auto [row_loss, lse] = kernels::cross_entropy(logits, targets, ignore_index);

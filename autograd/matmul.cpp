@@ -11,7 +11,14 @@ namespace ta {
 
 namespace {
 const OpInfo kMatmul("matmul"), kLinear("linear");
-Transpose flag(bool t) { return t ? Transpose::Yes : Transpose::No; }
+// The GEMM's flag for each operand (core/backend.h), and its opposite.
+Transpose flag_of_a(Transposed t) {
+  return t == Transposed::A || t == Transposed::Both ? Transpose::Yes : Transpose::No;
+}
+Transpose flag_of_b(Transposed t) {
+  return t == Transposed::B || t == Transposed::Both ? Transpose::Yes : Transpose::No;
+}
+Transpose flipped(Transpose t) { return t == Transpose::Yes ? Transpose::No : Transpose::Yes; }
 }  // namespace
 
 // C = op(A) op(B). With dC the upstream gradient:
@@ -21,14 +28,17 @@ Transpose flag(bool t) { return t ? Transpose::Yes : Transpose::No; }
 //   A plain:      dA = dC op(B)^T           A transposed: dA = op(B) dC^T
 //   B plain:      dB = op(A)^T dC           B transposed: dB = dC^T op(A)
 // Batch dimensions that were broadcast are summed back (sum_to).
-Tensor matmul(const Tensor& a, const Tensor& b, bool ta_, bool tb_) {
-  Tensor out = kernels::matmul(a, b, flag(ta_), flag(tb_));
-  record(kMatmul, out, {&a, &b}, [a, b, ta_, tb_](const Tensor& g) -> Grads {
+Tensor matmul(const Tensor& a, const Tensor& b, Transposed transposed) {
+  const Transpose trans_a = flag_of_a(transposed), trans_b = flag_of_b(transposed);
+  Tensor out = kernels::matmul(a, b, trans_a, trans_b);
+  record(kMatmul, out, {&a, &b}, [a, b, trans_a, trans_b](const Tensor& g) -> Grads {
     Tensor da, db;
     if (a.requires_grad())
-      da = ta_ ? kernels::matmul(b, g, flag(tb_), Transpose::Yes) : kernels::matmul(g, b, Transpose::No, flag(!tb_));
+      da = trans_a == Transpose::Yes ? kernels::matmul(b, g, trans_b, Transpose::Yes)
+                                     : kernels::matmul(g, b, Transpose::No, flipped(trans_b));
     if (b.requires_grad())
-      db = tb_ ? kernels::matmul(g, a, Transpose::Yes, flag(ta_)) : kernels::matmul(a, g, flag(!ta_), Transpose::No);
+      db = trans_b == Transpose::Yes ? kernels::matmul(g, a, Transpose::Yes, trans_a)
+                                     : kernels::matmul(a, g, flipped(trans_a), Transpose::No);
     return {da.defined() ? kernels::sum_to(da, a.shape()) : da, db.defined() ? kernels::sum_to(db, b.shape()) : db};
   });
   return out;

@@ -79,7 +79,7 @@ Tensor squeeze(const Tensor& x, int axis) {
   axis = normalize_axis(axis, x.ndim(), "squeeze");
   TA_CHECK(x.shape()[axis] == 1, "squeeze: axis ", axis, " of shape ", x.shape(), " has size ", x.shape()[axis],
            ", not 1");
-  return reshape(x, x.shape().reduced(axis, false));
+  return reshape(x, x.shape().reduced(axis, KeepDims::No));
 }
 
 // dx = g summed over the broadcast dimensions.

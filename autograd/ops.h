@@ -7,7 +7,7 @@
 // a node whose backward composes these same ops. Reading one op top to bottom shows the whole path: user call -> shape
 // check -> backend kernel -> recorded node -> backward.
 //
-// Conventions: axes may be negative (-1 is the last); "keepdim" keeps a reduced
+// Conventions: axes may be negative (-1 is the last); KeepDims::Yes keeps a reduced
 // axis with size 1; binary ops broadcast NumPy-style; index and target tensors hold
 // whole numbers stored as floats (see core/tensor.h).
 #pragma once
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/attention/flash_options.h"
+#include "core/causality.h"
 #include "core/tensor.h"
 
 namespace ta {
@@ -69,19 +70,23 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
 
 // ---- reductions (autograd/reduce.cpp) ---------------------------------------------
 // An empty `axes` list means every axis.
-Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
-Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
-Tensor max(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);  // ties share the gradient
-Tensor logsumexp(const Tensor& x, std::vector<int> axes = {}, bool keepdim = false);
+Tensor sum(const Tensor& x, std::vector<int> axes = {}, KeepDims keep = KeepDims::No);
+Tensor mean(const Tensor& x, std::vector<int> axes = {}, KeepDims keep = KeepDims::No);
+Tensor max(const Tensor& x, std::vector<int> axes = {}, KeepDims keep = KeepDims::No);  // ties share the gradient
+Tensor logsumexp(const Tensor& x, std::vector<int> axes = {}, KeepDims keep = KeepDims::No);
 Tensor softmax(const Tensor& x, int axis = -1);
 Tensor log_softmax(const Tensor& x, int axis = -1);
 Tensor cumsum(const Tensor& x, int axis);
 
 // ---- matrix products (autograd/matmul.cpp) ----------------------------------------
+// Which operands of matmul are stored transposed: matmul(q, k, Transposed::B) is
+// q k^T, with k read as stored ([..., N, K]), never copied.
+enum class Transposed { None, A, B, Both };
 // a [..., M, K] @ b [..., K, N] -> [..., M, N]; batch dimensions broadcast; with
-// transpose_a, a is stored as [..., K, M] (likewise b as [..., N, K]) and read
-// transposed without a copy. 1-D operands are not promoted: use reshape.
-Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// Transposed::A (or Both), a is stored as [..., K, M], with B (or Both) b as
+// [..., N, K], and read transposed without a copy. 1-D operands are not promoted:
+// use reshape.
+Tensor matmul(const Tensor& a, const Tensor& b, Transposed transposed = Transposed::None);
 // x [..., in] -> x W^T + b [..., out] for weight [out, in] and bias [out] (or an
 // undefined Tensor: no bias); the bias is added inside the product (core/kernels.h).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
@@ -120,9 +125,9 @@ Tensor embedding(const Tensor& weight, const Tensor& ids);
 
 // ---- fused attention (autograd/attention/dense.cpp) -------------------------------
 // softmax(scale q k^T + mask) v without materializing the scores: q [B, H, n_q, d],
-// k, v [B, H, n_k, d]; causal lets query i see keys j <= i + n_k - n_q;
+// k, v [B, H, n_k, d]; Causality::Causal lets query i see keys j <= i + n_k - n_q;
 // key_padding_mask [B, n_k] (1 = padded) or undefined. Hand-written backward.
-Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
+Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, Causality causal,
                        const Tensor& key_padding_mask = Tensor());
 
 // ---- block-sparse attention (autograd/attention/block_sparse.cpp) -----------------

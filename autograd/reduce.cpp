@@ -33,8 +33,8 @@ Shape kept_shape(const Shape& s, const std::vector<int>& axes) {
   return k;
 }
 
-Shape output_shape(const Shape& s, const std::vector<int>& axes, bool keepdim) {
-  if (keepdim) return kept_shape(s, axes);
+Shape output_shape(const Shape& s, const std::vector<int>& axes, KeepDims keep) {
+  if (keep == KeepDims::Yes) return kept_shape(s, axes);
   std::vector<int64_t> dims;
   for (int d = 0; d < s.ndim(); ++d)
     if (!std::binary_search(axes.begin(), axes.end(), d)) dims.push_back(s[d]);
@@ -46,16 +46,16 @@ Shape output_shape(const Shape& s, const std::vector<int>& axes, bool keepdim) {
 Tensor reduce_axes(ReduceOp op, const Tensor& x, const std::vector<int>& axes) {
   if (op == ReduceOp::Sum) return kernels::sum_to(x, kept_shape(x.shape(), axes));  // one pass per run of axes
   Tensor y = x;
-  for (int a : axes) y = kernels::reduce(op, y, a, /*keepdim=*/true);
+  for (int a : axes) y = kernels::reduce(op, y, a, KeepDims::Yes);
   return y;
 }
 
 }  // namespace
 
 // y = sum over axes of x;  dx = g broadcast back over the reduced axes.
-Tensor sum(const Tensor& x, std::vector<int> axes, bool keepdim) {
+Tensor sum(const Tensor& x, std::vector<int> axes, KeepDims keep) {
   axes = reduction_axes(x, std::move(axes), "sum");
-  Tensor y = kernels::reshape(reduce_axes(ReduceOp::Sum, x, axes), output_shape(x.shape(), axes, keepdim));
+  Tensor y = kernels::reshape(reduce_axes(ReduceOp::Sum, x, axes), output_shape(x.shape(), axes, keep));
   record(kSum, y, {&x}, [xs = x.shape(), axes](const Tensor& g) -> Grads {
     return {kernels::broadcast_to(kernels::reshape(g, kept_shape(xs, axes)), xs)};
   });
@@ -63,13 +63,13 @@ Tensor sum(const Tensor& x, std::vector<int> axes, bool keepdim) {
 }
 
 // y = sum / count;  dx = g / count broadcast back.
-Tensor mean(const Tensor& x, std::vector<int> axes, bool keepdim) {
+Tensor mean(const Tensor& x, std::vector<int> axes, KeepDims keep) {
   axes = reduction_axes(x, std::move(axes), "mean");
   int64_t count = 1;
   for (int a : axes) count *= x.shape()[a];
   TA_CHECK(count > 0, "mean: cannot average over an empty axis of shape ", x.shape());
   Tensor y = kernels::unary(UnaryOp::MulScalar, reduce_axes(ReduceOp::Sum, x, axes), 1.0f / count, "mean");
-  y = kernels::reshape(y, output_shape(x.shape(), axes, keepdim));
+  y = kernels::reshape(y, output_shape(x.shape(), axes, keep));
   record(kMean, y, {&x}, [xs = x.shape(), axes, count](const Tensor& g) -> Grads {
     Tensor g_kept = kernels::reshape(g, kept_shape(xs, axes));
     return {kernels::broadcast_to(mul(g_kept, 1.0f / count), xs)};
@@ -78,10 +78,10 @@ Tensor mean(const Tensor& x, std::vector<int> axes, bool keepdim) {
 }
 
 // y = max over axes;  dx = g shared equally by the positions that attain the max.
-Tensor max(const Tensor& x, std::vector<int> axes, bool keepdim) {
+Tensor max(const Tensor& x, std::vector<int> axes, KeepDims keep) {
   axes = reduction_axes(x, std::move(axes), "max");
   Tensor y_kept = reduce_axes(ReduceOp::Max, x, axes);
-  Tensor y = kernels::reshape(y_kept, output_shape(x.shape(), axes, keepdim));
+  Tensor y = kernels::reshape(y_kept, output_shape(x.shape(), axes, keep));
   record(kMax, y, {&x}, [x, axes, y_kept = y_kept.detach()](const Tensor& g) -> Grads {
     Tensor is_max = eq(x, y_kept);
     Tensor count = reduce_axes(ReduceOp::Sum, is_max, axes);
@@ -91,10 +91,10 @@ Tensor max(const Tensor& x, std::vector<int> axes, bool keepdim) {
 }
 
 // y = log sum exp x over axes;  dx = g * exp(x - y) (the softmax over those axes).
-Tensor logsumexp(const Tensor& x, std::vector<int> axes, bool keepdim) {
+Tensor logsumexp(const Tensor& x, std::vector<int> axes, KeepDims keep) {
   axes = reduction_axes(x, std::move(axes), "logsumexp");
   Tensor y_kept = reduce_axes(ReduceOp::LogSumExp, x, axes);
-  Tensor y = kernels::reshape(y_kept, output_shape(x.shape(), axes, keepdim));
+  Tensor y = kernels::reshape(y_kept, output_shape(x.shape(), axes, keep));
   record(kLogSumExp, y, {&x}, [x, y_kept = y_kept.detach()](const Tensor& g) -> Grads {
     return {exp(x - y_kept) * kernels::reshape(g, y_kept.shape())};
   });

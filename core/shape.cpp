@@ -49,9 +49,9 @@ std::string Shape::str() const {
   return os.str();
 }
 
-Shape Shape::reduced(int axis, bool keepdim) const {
+Shape Shape::reduced(int axis, KeepDims keep) const {
   Shape r = *this;
-  if (keepdim) {
+  if (keep == KeepDims::Yes) {
     r.d_[axis] = 1;
     return r;
   }

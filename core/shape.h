@@ -22,6 +22,10 @@ namespace ta {
 constexpr int kMaxDims = 6;
 using Dims = std::array<int64_t, kMaxDims>;
 
+// Whether a reduction keeps each reduced dimension, with size 1 (so the result
+// broadcasts against its input), or removes it.
+enum class KeepDims { No, Yes };
+
 class Shape {
  public:
   Shape() = default;  // a scalar: zero dimensions, one element
@@ -37,8 +41,8 @@ class Shape {
   std::vector<int64_t> vec() const { return {begin(), end()}; }
   std::string str() const;  // "[2, 3]"
 
-  // The shape with dimension `axis` removed, or set to 1 when keepdim.
-  Shape reduced(int axis, bool keepdim) const;
+  // The shape with dimension `axis` removed, or set to 1 with KeepDims::Yes.
+  Shape reduced(int axis, KeepDims keep) const;
   // The shape with a new dimension of size `size` inserted before `axis`.
   Shape inserted(int axis, int64_t size) const;
 

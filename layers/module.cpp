@@ -43,9 +43,9 @@ int64_t Module::parameter_count() const {
   return n;
 }
 
-void Module::train(bool on) {
+void Module::set_training(bool on) {
   training_ = on;
-  for (auto& [name, child] : children_) child->train(on);
+  for (auto& [name, child] : children_) child->set_training(on);
 }
 
 void Module::zero_grad() {

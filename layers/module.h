@@ -32,8 +32,10 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
   int64_t parameter_count() const;
 
-  void train(bool on = true);
-  void eval() { train(false); }
+  // Training mode (dropout active, Performer's feature redraws counted) or evaluation
+  // mode, for this module and all its descendants.
+  void train() { set_training(true); }
+  void eval() { set_training(false); }
   bool training() const { return training_; }
   void zero_grad();
   // Moves every parameter and buffer to `device`, in place (handles held by layers and
@@ -69,6 +71,7 @@ class Module {
   void set_buffer(const std::string& name, Tensor value);
 
  private:
+  void set_training(bool on);
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   void check_new_name(const std::string& name) const;
   const Tensor* first_parameter() const;  // null when the tree has none

@@ -32,7 +32,7 @@ ScaleNorm::ScaleNorm(int64_t dim, float eps_) : eps(eps_) {
 Tensor ScaleNorm::forward(const Tensor& x) const {
   // 1 / max(||x||, eps) as rsqrt(max(||x||^2, eps^2)): the same value, and a finite
   // gradient for an all-zero row (sqrt's derivative at 0 is infinite).
-  Tensor inv_norm = rsqrt(maximum(sum(x * x, {-1}, /*keepdim=*/true), Tensor::scalar(eps * eps)));
+  Tensor inv_norm = rsqrt(maximum(sum(x * x, {-1}, KeepDims::Yes), Tensor::scalar(eps * eps)));
   return x * (g * inv_norm);
 }
 

@@ -57,9 +57,9 @@ Tensor RotaryEmbedding::apply(const Tensor& x, int64_t offset) const {
   return concat(parts, -1);
 }
 
-RelativePositionBias::RelativePositionBias(int64_t heads_, bool bidirectional_, Generator& gen, int64_t num_buckets_,
+RelativePositionBias::RelativePositionBias(int64_t heads_, Causality causality_, Generator& gen, int64_t num_buckets_,
                                            int64_t max_distance_)
-    : heads(heads_), num_buckets(num_buckets_), max_distance(max_distance_), bidirectional(bidirectional_) {
+    : heads(heads_), num_buckets(num_buckets_), max_distance(max_distance_), causality(causality_) {
   TA_CHECK(heads > 0 && num_buckets >= 4 && max_distance > num_buckets / 2, "RelativePositionBias: need heads > 0, ",
            "num_buckets >= 4 and max_distance > num_buckets/2, got ", heads, ", ", num_buckets, ", ", max_distance);
   weight = register_parameter("weight", Tensor::normal(Shape{num_buckets, heads}, 0.0f, 0.02f, gen));
@@ -69,11 +69,11 @@ RelativePositionBias::RelativePositionBias(int64_t heads_, bool bidirectional_, 
 // rest cover max_exact .. max_distance logarithmically; farther offsets share the
 // last bucket. Bidirectional: the first half of the buckets is for keys at or
 // before the query, the second half for keys after it.
-int64_t RelativePositionBias::bucket(int64_t relative_position, bool bidirectional, int64_t num_buckets,
+int64_t RelativePositionBias::bucket(int64_t relative_position, Causality causality, int64_t num_buckets,
                                      int64_t max_distance) {
   int64_t result = 0;
   int64_t n = -relative_position;  // how far back the key is
-  if (bidirectional) {
+  if (causality == Causality::Bidirectional) {
     num_buckets /= 2;
     if (n < 0) result += num_buckets;
     n = std::abs(n);
@@ -92,7 +92,7 @@ Tensor RelativePositionBias::forward(int64_t q_len, int64_t k_len, int64_t q_off
   std::vector<float> ids(q_len * k_len);
   for (int64_t i = 0; i < q_len; ++i)
     for (int64_t j = 0; j < k_len; ++j)
-      ids[i * k_len + j] = static_cast<float>(bucket(j - (i + q_offset), bidirectional, num_buckets, max_distance));
+      ids[i * k_len + j] = static_cast<float>(bucket(j - (i + q_offset), causality, num_buckets, max_distance));
   Tensor bias = embedding(weight, Tensor::from_vector(ids, Shape{q_len, k_len}, weight.device()));  // [q, k, heads]
   return permute(bias, {2, 0, 1});
 }

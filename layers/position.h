@@ -9,6 +9,7 @@
 //     in the same logarithmic bucket (T5, Raffel et al.).
 #pragma once
 
+#include "core/causality.h"
 #include "layers/module.h"
 
 namespace ta {
@@ -44,18 +45,20 @@ class RotaryEmbedding {
 
 // T5's relative position bias: offsets k - q are put into buckets (exact for small
 // offsets, logarithmic up to max_distance, then clipped), and each bucket has one
-// learned bias per head, added to the attention scores.
+// learned bias per head, added to the attention scores. Causal attention never sees
+// a key after its query, so all its buckets go to offsets <= 0; bidirectional
+// attention splits them between the two directions.
 class RelativePositionBias : public Module {
  public:
-  RelativePositionBias(int64_t heads, bool bidirectional, Generator& gen, int64_t num_buckets = 32,
+  RelativePositionBias(int64_t heads, Causality causality, Generator& gen, int64_t num_buckets = 32,
                        int64_t max_distance = 128);
   // The bucket of offset (key - query), as in T5.
-  static int64_t bucket(int64_t relative_position, bool bidirectional, int64_t num_buckets, int64_t max_distance);
+  static int64_t bucket(int64_t relative_position, Causality causality, int64_t num_buckets, int64_t max_distance);
   // Bias for queries at q_offset .. q_offset + q_len - 1 and keys 0 .. k_len - 1:
   // [heads, q_len, k_len].
   Tensor forward(int64_t q_len, int64_t k_len, int64_t q_offset = 0) const;
   int64_t heads, num_buckets, max_distance;
-  bool bidirectional;
+  Causality causality;
   Tensor weight;  // [num_buckets, heads]
 };
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/causality.h"
 #include "layers/module.h"
 
 namespace ta {

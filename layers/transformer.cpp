@@ -129,7 +129,7 @@ Tensor TransformerLM::embed(const Tensor& ids, int64_t offset, const std::vector
 
 Tensor TransformerLM::logits(const Tensor& h) const {
   Tensor z = final_norm->forward(h);
-  return head ? head->forward(z) : matmul(z, tokens->weight, false, true);
+  return head ? head->forward(z) : matmul(z, tokens->weight, Transposed::B);
 }
 
 Tensor TransformerLM::forward(const Tensor& ids, const Tensor& key_padding_mask) {

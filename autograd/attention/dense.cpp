@@ -12,7 +12,7 @@ const OpInfo kFusedAttention("fused_attention");
 
 // The backward needs q, k, v, the output and the per-row log-sum-exp (from which
 // it recomputes the probabilities tile by tile): O(n d) saved, never O(n^2).
-Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
+Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, Causality causal,
                        const Tensor& key_padding_mask) {
   auto [o, lse] = kernels::attention(q, k, v, scale, causal, key_padding_mask);
   record(kFusedAttention, o, {&q, &k, &v},

@@ -9,7 +9,7 @@
 //   block_sparse   the Sparse Transformer's block-sparse attention (Child et al. 2019)
 //   flash          FLASH's mixed-chunk attention and the GAU's scale-offset (Hua et al. 2022)
 //   performer      causal FAVOR+ (Choromanski et al. 2020)
-// Their types (FavorKernel, BlockSparseLayout, FlashOptions) are in core/attention/types.h
+// Their types (Causality, FavorKernel, BlockSparseLayout, FlashOptions) are in core/attention/types.h
 // and core/attention/flash_options.h.
 //
 // No include guard: this file is included once per expansion, with TA_BACKEND_OP defined.
@@ -23,14 +23,14 @@
 // diagonal are skipped. key_pad [bh / heads, n_k] (nonzero = padded) or null.
 TA_BACKEND_OP(Kernel, void, attention_forward,
               (const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh, int64_t heads,
-               int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal, const float* key_pad),
+               int64_t n_q, int64_t n_k, int64_t d, float scale, Causality causal, const float* key_pad),
               (q, k, v, o, lse, bh, heads, n_q, n_k, d, scale, causal, key_pad))
 // Recomputes each tile's probabilities P = exp(scale q k^T - lse) and forms
 //   dV = P^T dO,  dS = P * (dO V^T - rowsum(dO * O)),  dQ = scale dS K,  dK = scale dS^T Q.
 TA_BACKEND_OP(Kernel, void, attention_backward,
               (const float* q, const float* k, const float* v, const float* o, const float* lse, const float* d_o,
                float* dq, float* dk, float* dv, int64_t bh, int64_t heads, int64_t n_q, int64_t n_k, int64_t d,
-               float scale, bool causal, const float* key_pad),
+               float scale, Causality causal, const float* key_pad),
               (q, k, v, o, lse, d_o, dq, dk, dv, bh, heads, n_q, n_k, d, scale, causal, key_pad))
 
 // --- block_sparse: block-sparse attention -----------------------------------------------

@@ -6,7 +6,7 @@
 
 namespace ta::kernels {
 
-std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, bool causal,
+std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tensor& v, float scale, Causality causal,
                                     const Tensor& key_pad) {
   check_defined(q, "attention", "q");
   check_defined(k, "attention", "k");
@@ -29,7 +29,7 @@ std::pair<Tensor, Tensor> attention(const Tensor& q, const Tensor& k, const Tens
 }
 
 std::vector<Tensor> attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& o,
-                                       const Tensor& lse, const Tensor& d_o, float scale, bool causal,
+                                       const Tensor& lse, const Tensor& d_o, float scale, Causality causal,
                                        const Tensor& key_pad) {
   const Shape &qs = q.shape(), &ks = k.shape();
   Tensor dq = Tensor::empty(qs, q.device()), dk = Tensor::empty(ks, q.device()), dv = Tensor::empty(ks, q.device());

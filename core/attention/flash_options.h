@@ -72,8 +72,9 @@ struct FlashDims {
 // the call: n, G, causal, begin(g), end(g) and padded(b, j). Shared by the CPU
 // kernel and the CUDA one (one thread per batch element).
 template <class Call>
-TA_HOST_DEVICE inline void flash_row_weights(const Call& f, int64_t b, bool row_count, float lin_scale, float* w,
+TA_HOST_DEVICE inline void flash_row_weights(const Call& f, int64_t b, FlashScaling scaling, float lin_scale, float* w,
                                              float* u) {
+  const bool row_count = scaling == FlashScaling::RowCount;
   int64_t total = 0, before = 0;  // unpadded keys: in the sequence, in the chunks before g
   for (int64_t j = 0; j < f.n; ++j) total += !f.padded(b, j);
   for (int64_t g = 0; g < f.G; ++g) {

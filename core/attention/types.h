@@ -1,10 +1,13 @@
 // core/attention/types.h — what the backend operations of the papers' fused attention
 // kernels (core/attention/backend_ops.h) take besides buffers and sizes: which FAVOR+
-// kernel, and a block-sparse layout. (FLASH's parameters: core/attention/flash_options.h.)
+// kernel, causal or not (core/causality.h), and a block-sparse layout. (FLASH's
+// parameters: core/attention/flash_options.h.)
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "core/causality.h"
 
 namespace ta {
 

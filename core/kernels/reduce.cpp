@@ -8,14 +8,14 @@
 
 namespace ta::kernels {
 
-Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim) {
+Tensor reduce(ReduceOp op, const Tensor& x, int axis, KeepDims keep) {
   const char* name = op == ReduceOp::Sum ? "sum" : op == ReduceOp::Max ? "max" : "logsumexp";
   check_defined(x, name, "x");
   axis = normalize_axis(axis, x.ndim(), name);
   TA_CHECK(op == ReduceOp::Sum || x.shape()[axis] > 0, name, ": cannot reduce an empty axis ", axis, " of shape ",
            x.shape());
   AxisView v(x.shape(), axis);
-  Tensor y = Tensor::empty(x.shape().reduced(axis, keepdim), x.device());
+  Tensor y = Tensor::empty(x.shape().reduced(axis, keep), x.device());
   backend_of(x).reduce(op, x.data(), y.data(), v.outer, v.n, v.inner);
   return y;
 }
@@ -39,7 +39,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   }
   Tensor y = reshape(x, Shape(dims));
   for (int d = static_cast<int>(dims.size()) - 1; d >= 0; --d)
-    if (summed[d]) y = reduce(ReduceOp::Sum, y, d, /*keepdim=*/true);
+    if (summed[d]) y = reduce(ReduceOp::Sum, y, d, KeepDims::Yes);
   return reshape(y, shape);
 }
 

@@ -7,7 +7,8 @@
 
 namespace ta::kernels {
 
-Tensor reduce(ReduceOp op, const Tensor& x, int axis, bool keepdim);
+// y = op over `axis` of x; the axis is kept with size 1 (KeepDims::Yes) or removed.
+Tensor reduce(ReduceOp op, const Tensor& x, int axis, KeepDims keep);
 // The reverse of broadcasting: sums x over the dimensions where `shape` has size 1
 // or is missing, giving a tensor of `shape` (the gradient of broadcast_to).
 Tensor sum_to(const Tensor& x, const Shape& shape);

@@ -98,7 +98,7 @@ Case build_case(const std::string& variant, int64_t n, ta::Device device) {
     c.d_out = ta::Tensor::normal(shape, 0.0f, 1.0f, gen, device);
     c.leaves = {q, k, v};
     std::shared_ptr<ta::AttentionCore> core = mha->core;
-    c.forward = [core, q, k, v] { return core->forward(q, k, v, true, ta::Tensor()); };
+    c.forward = [core, q, k, v] { return core->forward(q, k, v, ta::Causality::Causal, ta::Tensor()); };
     return c;
   }
   if (auto gau = std::dynamic_pointer_cast<ta::GatedAttentionUnit>(c.mixer)) {
@@ -111,8 +111,9 @@ Case build_case(const std::string& variant, int64_t n, ta::Device device) {
     c.d_out = ta::Tensor::normal({1, n, e}, 0.0f, 1.0f, gen, device);
     c.leaves = {z, v, gamma, beta};
     const ta::FlashOptions fo = gau->flash_options(n);
-    const bool fused = gau->options.fused;
-    c.forward = [z, v, gamma, beta, fo, fused] { return ta::flash_attention_from_base(z, v, gamma, beta, fo, fused); };
+    const ta::FlashImplementation how =
+        gau->options.fused ? ta::FlashImplementation::Fused : ta::FlashImplementation::Reference;
+    c.forward = [z, v, gamma, beta, fo, how] { return ta::flash_attention_from_base(z, v, gamma, beta, fo, how); };
     return c;
   }
   throw std::runtime_error("variant '" + variant + "' is neither multi-head attention with a core nor a GAU");

@@ -59,20 +59,20 @@ ta::Tensor chunked_linear_attention(const ta::Tensor& q, const ta::Tensor& k, co
     const ta::Tensor qc = ta::narrow(fq, 2, start, len), kc = ta::narrow(fk, 2, start, len);
     const ta::Tensor vc = ta::narrow(v, 2, start, len);
     const ta::Tensor m = len == kChunk ? mask : ta::narrow(ta::narrow(mask, 0, 0, len), 1, 0, len);
-    const ta::Tensor a = ta::matmul(qc, kc, false, true) * m;
+    const ta::Tensor a = ta::matmul(qc, kc, ta::Transposed::B) * m;
     const ta::Tensor numerator = ta::matmul(a, vc) + ta::matmul(qc, state);
-    const ta::Tensor denominator = ta::sum(a, {-1}, true) + ta::matmul(qc, norm, false, true);
+    const ta::Tensor denominator = ta::sum(a, {-1}, ta::KeepDims::Yes) + ta::matmul(qc, norm, ta::Transposed::B);
     outputs.push_back(numerator / denominator);
-    state = state + ta::matmul(kc, vc, true, false);
-    norm = norm + ta::sum(kc, {2}, true);
+    state = state + ta::matmul(kc, vc, ta::Transposed::A);
+    norm = norm + ta::sum(kc, {2}, ta::KeepDims::Yes);
   }
   return ta::concat(outputs, 2);
 }
 
 // The same function unchunked: the full n x n masked product (quadratic in n).
 ta::Tensor quadratic_linear_attention(const ta::Tensor& q, const ta::Tensor& k, const ta::Tensor& v) {
-  const ta::Tensor a = ta::matmul(feature(q), feature(k), false, true) * causal_mask(q.shape()[2]);
-  return ta::matmul(a, v) / ta::sum(a, {-1}, true);
+  const ta::Tensor a = ta::matmul(feature(q), feature(k), ta::Transposed::B) * causal_mask(q.shape()[2]);
+  return ta::matmul(a, v) / ta::sum(a, {-1}, ta::KeepDims::Yes);
 }
 
 void run_chunked(const bench::Options& opt, bench::Report& report) {

@@ -2,9 +2,9 @@
 // (../shared/bench/README.md, gemm.py) plus square 3072 and 4096 and the shape classes
 // the backend's choice of engine rests on, timed four ways on the same inputs:
 //
-//   framework  ta::matmul(a, b, transpose_a, transpose_b) on tensors: the backend's
-//              choice per shape (core/cpu/gemm/dispatch.cpp); NT has b stored [N, K]
-//              with transpose_b, TN has a stored [K, M] with transpose_a (no copies)
+//   framework  ta::matmul(a, b, transposed) on tensors: the backend's choice per
+//              shape (core/cpu/gemm/dispatch.cpp); NT has b stored [N, K] with
+//              Transposed::B, TN has a stored [K, M] with Transposed::A (no copies)
 //   own        the project's packed GEMM itself (core/cpu/gemm/), whatever the choice
 //   cblas      OpenBLAS's cblas_sgemm as this environment configures it (here its
 //              Haswell kernels: OPENBLAS_CORETYPE=Haswell)
@@ -115,6 +115,11 @@ struct Prepared {
 
   int64_t lda() const { return trans_a == ta::Transpose::Yes ? c->M : c->K; }
   int64_t ldb() const { return trans_b == ta::Transpose::Yes ? c->K : c->N; }
+  // The layout as ta::matmul names it.
+  ta::Transposed transposed() const {
+    if (trans_a == ta::Transpose::Yes) return trans_b == ta::Transpose::Yes ? ta::Transposed::Both : ta::Transposed::A;
+    return trans_b == ta::Transpose::Yes ? ta::Transposed::B : ta::Transposed::None;
+  }
 
   void own_into(float* out) const {
     namespace g = ta::cpu::gemm;
@@ -129,7 +134,7 @@ struct Prepared {
   }
   void call(int v) const {
     if (v == kFramework) {
-      ta::Tensor out = ta::matmul(a, b, trans_a == ta::Transpose::Yes, trans_b == ta::Transpose::Yes);
+      ta::Tensor out = ta::matmul(a, b, transposed());
       bench::do_not_optimize(out.data());
       return;
     }
@@ -240,7 +245,7 @@ Calibration calibrate(std::vector<Prepared>& cases) {
     Buffer own(n), ref(n);
     p.own_into(own.p);
     p.cblas_into(ref.p);
-    const ta::Tensor fw = ta::matmul(p.a, p.b, p.trans_a == ta::Transpose::Yes, p.trans_b == ta::Transpose::Yes);
+    const ta::Tensor fw = ta::matmul(p.a, p.b, p.transposed());
     double diff = 0, scale = 1e-30;
     for (int64_t i = 0; i < n; ++i) {
       diff = std::max({diff, std::fabs(double(own.p[i]) - ref.p[i]), std::fabs(double(fw.data()[i]) - ref.p[i])});

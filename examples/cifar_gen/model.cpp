@@ -101,7 +101,7 @@ double evaluate_bpd(TransformerLM& model, const Dataset& data, int64_t count, in
     make_batch(data, idx, inputs, targets);
     total += pixel_loss(model.forward(inputs.to(model.device())), targets.to(model.device())).item() * static_cast<double>(idx.size());
   }
-  model.train(was_training);
+  if (was_training) model.train();
   return bits_per_dim(dist::sum_over_ranks(total) / static_cast<double>(count));
 }
 

@@ -68,7 +68,8 @@ viz::Image attention_map(TransformerLM& model, const uint8_t* image_tokens, cons
     int col = 1;
     for (size_t li = 0; li < layers.size(); ++li) {
       MultiHeadAttention* mha = mhas[li];
-      Tensor w = mha->core->query_weights(mha->last_q, mha->last_k, query, mha->causal());  // [1, heads, n]
+      // [1, heads, n]
+      Tensor w = mha->core->query_weights(mha->last_q, mha->last_k, query, causality_if(mha->causal()));
       for (int64_t h : heads) {
         std::vector<float> wv = narrow(w, 1, h, 1).to_vector();
         // Input position j holds token j - 1 (position 0 is the start token).

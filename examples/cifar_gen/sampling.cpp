@@ -41,7 +41,7 @@ std::vector<std::vector<uint8_t>> generate(TransformerLM& model, int64_t count, 
       next[i] = token;
     }
   }
-  model.train(was_training);
+  if (was_training) model.train();
   return images;
 }
 

@@ -87,12 +87,12 @@ class LinearAttentionReference : public AttentionCore {
   LinearAttentionReference() : AttentionCore(AttentionScale{}) {}
   const char* name() const override { return "linear-reference"; }
 
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override {
     return with_non_finite_marked(q, k, v, [&](const Tensor& qq, const Tensor& kk, const Tensor& vv) {
-      Tensor w = matmul(phi(qq), key_features(kk, key_padding_mask), false, true);  // [b, h, n_q, n_k]
-      if (causal) w = w * causal_mask(qq.size(2), kk.size(2), qq.device());
-      return matmul(w, vv) / (sum(w, {-1}, true) + kEps);
+      Tensor w = matmul(phi(qq), key_features(kk, key_padding_mask), Transposed::B);  // [b, h, n_q, n_k]
+      if (causal == Causality::Causal) w = w * causal_mask(qq.size(2), kk.size(2), qq.device());
+      return matmul(w, vv) / (sum(w, {-1}, KeepDims::Yes) + kEps);
     });
   }
 };
@@ -108,12 +108,13 @@ class LinearAttention : public AttentionCore {
   explicit LinearAttention(int64_t chunk) : AttentionCore(AttentionScale{}), chunk_(chunk) {}
   const char* name() const override { return "linear"; }
 
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal,
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal,
                  const Tensor& key_padding_mask) override {
     TA_CHECK(q.size(2) == k.size(2), "linear attention: ", q.size(2), " queries for ", k.size(2),
              " keys; it expects one query per key (decoding goes through step())");
     return with_non_finite_marked(q, k, v, [&](const Tensor& qq, const Tensor& kk, const Tensor& vv) {
-      return causal ? chunked_causal(qq, kk, vv, key_padding_mask) : bidirectional(qq, kk, vv, key_padding_mask);
+      return causal == Causality::Causal ? chunked_causal(qq, kk, vv, key_padding_mask)
+                                         : bidirectional(qq, kk, vv, key_padding_mask);
     });
   }
 
@@ -121,8 +122,8 @@ class LinearAttention : public AttentionCore {
   // for all queries; out = phi(Q) S / (phi(Q) z + eps).
   Tensor bidirectional(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask) const {
     const Tensor qf = phi(q), kf = key_features(k, key_padding_mask);
-    const Tensor s = matmul(kf, v, true, false), z = sum(kf, {2}, true);  // [b, h, d, d], [b, h, 1, d]
-    return matmul(qf, s) / (matmul(qf, z, false, true) + kEps);
+    const Tensor s = matmul(kf, v, Transposed::A), z = sum(kf, {2}, KeepDims::Yes);  // [b, h, d, d], [b, h, 1, d]
+    return matmul(qf, s) / (matmul(qf, z, Transposed::B) + kEps);
   }
 
   // 3. Causal, by chunks of c. For the queries of chunk g:
@@ -144,13 +145,13 @@ class LinearAttention : public AttentionCore {
     };
     const Tensor qf = by_chunks(phi(q)), kf = by_chunks(key_features(k, key_padding_mask)), vc = by_chunks(v);
 
-    const Tensor w = matmul(qf, kf, false, true) * causal_mask(c, c, q.device());  // [b h, chunks, c, c]
-    Tensor numerator = matmul(w, vc), denominator = sum(w, {-1}, true);
+    const Tensor w = matmul(qf, kf, Transposed::B) * causal_mask(c, c, q.device());  // [b h, chunks, c, c]
+    Tensor numerator = matmul(w, vc), denominator = sum(w, {-1}, KeepDims::Yes);
     if (chunks > 1) {
-      const Tensor s = exclusive_prefix(matmul(kf, vc, true, false));  // [b h, chunks, d, d]
-      const Tensor z = exclusive_prefix(sum(kf, {2}, true));           // [b h, chunks, 1, d]
+      const Tensor s = exclusive_prefix(matmul(kf, vc, Transposed::A));  // [b h, chunks, d, d]
+      const Tensor z = exclusive_prefix(sum(kf, {2}, KeepDims::Yes));    // [b h, chunks, 1, d]
       numerator = numerator + matmul(qf, s);
-      denominator = denominator + matmul(qf, z, false, true);
+      denominator = denominator + matmul(qf, z, Transposed::B);
     }
     const Tensor out = reshape(numerator / (denominator + kEps), Shape{b, h, chunks * c, d});
     return narrow(out, 2, 0, n);
@@ -162,11 +163,11 @@ class LinearAttention : public AttentionCore {
 
   Tensor step(const Tensor& q, const Tensor& k, const Tensor& v, MixerState& state) override {
     auto& sums = dynamic_cast<RunningSums&>(state);
-    const Tensor kf = phi(k), kv = matmul(kf, v, true, false);
+    const Tensor kf = phi(k), kv = matmul(kf, v, Transposed::A);
     sums.s = sums.s.defined() ? sums.s + kv : kv;
     sums.z = sums.z.defined() ? sums.z + kf : kf;
     const Tensor qf = phi(q);
-    return matmul(qf, sums.s) / (matmul(qf, sums.z, false, true) + kEps);
+    return matmul(qf, sums.s) / (matmul(qf, sums.z, Transposed::B) + kEps);
   }
 
  private:

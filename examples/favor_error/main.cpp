@@ -53,7 +53,7 @@ double favor_mse(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
     Generator gen(seed + 1 + static_cast<uint64_t>(i));
     const Tensor w = draw_features(m, q.size(1), s.rows, gen);
     const Tensor fq = favor_features(q, w, s.map), fk = favor_features(k, w, s.map);
-    const Tensor out = matmul(fq, matmul(fk, v, true, false)) / matmul(fq, matmul(fk, ones, true, false));
+    const Tensor out = matmul(fq, matmul(fk, v, Transposed::A)) / matmul(fq, matmul(fk, ones, Transposed::A));
     const Tensor diff = out - exact;
     total += static_cast<double>(mean(diff * diff).item()) / static_cast<double>(draws);
   }
@@ -108,7 +108,7 @@ int main(int argc, char** argv) try {
     const Tensor q = Tensor::normal(Shape{n, d}, 0.0f, qk_std, gen) * root;
     const Tensor k = Tensor::normal(Shape{n, d}, 0.0f, qk_std, gen) * root;
     const Tensor v = Tensor::normal(Shape{n, d}, 0.0f, 1.0f, gen);
-    const Tensor exact = matmul(softmax(matmul(q, k, false, true), -1), v);
+    const Tensor exact = matmul(softmax(matmul(q, k, Transposed::B), -1), v);
 
     std::printf("MSE of the attention output vs exact softmax: L = %lld, d = %lld, %lld draws, q/k std %s\n\n",
                 static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(draws), scale.c_str());

@@ -189,7 +189,7 @@ Scores evaluate(TransformerLM& model, const std::vector<Batch>& batches, const U
       }
     }
   }
-  model.train(was_training);
+  if (was_training) model.train();
   s = summed_over_processes(s);
   TA_CHECK(s.count > 0, "evaluate: no scored positions (empty split?)");
   return s;
@@ -254,7 +254,7 @@ std::vector<std::string> generate(TransformerLM& model, const std::string& promp
     }
     if (all_done) break;
   }
-  model.train(was_training);
+  if (was_training) model.train();
   return out;
 }
 

@@ -72,7 +72,7 @@ inline void check_matches(const Result& fused, const Result& ref, float out_tol,
 // One forward and backward of `core`; the inputs' old gradients are cleared first.
 inline Result run(AttentionCore& core, const Qkv& in, bool causal, const Tensor& mask) {
   for (Tensor t : {in.q, in.k, in.v}) t.zero_grad();
-  Tensor out = core.forward(in.q, in.k, in.v, causal, mask);
+  Tensor out = core.forward(in.q, in.k, in.v, causality_if(causal), mask);
   backward(out, in.grad_out);
   return {out, in.q.grad(), in.k.grad(), in.v.grad()};
 }

@@ -55,9 +55,9 @@ Tensor without_padded(const Tensor& x, const Tensor& key_padding_mask) {
 }
 
 // The [n_q, n_k] matrix of visible pairs (1 = visible) of a causal mask or all ones.
-Tensor visible(int64_t n_q, int64_t n_k, bool causal) {
+Tensor visible(int64_t n_q, int64_t n_k, Causality causal) {
   std::vector<float> m(n_q * n_k, 1.0f);
-  for (int64_t i = 0; i < n_q && causal; ++i)
+  for (int64_t i = 0; i < n_q && causal == Causality::Causal; ++i)
     for (int64_t j = i + 1 + (n_k - n_q); j < n_k; ++j) m[i * n_k + j] = 0.0f;
   return Tensor::from_vector(m, Shape{n_q, n_k});
 }
@@ -68,17 +68,17 @@ Tensor visible(int64_t n_q, int64_t n_k, bool causal) {
 class LinearReferenceCore : public AttentionCore {
  public:
   explicit LinearReferenceCore(int64_t = 0) : AttentionCore(AttentionScale{}) {}  // no chunks
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) override {
     return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
                             [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
                               return attend(fq, fk, fv, causal, pad);
                             });
   }
   // On finite inputs, multiplying by the mask is exact.
-  static Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) {
-    Tensor w = matmul(softplus(q), without_padded(softplus(k), pad), false, true) *
-               visible(q.size(2), k.size(2), causal);
-    return matmul(w, v) / sum(w, {-1}, true);
+  static Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) {
+    Tensor w =
+        matmul(softplus(q), without_padded(softplus(k), pad), Transposed::B) * visible(q.size(2), k.size(2), causal);
+    return matmul(w, v) / sum(w, {-1}, KeepDims::Yes);
   }
   const char* name() const override { return "linear-reference"; }
 };
@@ -96,7 +96,7 @@ class ChunkedLinearCore : public AttentionCore {
   ChunkedLinearCore(int64_t chunk, Bug bug) : AttentionCore(AttentionScale{}), chunk_(chunk), bug_(bug) {}
   const char* name() const override { return "linear"; }
 
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) override {
     // The bug: the masks below multiply the raw inputs, so a NaN behind a 0 leaks.
     if (bug_ == Bug::MultipliesByMask) return attend(q, k, v, causal, pad);
     return finite_attention(q, k, v, attention_mask(q.size(2), k.size(2), causal, pad),
@@ -105,8 +105,9 @@ class ChunkedLinearCore : public AttentionCore {
                             });
   }
 
-  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) const {
-    if (!causal) return LinearReferenceCore::attend(q, k, v, false, pad);  // no prefix sums to get wrong
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) const {
+    // No prefix sums to get wrong.
+    if (causal == Causality::Bidirectional) return LinearReferenceCore::attend(q, k, v, causal, pad);
     const int64_t b = q.size(0), h = q.size(1), n = q.size(2), d = q.size(3), c = chunk_;
     const int64_t g = (n + c - 1) / c, n_pad = g * c;
     auto chunks = [&](Tensor x) {  // [b, h, n, d] -> [b h, G, c, d], zero rows past n (after every real one)
@@ -118,17 +119,17 @@ class ChunkedLinearCore : public AttentionCore {
     const Tensor qf = softplus(chunks(q)), vc = chunks(v);
     const Tensor kf = reshape(without_padded(reshape(softplus(chunks(k)), Shape{b, h, n_pad, d}), padded),
                               Shape{b * h, g, c, d});
-    const Tensor local = matmul(qf, kf, false, true) * visible(c, c, true);  // [bh, G, c, c]
-    Tensor num = matmul(local, vc), den = sum(local, {-1}, true);
+    const Tensor local = matmul(qf, kf, Transposed::B) * visible(c, c, Causality::Causal);  // [bh, G, c, c]
+    Tensor num = matmul(local, vc), den = sum(local, {-1}, KeepDims::Yes);
     if (g > 1) {
-      const Tensor kv = cumsum(matmul(kf, vc, true, false), 1), z = cumsum(sum(kf, {2}, true), 1);
+      const Tensor kv = cumsum(matmul(kf, vc, Transposed::A), 1), z = cumsum(sum(kf, {2}, KeepDims::Yes), 1);
       // Chunk g reads the sum through chunk g - 1. The bug reads through chunk g itself.
       const int64_t first = bug_ == Bug::InclusivePrefix ? 1 : 0;
       auto prefix = [&](const Tensor& s) {
         return concat({Tensor::zeros(Shape{b * h, 1, s.size(2), s.size(3)}), narrow(s, 1, first, g - 1)}, 1);
       };
       num = num + matmul(qf, prefix(kv));
-      den = den + matmul(qf, prefix(z), false, true);
+      den = den + matmul(qf, prefix(z), Transposed::B);
     }
     return narrow(reshape(num / den, Shape{b, h, n_pad, d}), 2, 0, n);
   }
@@ -138,7 +139,7 @@ class ChunkedLinearCore : public AttentionCore {
   Tensor step(const Tensor& q, const Tensor& k, const Tensor& v, MixerState& state) override {
     auto& s = dynamic_cast<LinearState&>(state);
     if (s.position > 0 && s.position % chunk_ == 0) {  // a chunk is complete: into the sums
-      const Tensor kv = matmul(s.keys, s.values, true, false), z = sum(s.keys, {2}, true);
+      const Tensor kv = matmul(s.keys, s.values, Transposed::A), z = sum(s.keys, {2}, KeepDims::Yes);
       const bool add = s.kv.defined() && bug_ != Bug::DecodeReplacesSum;
       s.kv = add ? s.kv + kv : kv;
       s.z = add ? s.z + z : z;
@@ -146,11 +147,11 @@ class ChunkedLinearCore : public AttentionCore {
     }
     s.keys = s.keys.defined() ? concat({s.keys, softplus(k)}, 2) : softplus(k);
     s.values = s.values.defined() ? concat({s.values, v}, 2) : v;
-    const Tensor qf = softplus(q), w = matmul(qf, s.keys, false, true);
-    Tensor num = matmul(w, s.values), den = sum(w, {-1}, true);
+    const Tensor qf = softplus(q), w = matmul(qf, s.keys, Transposed::B);
+    Tensor num = matmul(w, s.values), den = sum(w, {-1}, KeepDims::Yes);
     if (s.kv.defined()) {
       num = num + matmul(qf, s.kv);
-      den = den + matmul(qf, s.z, false, true);
+      den = den + matmul(qf, s.z, Transposed::B);
     }
     return num / den;
   }
@@ -165,11 +166,11 @@ class ChunkedLinearCore : public AttentionCore {
 // Query i sees the keys of its own block of b (j <= i when causal), exact softmax.
 constexpr float kHidden = -1e30f;  // finite, so a padded query whose block is all padding stays finite
 
-Tensor block_mask(int64_t n, int64_t block, bool causal) {
+Tensor block_mask(int64_t n, int64_t block, Causality causal) {
   std::vector<float> m(n * n, 1.0f);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j)
-      if (j / block == i / block && (!causal || j <= i)) m[i * n + j] = 0.0f;
+      if (j / block == i / block && (causal == Causality::Bidirectional || j <= i)) m[i * n + j] = 0.0f;
   return Tensor::from_vector(m, Shape{n, n});
 }
 
@@ -179,12 +180,13 @@ Tensor padded_keys(const Tensor& pad, int64_t from, int64_t count) {
 
 // The pairs of a block-local attention that no output sees: outside its block (later
 // keys, causally) or padded.
-Tensor block_hidden(int64_t n, int64_t n_k, int64_t block, bool causal, const Tensor& pad) {
+Tensor block_hidden(int64_t n, int64_t n_k, int64_t block, Causality causal, const Tensor& pad) {
   const int64_t shift = n_k - n;
   std::vector<float> m(n * n_k, 1.0f);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n_k; ++j)
-      if (j / block == (i + shift) / block && (!causal || j <= i + shift)) m[i * n_k + j] = 0.0f;
+      if (j / block == (i + shift) / block && (causal == Causality::Bidirectional || j <= i + shift))
+        m[i * n_k + j] = 0.0f;
   const Tensor hidden = Tensor::from_vector(m, Shape{n, n_k});
   return pad.defined() ? maximum(hidden, padded_keys(pad, 0, n_k)) : hidden;
 }
@@ -193,15 +195,14 @@ class BlockLocalReferenceCore : public AttentionCore {
  public:
   explicit BlockLocalReferenceCore(int64_t block) : AttentionCore(AttentionScale{0.5f}), block_(block) {}
   const char* name() const override { return "block-local-reference"; }
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) override {
     const int64_t n = q.size(2);
-    return finite_attention(q, k, v, block_hidden(n, n, block_, causal, pad),
-                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
-                              Tensor s = masked_fill(matmul(fq, fk, false, true) * scale_.base,
-                                                     block_mask(n, block_, causal), kHidden);
-                              if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n), kHidden);
-                              return matmul(softmax(s, -1), fv);
-                            });
+    return finite_attention(
+        q, k, v, block_hidden(n, n, block_, causal, pad), [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+          Tensor s = masked_fill(matmul(fq, fk, Transposed::B) * scale_.base, block_mask(n, block_, causal), kHidden);
+          if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n), kHidden);
+          return matmul(softmax(s, -1), fv);
+        });
   }
 
  private:
@@ -214,7 +215,7 @@ class BlockLocalCore : public AttentionCore {
  public:
   BlockLocalCore(int64_t block, Bug bug) : AttentionCore(AttentionScale{0.5f}), block_(block), bug_(bug) {}
   const char* name() const override { return "block-local"; }
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) override {
     return finite_attention(q, k, v, block_hidden(q.size(2), k.size(2), block_, causal, pad),
                             [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
                               return attend(fq, fk, fv, causal, pad);
@@ -222,15 +223,15 @@ class BlockLocalCore : public AttentionCore {
   }
 
  private:
-  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) const {
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) const {
     const int64_t n_k = k.size(2), shift = n_k - q.size(2);
     std::vector<Tensor> out;
     for (int64_t start = shift / block_ * block_; start < n_k; start += block_) {
       const int64_t q_from = std::max(start, shift), q_to = std::min(start + block_, n_k), rows = q_to - q_from;
       // The bug: the keys of block g start one position early (g > 0).
       const int64_t first = bug_ == Bug::BlockStartsEarly && start > 0 ? start - 1 : start;
-      const int64_t keys = (causal ? q_to : std::min(start + block_, n_k)) - first;
-      Tensor s = matmul(narrow(q, 2, q_from - shift, rows), narrow(k, 2, first, keys), false, true) * scale_.base;
+      const int64_t keys = (causal == Causality::Causal ? q_to : std::min(start + block_, n_k)) - first;
+      Tensor s = matmul(narrow(q, 2, q_from - shift, rows), narrow(k, 2, first, keys), Transposed::B) * scale_.base;
       s = masked_fill(s, 1.0f - visible(rows, keys, causal), kHidden);
       if (pad.defined()) s = masked_fill(s, padded_keys(pad, first, keys), kHidden);
       out.push_back(matmul(softmax(s, -1), narrow(v, 2, first, keys)));
@@ -275,20 +276,18 @@ class WholeLengthScaleCore : public AttentionCore {
  public:
   explicit WholeLengthScaleCore(AttentionScale scale) : AttentionCore(scale) {}
   const char* name() const override { return "whole-length-scale"; }
-  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& pad) override {
+  Tensor forward(const Tensor& q, const Tensor& k, const Tensor& v, Causality causal, const Tensor& pad) override {
     const int64_t n_q = q.size(2), n_k = k.size(2);
     const float length = scale_.length_aware() && n_k > 1 ? static_cast<float>(std::log(n_k) /
                                                                               std::log(scale_.train_length))
                                                           : 1.0f;
-    return finite_attention(q, k, v, attention_mask(n_q, n_k, causal, pad),
-                            [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
-                              Tensor s = masked_fill(matmul(fq, fk, false, true) * (scale_.base * length),
-                                                     1.0f - visible(n_q, n_k, causal),
-                                                     -std::numeric_limits<float>::infinity());
-                              if (pad.defined())
-                                s = masked_fill(s, padded_keys(pad, 0, n_k), -std::numeric_limits<float>::infinity());
-                              return matmul(softmax(s, -1), fv);
-                            });
+    return finite_attention(
+        q, k, v, attention_mask(n_q, n_k, causal, pad), [&](const Tensor& fq, const Tensor& fk, const Tensor& fv) {
+          Tensor s = masked_fill(matmul(fq, fk, Transposed::B) * (scale_.base * length),
+                                 1.0f - visible(n_q, n_k, causal), -std::numeric_limits<float>::infinity());
+          if (pad.defined()) s = masked_fill(s, padded_keys(pad, 0, n_k), -std::numeric_limits<float>::infinity());
+          return matmul(softmax(s, -1), fv);
+        });
   }
 };
 

@@ -315,7 +315,7 @@ TEST_CASE("flash: gradients of the scale-offsets and of the relative-bias weight
   const int64_t n = 7, s = 3, e = 4, chunk = 3;
   std::vector<float> ids;  // T5 buckets of the offsets -(chunk - 1) .. chunk - 1, 8 buckets
   for (int64_t d = -(chunk - 1); d <= chunk - 1; ++d)
-    ids.push_back(static_cast<float>(RelativePositionBias::bucket(d, false, 8, 16)));
+    ids.push_back(static_cast<float>(RelativePositionBias::bucket(d, Causality::Causal, 8, 16)));
   Tensor id_tensor = Tensor::from_vector(ids, Shape{2 * chunk - 1});
   for (bool fused : {true, false}) {
     CAPTURE(fused);
@@ -385,7 +385,8 @@ TEST_CASE("flash: the benchmark's function from Z, V, gamma and beta") {
   Tensor outs[2];
   for (int fused = 0; fused < 2; ++fused) {
     for (Tensor t : {z, v, gamma, beta}) t.zero_grad();
-    outs[fused] = flash_attention_from_base(z, v, gamma, beta, o, fused == 1);
+    outs[fused] = flash_attention_from_base(z, v, gamma, beta, o,
+                                            fused == 1 ? FlashImplementation::Fused : FlashImplementation::Reference);
     backward(outs[fused], d_out);
     grads[fused] = {z.grad(), v.grad(), gamma.grad(), beta.grad()};
   }

@@ -69,10 +69,10 @@ TEST_CASE("length-aware scale: the attention weights for pictures are the ones t
       auto mixer = length_aware(variant, causal, 5);
       Qkv in = make_qkv(1, 2, n, n, 8, 6);
       NoGradGuard no_grad;
-      const Tensor out = mixer->core->forward(in.q, in.k, in.v, causal, Tensor());
+      const Tensor out = mixer->core->forward(in.q, in.k, in.v, causality_if(causal), Tensor());
       for (int64_t i : {0, 4, 12}) {
         CAPTURE(i);
-        const Tensor w = mixer->core->query_weights(in.q, in.k, i, causal);  // [1, heads, n]
+        const Tensor w = mixer->core->query_weights(in.q, in.k, i, causality_if(causal));  // [1, heads, n]
         const Tensor mixed = matmul(reshape(w, Shape{1, 2, 1, n}), in.v);
         CHECK(relative_error(mixed, narrow(out, 2, i, 1)) < 1e-4f);
       }
@@ -92,16 +92,16 @@ TEST_CASE("length-aware scale: a query's factor is log(c)/log(L), c the keys it 
   const Tensor q = Tensor::ones(Shape{2, 1, 3, 1});
   const Tensor pad = Tensor::from_vector({0, 0, 0, 0, 0, 0, 1, 0, 0, 1}, Shape{2, 5});
   auto f = [&](int64_t c) { return static_cast<float>(std::log(static_cast<double>(c)) / std::log(4.0)); };
-  const std::vector<float> causal = s.scale_queries(q, 5, true, pad).to_vector();
+  const std::vector<float> causal = s.scale_queries(q, 5, Causality::Causal, pad).to_vector();
   const std::vector<float> want_causal = {f(3), f(4), f(5), f(2), f(3), f(3)};
-  const std::vector<float> all = s.scale_queries(q, 5, false, pad).to_vector();
+  const std::vector<float> all = s.scale_queries(q, 5, Causality::Bidirectional, pad).to_vector();
   const std::vector<float> want_all = {f(5), f(5), f(5), f(3), f(3), f(3)};
   for (size_t i = 0; i < want_causal.size(); ++i) {
     CAPTURE(i);
     CHECK(causal[i] == doctest::Approx(want_causal[i]));
     CHECK(all[i] == doctest::Approx(want_all[i]));
   }
-  CHECK(plain.scale_queries(q, 5, true, pad).to_vector() == q.to_vector());
+  CHECK(plain.scale_queries(q, 5, Causality::Causal, pad).to_vector() == q.to_vector());
 }
 
 TEST_CASE("length-aware scale: FLASH refuses it (its weights are no softmax; its own scaling is flash-scaling)") {

@@ -140,7 +140,7 @@ TEST_CASE("Nystromformer equals its formulas in double, with the per-head convol
       for (int64_t b = 1; b < c.batch; ++b) pad[b * c.n + 2] = pad[b * c.n + c.n - 1] = 1.0f;
     const Tensor mask = c.padded ? Tensor::from_vector(pad, Shape{c.batch, c.n}) : Tensor();
     std::vector<float> got;
-    REQUIRE_NOTHROW(got = core.forward(in.q, in.k, in.v, false, mask).to_vector());
+    REQUIRE_NOTHROW(got = core.forward(in.q, in.k, in.v, Causality::Bidirectional, mask).to_vector());
     REQUIRE(got.size() == static_cast<size_t>(c.batch * c.heads * c.n * d));
     const std::vector<float> q = in.q.to_vector(), k = in.k.to_vector(), v = in.v.to_vector();
     const std::vector<float> w = c.conv_kernel > 0 ? core.conv_weight.to_vector() : std::vector<float>();
@@ -175,7 +175,8 @@ TEST_CASE("Nystromformer with one landmark per token equals exact softmax attent
     o.pinv_iterations = 20;
     NystromCore nystrom(o, AttentionScale{0.35f}, g);
     SoftmaxReferenceCore exact(AttentionScale{0.35f});
-    CHECK(relative_error(nystrom.forward(q, k, v, false, Tensor()), exact.forward(q, k, v, false, Tensor())) < 1e-3f);
+    CHECK(relative_error(nystrom.forward(q, k, v, Causality::Bidirectional, Tensor()),
+                         exact.forward(q, k, v, Causality::Bidirectional, Tensor())) < 1e-3f);
   }
 }
 
@@ -191,7 +192,7 @@ TEST_CASE("Nystromformer refuses causal mode with a clear error") {
   NystromCore nystrom(NystromCore::Options(), AttentionScale{1.0f}, g);
   Qkv in = make_qkv(1, 1, 4, 4, 4, 2);
   try {
-    nystrom.forward(in.q, in.k, in.v, true, Tensor());
+    nystrom.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
     FAIL("expected an error");
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("causal") != std::string::npos);
@@ -207,13 +208,13 @@ TEST_CASE("Nystromformer with one landmark per token: exact only as far as the p
   Tensor q = Tensor::normal(Shape{1, 2, n, 8}, 0, 1, g), k = Tensor::normal(Shape{1, 2, n, 8}, 0, 1, g);
   Tensor v = Tensor::normal(Shape{1, 2, n, 8}, 0, 1, g);
   SoftmaxReferenceCore exact(AttentionScale{0.35f});
-  const Tensor want = exact.forward(q, k, v, false, Tensor());
+  const Tensor want = exact.forward(q, k, v, Causality::Bidirectional, Tensor());
   auto error_after = [&](int64_t iterations) {
     NystromCore::Options o;
     o.landmarks = n;
     o.pinv_iterations = iterations;
     NystromCore nystrom(o, AttentionScale{0.35f}, g);
-    return relative_error(nystrom.forward(q, k, v, false, Tensor()), want);
+    return relative_error(nystrom.forward(q, k, v, Causality::Bidirectional, Tensor()), want);
   };
   const float at_default = error_after(NystromCore::Options().pinv_iterations), at_10 = error_after(10),
               at_16 = error_after(16);

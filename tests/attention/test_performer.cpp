@@ -149,14 +149,14 @@ TEST_CASE("performer: the error against exact softmax attention falls as m grows
   Qkv in = make_qkv(1, 2, n, n, d, 21, 0.5f);
   const AttentionScale scale{1.0f / std::sqrt(static_cast<float>(d))};
   SoftmaxReferenceCore exact(scale);
-  const Tensor truth = exact.forward(in.q, in.k, in.v, false, Tensor());
+  const Tensor truth = exact.forward(in.q, in.k, in.v, Causality::Bidirectional, Tensor());
   auto error = [&](int64_t m, bool orthogonal) {
     double mse = 0.0;
     for (int64_t s = 0; s < draws; ++s) {
       PerformerCore::Options o = core_options(FeatureMap::Positive, false, m, 1000 + s);
       o.orthogonal = orthogonal;
       PerformerCore core(o, scale, d);
-      mse += mean_squared_error(core.forward(in.q, in.k, in.v, false, Tensor()), truth) / draws;
+      mse += mean_squared_error(core.forward(in.q, in.k, in.v, Causality::Bidirectional, Tensor()), truth) / draws;
     }
     return mse;
   };
@@ -252,7 +252,7 @@ TEST_CASE("performer: the ReLU kernel computes the formula its header states") {
       CAPTURE(fused);
       CAPTURE(causal);
       PerformerCore core(core_options(FeatureMap::Relu, fused, m), AttentionScale{1.0f / std::sqrt(8.0f)}, d);
-      const std::vector<float> got = core.forward(in.q, in.k, in.v, causal, Tensor()).to_vector();
+      const std::vector<float> got = core.forward(in.q, in.k, in.v, causality_if(causal), Tensor()).to_vector();
       const std::vector<float> w = core.features.to_vector(), q = in.q.to_vector(), k = in.k.to_vector(),
                                v = in.v.to_vector();
       auto phi = [&](const std::vector<float>& x, int64_t row) {
@@ -318,11 +318,11 @@ TEST_CASE("performer: a huge later key changes no bit of earlier outputs, nor of
   for (bool fused : {false, true}) {
     CAPTURE(fused);
     PerformerCore core(core_options(FeatureMap::Positive, fused), AttentionScale{0.25f}, 16);
-    const Tensor y = core.forward(in.q, in.k, in.v, true, Tensor());
+    const Tensor y = core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
     for (int64_t j : {3, 64, 100, 149}) {
       CAPTURE(j);
       const Tensor k2 = perturb(in.k.detach(), 1, 1, j, 50.0f, j);
-      const Tensor y2 = core.forward(in.q, k2, in.v, true, Tensor());
+      const Tensor y2 = core.forward(in.q, k2, in.v, Causality::Causal, Tensor());
       CHECK(rows(y, 1, 0, j) == rows(y2, 1, 0, j));  // sample 1, every head, positions before j
       CHECK(rows(y, 0, 0, n) == rows(y2, 0, 0, n));  // sample 0 untouched
       CHECK(all_finite(y2));
@@ -342,8 +342,8 @@ TEST_CASE("performer: attention weights for pictures sum to 1 over the visible k
     for (int64_t i : {0, 7, 19}) {
       CAPTURE(causal);
       CAPTURE(i);
-      std::vector<float> w = core.query_weights(in.q, in.k, i, causal).to_vector();
-      std::vector<float> e = exact.query_weights(in.q, in.k, i, causal).to_vector();
+      std::vector<float> w = core.query_weights(in.q, in.k, i, causality_if(causal)).to_vector();
+      std::vector<float> e = exact.query_weights(in.q, in.k, i, causality_if(causal)).to_vector();
       REQUIRE(w.size() == static_cast<size_t>(2 * n));
       for (int64_t h = 0; h < 2; ++h) {
         double total = 0.0;
@@ -364,7 +364,7 @@ TEST_CASE("performer: decoding token by token equals the full causal pass over s
     const std::string map_name = feature_map_name(map);
     CAPTURE(map_name);
     PerformerCore core(core_options(map, true, 32), AttentionScale{1.0f / std::sqrt(8.0f)}, 8);
-    const Tensor full = core.forward(in.q, in.k, in.v, true, Tensor());
+    const Tensor full = core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
     auto state = core.start_decoding(2);
     std::vector<Tensor> outs;
     for (int64_t t = 0; t < n; ++t) {
@@ -382,19 +382,19 @@ TEST_CASE("performer: features are redrawn every K training steps, never in eval
   Qkv in = make_qkv(1, 1, 4, 4, 4, 2);
   const std::vector<float> first = core.features.to_vector();
   CHECK(first == core.draw(0).to_vector());
-  for (int step = 0; step < 3; ++step) core.forward(in.q, in.k, in.v, true, Tensor());
+  for (int step = 0; step < 3; ++step) core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
   CHECK(core.training_steps() == 3);
   CHECK(core.features.to_vector() == first);  // steps 0, 1, 2 use draw 0
-  core.forward(in.q, in.k, in.v, true, Tensor());  // step 3: draw 1
+  core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());  // step 3: draw 1
   CHECK(core.features.to_vector() == core.draw(1).to_vector());
   CHECK(core.features.to_vector() != first);
   // Not counted: eval mode, and grad mode off (evaluation in training mode).
   core.eval();
-  for (int i = 0; i < 10; ++i) core.forward(in.q, in.k, in.v, true, Tensor());
+  for (int i = 0; i < 10; ++i) core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
   core.train();
   {
     NoGradGuard no_grad;
-    for (int i = 0; i < 10; ++i) core.forward(in.q, in.k, in.v, true, Tensor());
+    for (int i = 0; i < 10; ++i) core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
   }
   CHECK(core.training_steps() == 4);
   // The count and the features are buffers: a checkpoint carries them, so a
@@ -405,13 +405,13 @@ TEST_CASE("performer: features are redrawn every K training steps, never in eval
   PerformerCore resumed(o, AttentionScale{0.5f}, 4);
   resumed.load_state_dict(state);
   for (int i = 0; i < 2; ++i) {
-    core.forward(in.q, in.k, in.v, true, Tensor());
-    resumed.forward(in.q, in.k, in.v, true, Tensor());
+    core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
+    resumed.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
   }
   CHECK(resumed.features.to_vector() == core.features.to_vector());
   CHECK(resumed.features.to_vector() == core.draw(1).to_vector());  // steps 4 and 5
-  core.forward(in.q, in.k, in.v, true, Tensor());
-  resumed.forward(in.q, in.k, in.v, true, Tensor());
+  core.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
+  resumed.forward(in.q, in.k, in.v, Causality::Causal, Tensor());
   CHECK(resumed.features.to_vector() == core.draw(2).to_vector());  // step 6
   CHECK(core.features.to_vector() == core.draw(2).to_vector());
 }

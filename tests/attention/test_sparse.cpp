@@ -91,17 +91,17 @@ TEST_CASE("sparse patterns: strided and fixed, n 10, l 3, c 1, against sets list
   const Sets fixed_causal = {{0},          {0, 1},          {0, 1, 2},       {2, 3},
                              {2, 3, 4},    {2, 3, 4, 5},    {2, 5, 6},       {2, 5, 6, 7},
                              {2, 5, 6, 7, 8}, {2, 5, 8, 9}};
-  CHECK(pattern_sets(strided_pattern(3, true), n) == strided_causal);
-  CHECK(pattern_sets(fixed_pattern(3, 1, true), n) == fixed_causal);
+  CHECK(pattern_sets(strided_pattern(3, Causality::Causal), n) == strided_causal);
+  CHECK(pattern_sets(fixed_pattern(3, 1, Causality::Causal), n) == fixed_causal);
   // Each factor alone: strided A1 is the band, A2 the multiples of l back.
-  CHECK(pattern_sets({{strided_a1(3, true)}}, n)[9] == std::set<int64_t>{7, 8, 9});
-  CHECK(pattern_sets({{strided_a2(3, true)}}, n)[9] == std::set<int64_t>{0, 3, 6, 9});
-  CHECK(pattern_sets({{fixed_a1(3, true)}}, n)[8] == std::set<int64_t>{6, 7, 8});
-  CHECK(pattern_sets({{fixed_a2(3, 1, true)}}, n)[8] == std::set<int64_t>{2, 5, 8});
+  CHECK(pattern_sets({{strided_a1(3, Causality::Causal)}}, n)[9] == std::set<int64_t>{7, 8, 9});
+  CHECK(pattern_sets({{strided_a2(3, Causality::Causal)}}, n)[9] == std::set<int64_t>{0, 3, 6, 9});
+  CHECK(pattern_sets({{fixed_a1(3, Causality::Causal)}}, n)[8] == std::set<int64_t>{6, 7, 8});
+  CHECK(pattern_sets({{fixed_a2(3, 1, Causality::Causal)}}, n)[8] == std::set<int64_t>{2, 5, 8});
 
   // Bidirectional: symmetric, and a summary position of fixed reads everything.
-  const Sets strided_bi = pattern_sets(strided_pattern(3, false), n);
-  const Sets fixed_bi = pattern_sets(fixed_pattern(3, 1, false), n);
+  const Sets strided_bi = pattern_sets(strided_pattern(3, Causality::Bidirectional), n);
+  const Sets fixed_bi = pattern_sets(fixed_pattern(3, 1, Causality::Bidirectional), n);
   CHECK(strided_bi[0] == std::set<int64_t>{0, 1, 2, 3, 6, 9});
   CHECK(strided_bi[4] == std::set<int64_t>{1, 2, 3, 4, 5, 6, 7});
   CHECK(fixed_bi[0] == std::set<int64_t>{0, 1, 2, 5, 8});
@@ -115,9 +115,10 @@ TEST_CASE("sparse patterns: strided and fixed, n 10, l 3, c 1, against sets list
 TEST_CASE("sparse layouts list exactly the pattern's pairs, once each, for any block size") {
   for (bool causal : {true, false})
     for (int64_t b : {1, 2, 3, 4, 8, 64}) {
-      const std::vector<SparsePattern> patterns = {strided_pattern(3, causal), fixed_pattern(3, 1, causal),
-                                                   strided_pattern(4, causal), fixed_pattern(5, 2, causal),
-                                                   {{strided_a2(4, causal)}}, {{fixed_a2(4, 3, causal)}}};
+      const Causality mode = causality_if(causal);
+      const std::vector<SparsePattern> patterns = {strided_pattern(3, mode), fixed_pattern(3, 1, mode),
+                                                   strided_pattern(4, mode), fixed_pattern(5, 2, mode),
+                                                   {{strided_a2(4, mode)}},  {{fixed_a2(4, 3, mode)}}};
       for (int64_t n : {1, 10, 23}) {
         auto layout = build_block_layout(patterns, n, n, b);
         for (size_t p = 0; p < patterns.size(); ++p) {
@@ -130,15 +131,15 @@ TEST_CASE("sparse layouts list exactly the pattern's pairs, once each, for any b
       }
     }
   // Queries that continue a cache: the last 4 of 23 positions.
-  auto tail = build_block_layout({strided_pattern(3, true)}, 4, 23, 2);
-  const Sets full = pattern_sets(strided_pattern(3, true), 23), rows = layout_sets(*tail, 0);
+  auto tail = build_block_layout({strided_pattern(3, Causality::Causal)}, 4, 23, 2);
+  const Sets full = pattern_sets(strided_pattern(3, Causality::Causal), 23), rows = layout_sets(*tail, 0);
   for (int64_t r = 0; r < 4; ++r) CHECK(rows[r] == full[19 + r]);
 }
 
 TEST_CASE("sparse patterns: every position reaches every earlier one within two hops") {
   const int64_t n = 150;
-  for (const SparsePattern& p : {strided_pattern(8, true), fixed_pattern(8, 2, true), strided_pattern(12, true),
-                                 fixed_pattern(16, 1, true)}) {
+  for (const SparsePattern& p : {strided_pattern(8, Causality::Causal), fixed_pattern(8, 2, Causality::Causal),
+                                 strided_pattern(12, Causality::Causal), fixed_pattern(16, 1, Causality::Causal)}) {
     CAPTURE(p.name());
     const Sets s = pattern_sets(p, n);
     // One factor after the other, as alternating layers route it: i reads k through
@@ -157,7 +158,7 @@ TEST_CASE("sparse patterns: every position reaches every earlier one within two 
     CHECK(missing == 0);
   }
   // Either factor alone does not connect everything: the union is what matters.
-  const Sets band = pattern_sets({{strided_a1(8, true)}}, n);
+  const Sets band = pattern_sets({{strided_a1(8, Causality::Causal)}}, n);
   int64_t unreached = 0;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j <= i; ++j) {
@@ -177,23 +178,38 @@ TEST_CASE("block-sparse core equals the masked dense reference, forward and grad
     bool padded;
   };
   const std::vector<Case> cases = {
-      {"strided l 3, b 4", {strided_pattern(3, true)}, true, 37, 37, 4, 8, false},
-      {"strided l 3, b 4, bidirectional", {strided_pattern(3, false)}, false, 37, 37, 4, 8, false},
-      {"fixed l 5 c 2, b 3", {fixed_pattern(5, 2, true)}, true, 41, 41, 3, 8, false},
-      {"fixed l 5 c 2, b 8, bidirectional", {fixed_pattern(5, 2, false)}, false, 41, 41, 8, 8, false},
-      {"strided l 8, b 16, padded", {strided_pattern(8, true)}, true, 131, 131, 16, 16, true},
-      {"fixed l 16 c 4, b 32, padded", {fixed_pattern(16, 4, false)}, false, 131, 131, 32, 16, true},
-      {"strided l 16, b 64, n 257", {strided_pattern(16, true)}, true, 257, 257, 64, 32, false},
-      {"fixed l 32 c 8, b 32, n 257", {fixed_pattern(32, 8, true)}, true, 257, 257, 32, 32, false},
-      {"strided l 4, split heads", combine_factors(strided_pattern(4, true), SparseCombine::SplitHeads, 0), true, 29,
-       29, 8, 8, false},
+      {"strided l 3, b 4", {strided_pattern(3, Causality::Causal)}, true, 37, 37, 4, 8, false},
+      {"strided l 3, b 4, bidirectional", {strided_pattern(3, Causality::Bidirectional)}, false, 37, 37, 4, 8, false},
+      {"fixed l 5 c 2, b 3", {fixed_pattern(5, 2, Causality::Causal)}, true, 41, 41, 3, 8, false},
+      {"fixed l 5 c 2, b 8, bidirectional",
+       {fixed_pattern(5, 2, Causality::Bidirectional)},
+       false,
+       41,
+       41,
+       8,
+       8,
+       false},
+      {"strided l 8, b 16, padded", {strided_pattern(8, Causality::Causal)}, true, 131, 131, 16, 16, true},
+      {"fixed l 16 c 4, b 32, padded", {fixed_pattern(16, 4, Causality::Bidirectional)}, false, 131, 131, 32, 16, true},
+      {"strided l 16, b 64, n 257", {strided_pattern(16, Causality::Causal)}, true, 257, 257, 64, 32, false},
+      {"fixed l 32 c 8, b 32, n 257", {fixed_pattern(32, 8, Causality::Causal)}, true, 257, 257, 32, 32, false},
+      {"strided l 4, split heads", combine_factors(strided_pattern(4, Causality::Causal), SparseCombine::SplitHeads, 0),
+       true, 29, 29, 8, 8, false},
       {"fixed l 6 c 2, split heads, bidirectional",
-       combine_factors(fixed_pattern(6, 2, false), SparseCombine::SplitHeads, 0), false, 29, 29, 5, 8, true},
-      {"strided l 5, 7 queries after 40 keys", {strided_pattern(5, true)}, true, 7, 47, 4, 8, false},
-      {"fixed l 5 c 1, 1 query after 46 keys", {fixed_pattern(5, 1, true)}, true, 1, 47, 8, 8, false},
-      {"window 5 + 2 global + random blocks", {{{sliding_window(5, true), global_tokens(2, true),
-                                                 random_blocks(8, 2, 3, true)}}}, true, 53, 53, 8, 8, true},
-      {"one position", {strided_pattern(4, true)}, true, 1, 1, 32, 8, false},
+       combine_factors(fixed_pattern(6, 2, Causality::Bidirectional), SparseCombine::SplitHeads, 0), false, 29, 29, 5,
+       8, true},
+      {"strided l 5, 7 queries after 40 keys", {strided_pattern(5, Causality::Causal)}, true, 7, 47, 4, 8, false},
+      {"fixed l 5 c 1, 1 query after 46 keys", {fixed_pattern(5, 1, Causality::Causal)}, true, 1, 47, 8, 8, false},
+      {"window 5 + 2 global + random blocks",
+       {{{sliding_window(5, Causality::Causal), global_tokens(2, Causality::Causal),
+          random_blocks(8, 2, 3, Causality::Causal)}}},
+       true,
+       53,
+       53,
+       8,
+       8,
+       true},
+      {"one position", {strided_pattern(4, Causality::Causal)}, true, 1, 1, 32, 8, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.label);
@@ -214,11 +230,12 @@ TEST_CASE("a layout covering every allowed pair equals dense softmax attention")
       CAPTURE(n);
       Qkv in = make_qkv(1, 3, n, n, 16, 5 + n);
       // A window of n covers every pair; so does a stride of at least n (A1 alone).
-      for (const SparsePattern& p : {SparsePattern{{sliding_window(n, causal)}}, strided_pattern(n, causal),
-                                     fixed_pattern(n, 1, causal)}) {
+      const Causality mode = causality_if(causal);
+      for (const SparsePattern& p :
+           {SparsePattern{{sliding_window(n, mode)}}, strided_pattern(n, mode), fixed_pattern(n, 1, mode)}) {
         SparseFusedCore fused(core_options({p}, causal, 0.25f), 16);
-        Tensor sparse = fused.forward(in.q, in.k, in.v, causal, Tensor());
-        Tensor dense = fused_attention(in.q, in.k, in.v, 0.25f, causal);
+        Tensor sparse = fused.forward(in.q, in.k, in.v, mode, Tensor());
+        Tensor dense = fused_attention(in.q, in.k, in.v, 0.25f, mode);
         CHECK(relative_error(sparse, dense) < 1e-5f);
       }
     }
@@ -231,7 +248,9 @@ TEST_CASE("sparse layouts: work grows as n sqrt n, and the reordered factors fil
   auto stats = [](const SparsePattern& p, int64_t n) { return layout_stats(*build_block_layout({p}, n, n, 32)); };
   for (int kind = 0; kind < 2; ++kind) {
     CAPTURE(kind);
-    auto pattern = [&](int64_t l) { return kind == 0 ? strided_pattern(l, true) : fixed_pattern(l, 4, true); };
+    auto pattern = [&](int64_t l) {
+      return kind == 0 ? strided_pattern(l, Causality::Causal) : fixed_pattern(l, 4, Causality::Causal);
+    };
     const LayoutStats small = stats(pattern(32), 1024), large = stats(pattern(64), 4096);
     CHECK(static_cast<double>(large.computed_pairs) / static_cast<double>(large.allowed_pairs) < 2.5);
     const double growth = static_cast<double>(large.computed_pairs) / static_cast<double>(small.computed_pairs);
@@ -241,7 +260,7 @@ TEST_CASE("sparse layouts: work grows as n sqrt n, and the reordered factors fil
   }
   // The trap the reordering avoids: strided A2 in natural order touches a block for
   // every b pairs it uses.
-  const LayoutStats reordered = stats({{strided_a2(64, true)}}, 4096);
+  const LayoutStats reordered = stats({{strided_a2(64, Causality::Causal)}}, 4096);
   CHECK(static_cast<double>(reordered.computed_pairs) / static_cast<double>(reordered.allowed_pairs) < 2.5);
 }
 
@@ -274,7 +293,7 @@ TEST_CASE("sparse mixers with a small stride: decoding equals the full pass, and
 }
 
 TEST_CASE("sparse: the ways to combine the factors give the patterns they promise") {
-  const SparsePattern s = strided_pattern(4, true);
+  const SparsePattern s = strided_pattern(4, Causality::Causal);
   CHECK(combine_factors(s, SparseCombine::Merged, 3).size() == 1);
   const auto heads = combine_factors(s, SparseCombine::SplitHeads, 0);
   REQUIRE(heads.size() == 2);
@@ -293,7 +312,7 @@ TEST_CASE("sparse: the ways to combine the factors give the patterns they promis
   REQUIRE(mixer);
   Generator g(3);
   Tensor q = Tensor::normal(Shape{1, 2, 12, 8}, 0, 1, g), k = Tensor::normal(Shape{1, 2, 12, 8}, 0, 1, g);
-  std::vector<float> w = mixer->core->query_weights(q, k, 11, true).to_vector();  // [1, 2, 12]
+  std::vector<float> w = mixer->core->query_weights(q, k, 11, Causality::Causal).to_vector();  // [1, 2, 12]
   for (int64_t j = 0; j < 12; ++j) {
     CAPTURE(j);
     CHECK((w[j] > 0.0f) == (11 - j < 4));             // head 0: the previous 4
@@ -337,22 +356,22 @@ TEST_CASE("a 4-layer checkpointed sparse model gives the same gradients as a sto
 }
 
 TEST_CASE("user layouts: sliding window, global tokens and seeded random blocks") {
-  const Sets window = pattern_sets({{sliding_window(2, true)}}, 6);
+  const Sets window = pattern_sets({{sliding_window(2, Causality::Causal)}}, 6);
   CHECK(window[4] == std::set<int64_t>{3, 4});
-  const Sets global = pattern_sets({{global_tokens(2, false)}}, 6);
+  const Sets global = pattern_sets({{global_tokens(2, Causality::Bidirectional)}}, 6);
   CHECK(global[0] == std::set<int64_t>{0, 1, 2, 3, 4, 5});
   CHECK(global[4] == std::set<int64_t>{0, 1});
-  CHECK(pattern_sets({{global_tokens(2, true)}}, 6)[1] == std::set<int64_t>{0, 1});
+  CHECK(pattern_sets({{global_tokens(2, Causality::Causal)}}, 6)[1] == std::set<int64_t>{0, 1});
   // Random blocks: the same seed gives the same blocks; causal draws do not depend on n.
-  const SparsePattern r = {{random_blocks(4, 2, 7, true)}};
+  const SparsePattern r = {{random_blocks(4, 2, 7, Causality::Causal)}};
   const Sets a = pattern_sets(r, 40), b = pattern_sets(r, 80);
   for (int64_t i = 0; i < 40; ++i) {
-    CHECK(a[i] == pattern_sets({{random_blocks(4, 2, 7, true)}}, 40)[i]);
+    CHECK(a[i] == pattern_sets({{random_blocks(4, 2, 7, Causality::Causal)}}, 40)[i]);
     CHECK(a[i] == b[i]);
     CHECK(!a[i].empty());
     for (int64_t j : a[i]) CHECK(j <= i);
   }
-  CHECK(pattern_sets({{random_blocks(4, 2, 8, true)}}, 40) != a);
+  CHECK(pattern_sets({{random_blocks(4, 2, 8, Causality::Causal)}}, 40) != a);
   // The registry's "sparse" variant builds its layout from its options.
   AttentionConfig c = sparse_config("sparse", true, 4, 8);
   c.options["sparse-window"] = "4";
@@ -372,10 +391,10 @@ TEST_CASE("sparse attention: the errors a user can make") {
       CHECK_MESSAGE(std::string(e.what()).find(needle) != std::string::npos, e.what());
     }
   };
-  expect([] { build_block_layout({strided_pattern(4, true)}, 8, 8, 65); }, "1..64");
-  expect([] { build_block_layout({strided_pattern(4, true)}, 9, 8, 8); }, "n_q");
-  expect([] { fixed_a2(4, 5, true); }, "c must be in 1..l");
-  expect([] { strided_a1(0, true); }, "at least 1");
+  expect([] { build_block_layout({strided_pattern(4, Causality::Causal)}, 8, 8, 65); }, "1..64");
+  expect([] { build_block_layout({strided_pattern(4, Causality::Causal)}, 9, 8, 8); }, "n_q");
+  expect([] { fixed_a2(4, 5, Causality::Causal); }, "c must be in 1..l");
+  expect([] { strided_a1(0, Causality::Causal); }, "at least 1");
   expect(
       [] {
         Generator g(1);
@@ -388,13 +407,13 @@ TEST_CASE("sparse attention: the errors a user can make") {
   Qkv in = make_qkv(1, 1, 6, 6, 4, 1);
   expect(
       [&] {
-        SparseFusedCore core(core_options({strided_pattern(2, true)}, true, 1.0f), 4);
-        core.forward(in.q, in.k, in.v, false, Tensor());
+        SparseFusedCore core(core_options({strided_pattern(2, Causality::Causal)}, true, 1.0f), 4);
+        core.forward(in.q, in.k, in.v, Causality::Bidirectional, Tensor());
       },
       "bidirectional");
   expect(
       [&] {
-        auto layout = build_block_layout({strided_pattern(2, true)}, 5, 5, 4);
+        auto layout = build_block_layout({strided_pattern(2, Causality::Causal)}, 5, 5, 4);
         block_sparse_attention(in.q, in.k, in.v, layout, 1.0f);
       },
       "built for 5 queries");

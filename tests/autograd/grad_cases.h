@@ -68,7 +68,7 @@ struct GradCase {
 
 using Unary = Tensor (*)(const Tensor&);
 using Binary = Tensor (*)(const Tensor&, const Tensor&);
-using Reduction = Tensor (*)(const Tensor&, std::vector<int>, bool);
+using Reduction = Tensor (*)(const Tensor&, std::vector<int>, KeepDims);
 using AlongAxis = Tensor (*)(const Tensor&, int);
 
 inline Fn unary(Unary op) {
@@ -77,8 +77,8 @@ inline Fn unary(Unary op) {
 inline Fn binary(Binary op) {
   return [op](const Inputs& x) { return op(x[0], x[1]); };
 }
-inline Fn reduction(Reduction op, std::vector<int> axes, bool keepdim) {
-  return [=](const Inputs& x) { return op(x[0], axes, keepdim); };
+inline Fn reduction(Reduction op, std::vector<int> axes, KeepDims keep) {
+  return [=](const Inputs& x) { return op(x[0], axes, keep); };
 }
 inline Fn along_axis(AlongAxis op, int axis) {
   return [=](const Inputs& x) { return op(x[0], axis); };

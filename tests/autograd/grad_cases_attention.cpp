@@ -20,7 +20,7 @@ void add_attention_cases(std::vector<GradCase>& t) {
       const int64_t n_k = x[1].size(2);
       std::vector<float> pad(2 * n_k, 0.0f);
       if (padded) pad[n_k + 1] = pad[2 * n_k - 1] = 1.0f;  // sample 1: keys 1 and n_k - 1
-      return ta::fused_attention(x[0], x[1], x[2], 0.7f, causal, Tensor::from_vector(pad, Shape{2, n_k}));
+      return ta::fused_attention(x[0], x[1], x[2], 0.7f, causality_if(causal), Tensor::from_vector(pad, Shape{2, n_k}));
     };
   };
   auto qkv = [](int64_t n_q, int64_t n_k) {
@@ -89,15 +89,16 @@ void add_sparse_cases(std::vector<GradCase>& t) {
   auto qkv = [](int64_t n_q, int64_t n_k) {
     return std::vector<In>{normal({2, 2, n_q, 3}), normal({2, 2, n_k, 3}), normal({2, 2, n_k, 3})};
   };
-  t.push_back({"block_sparse_attention", "strided l 2, causal, n 7", sparse({ta::strided_pattern(2, true)}, false),
-               qkv(7, 7)});
+  t.push_back({"block_sparse_attention", "strided l 2, causal, n 7",
+               sparse({ta::strided_pattern(2, Causality::Causal)}, false), qkv(7, 7)});
   t.push_back({"block_sparse_attention", "fixed l 3 c 1, bidirectional, padded",
-               sparse({ta::fixed_pattern(3, 1, false)}, true), qkv(7, 7)});
-  t.push_back({"block_sparse_attention", "strided l 3, split heads, 3 queries after 5 keys",
-               sparse(ta::combine_factors(ta::strided_pattern(3, true), SparseCombine::SplitHeads, 0), false),
-               qkv(3, 8)});
-  t.push_back({"block_sparse_attention", "fixed l 2 c 1, causal, padded", sparse({ta::fixed_pattern(2, 1, true)}, true),
-               qkv(6, 6)});
+               sparse({ta::fixed_pattern(3, 1, Causality::Bidirectional)}, true), qkv(7, 7)});
+  t.push_back(
+      {"block_sparse_attention", "strided l 3, split heads, 3 queries after 5 keys",
+       sparse(ta::combine_factors(ta::strided_pattern(3, Causality::Causal), SparseCombine::SplitHeads, 0), false),
+       qkv(3, 8)});
+  t.push_back({"block_sparse_attention", "fixed l 2 c 1, causal, padded",
+               sparse({ta::fixed_pattern(2, 1, Causality::Causal)}, true), qkv(6, 6)});
 }
 
 // favor_causal_attention(q, k, v, w, scale, kernel, mask): the chunked kernel's

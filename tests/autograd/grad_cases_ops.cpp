@@ -139,11 +139,12 @@ void add_reduction_cases(std::vector<GradCase>& t) {
   struct Axes {
     Shape shape;
     std::vector<int> axes;
-    bool keepdim;
+    KeepDims keep;
   };
   const std::vector<Axes> variants = {
-      {{2, 3, 4}, {}, false},   {{2, 3, 4}, {0}, false}, {{2, 3, 4}, {-1}, true}, {{2, 3, 4}, {0, 2}, false},
-      {{2, 3, 4}, {1}, true},   {{}, {}, false},         {{1, 1}, {1}, false},    {{3, 1}, {0}, true},
+      {{2, 3, 4}, {}, KeepDims::No},     {{2, 3, 4}, {0}, KeepDims::No},  {{2, 3, 4}, {-1}, KeepDims::Yes},
+      {{2, 3, 4}, {0, 2}, KeepDims::No}, {{2, 3, 4}, {1}, KeepDims::Yes}, {{}, {}, KeepDims::No},
+      {{1, 1}, {1}, KeepDims::No},       {{3, 1}, {0}, KeepDims::Yes},
   };
   struct Op {
     const char* name;
@@ -152,12 +153,14 @@ void add_reduction_cases(std::vector<GradCase>& t) {
   for (Op op : {Op{"sum", ta::sum}, Op{"mean", ta::mean}, Op{"max", ta::max}, Op{"logsumexp", ta::logsumexp}}) {
     for (const Axes& v : variants) {
       In in = std::string(op.name) == "max" ? distinct(v.shape) : normal(v.shape);
-      std::string label = str(v.shape) + " axes " + str(v.axes) + (v.keepdim ? " keepdim" : "");
-      t.push_back({op.name, label, reduction(op.f, v.axes, v.keepdim), {in}});
+      std::string label = str(v.shape) + " axes " + str(v.axes) + (v.keep == KeepDims::Yes ? " keepdim" : "");
+      t.push_back({op.name, label, reduction(op.f, v.axes, v.keep), {in}});
     }
   }
   // logsumexp(x) with x around 100: exp(100) overflows float32 unless the max is subtracted.
-  t.push_back({"logsumexp", "[3,5] around 100, axes {-1}", reduction(ta::logsumexp, {-1}, false),
+  t.push_back({"logsumexp",
+               "[3,5] around 100, axes {-1}",
+               reduction(ta::logsumexp, {-1}, KeepDims::No),
                {normal({3, 5}, 100.0f)}});
 
   struct AxisCase {
@@ -183,7 +186,7 @@ void add_reduction_cases(std::vector<GradCase>& t) {
 }
 
 void add_matmul_cases(std::vector<GradCase>& t) {
-  // With transpose_a, a is stored as [..., K, M]; with transpose_b, b as [..., N, K].
+  // With Transposed::A, a is stored as [..., K, M]; with Transposed::B, b as [..., N, K].
   auto stored = [](Shape s, bool transposed) {
     if (transposed) std::swap(s[s.ndim() - 1], s[s.ndim() - 2]);
     return s;
@@ -200,13 +203,13 @@ void add_matmul_cases(std::vector<GradCase>& t) {
       {{3, 1}, {1, 2}},           // K = 1: outer product
   };
   for (const Dims& d : dims) {
-    for (bool ta_ : {false, true}) {
-      for (bool tb : {false, true}) {
-        auto f = [ta_, tb](const Inputs& x) { return ta::matmul(x[0], x[1], ta_, tb); };
-        Shape sa = stored(d.a, ta_), sb = stored(d.b, tb);
-        std::string label = str(sa) + (ta_ ? "^T" : "") + " @ " + str(sb) + (tb ? "^T" : "");
-        t.push_back({"matmul", label, f, {normal(sa), normal(sb)}});
-      }
+    for (Transposed tr : {Transposed::None, Transposed::A, Transposed::B, Transposed::Both}) {
+      const bool ta_ = tr == Transposed::A || tr == Transposed::Both,
+                 tb = tr == Transposed::B || tr == Transposed::Both;
+      auto f = [tr](const Inputs& x) { return ta::matmul(x[0], x[1], tr); };
+      Shape sa = stored(d.a, ta_), sb = stored(d.b, tb);
+      std::string label = str(sa) + (ta_ ? "^T" : "") + " @ " + str(sb) + (tb ? "^T" : "");
+      t.push_back({"matmul", label, f, {normal(sa), normal(sb)}});
     }
   }
   // linear: x [..., in] with weight [out, in] and bias [out], or without a bias.

@@ -73,10 +73,12 @@ TEST_CASE("errors: broadcasting mismatches name the op and both shapes") {
 
 TEST_CASE("errors: matmul shapes") {
   CHECK_ERROR(ta::matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})), "matmul", "[2, 3]", "[4, 5]");
-  // With transpose_a, a [3, 2] is read as [2, 3]: inner 3 against b's 4.
-  CHECK_ERROR(ta::matmul(Tensor::zeros({3, 2}), Tensor::zeros({4, 5}), true, false), "matmul", "[3, 2]", "[4, 5]");
-  // With transpose_b, b [5, 4] is read as [4, 5]: inner 4 against a's 3.
-  CHECK_ERROR(ta::matmul(Tensor::zeros({2, 3}), Tensor::zeros({5, 4}), false, true), "matmul", "[2, 3]", "[5, 4]");
+  // With Transposed::A, a [3, 2] is read as [2, 3]: inner 3 against b's 4.
+  CHECK_ERROR(ta::matmul(Tensor::zeros({3, 2}), Tensor::zeros({4, 5}), ta::Transposed::A), "matmul", "[3, 2]",
+              "[4, 5]");
+  // With Transposed::B, b [5, 4] is read as [4, 5]: inner 4 against a's 3.
+  CHECK_ERROR(ta::matmul(Tensor::zeros({2, 3}), Tensor::zeros({5, 4}), ta::Transposed::B), "matmul", "[2, 3]",
+              "[5, 4]");
   CHECK_ERROR(ta::matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({3, 4, 5})), "matmul", "[2, 3, 4]", "[3, 4, 5]");
   CHECK_ERROR(ta::matmul(Tensor::zeros({3}), Tensor::zeros({3, 2})), "matmul", "[3]");
   CHECK_ERROR(ta::matmul(Tensor::zeros({2, 3}), Tensor::zeros({3})), "matmul", "[3]");

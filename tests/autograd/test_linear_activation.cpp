@@ -51,7 +51,7 @@ Tensor activation_op(EpilogueActivation act, const Tensor& x) {
 Tensor unfused(const Tensor& x, const Tensor& w, const Tensor& b, EpilogueActivation act) {
   std::vector<int64_t> dims = x.shape().vec();
   dims.back() = w.size(0);
-  Tensor pre = ta::matmul(ta::reshape(x, {-1, x.size(-1)}), w, false, true);
+  Tensor pre = ta::matmul(ta::reshape(x, {-1, x.size(-1)}), w, ta::Transposed::B);
   if (b.defined()) pre = pre + b;
   return activation_op(act, ta::reshape(pre, Shape(dims)));
 }

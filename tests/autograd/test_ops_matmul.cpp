@@ -13,9 +13,12 @@
 
 using ta::Shape;
 using ta::Tensor;
+using ta::Transposed;
 using namespace ta::testing;
 
 namespace {
+
+constexpr Transposed kEveryTransposed[] = {Transposed::None, Transposed::A, Transposed::B, Transposed::Both};
 
 // a [..., M, K] @ b [..., K, N] (stored transposed when the flag is set), batch
 // dims broadcast: the naive triple loop.
@@ -48,16 +51,15 @@ Host ref_matmul(const Host& a, const Host& b, bool ta, bool tb) {
 
 TEST_CASE("matmul: every transpose combination") {
   const int64_t M = 3, K = 4, N = 5;
-  for (bool ta_ : {false, true}) {
-    for (bool tb_ : {false, true}) {
-      CAPTURE(ta_);
-      CAPTURE(tb_);
-      Tensor a = rand(ta_ ? Shape{K, M} : Shape{M, K}, 51), b = rand(tb_ ? Shape{N, K} : Shape{K, N}, 52);
-      check_close(ta::matmul(a, b, ta_, tb_), ref_matmul(host(a), host(b), ta_, tb_));
-      // The same with a batch of 2.
-      Tensor ab = rand(ta_ ? Shape{2, K, M} : Shape{2, M, K}, 53), bb = rand(tb_ ? Shape{2, N, K} : Shape{2, K, N}, 54);
-      check_close(ta::matmul(ab, bb, ta_, tb_), ref_matmul(host(ab), host(bb), ta_, tb_));
-    }
+  for (Transposed t : kEveryTransposed) {
+    const bool ta_ = t == Transposed::A || t == Transposed::Both, tb_ = t == Transposed::B || t == Transposed::Both;
+    CAPTURE(ta_);
+    CAPTURE(tb_);
+    Tensor a = rand(ta_ ? Shape{K, M} : Shape{M, K}, 51), b = rand(tb_ ? Shape{N, K} : Shape{K, N}, 52);
+    check_close(ta::matmul(a, b, t), ref_matmul(host(a), host(b), ta_, tb_));
+    // The same with a batch of 2.
+    Tensor ab = rand(ta_ ? Shape{2, K, M} : Shape{2, M, K}, 53), bb = rand(tb_ ? Shape{2, N, K} : Shape{2, K, N}, 54);
+    check_close(ta::matmul(ab, bb, t), ref_matmul(host(ab), host(bb), ta_, tb_));
   }
   Tensor a = T({1, 2, 3, 4, 5, 6}, {2, 3}), b = T({1, 0, 0, 1, 1, 1}, {3, 2});
   check_values(ta::matmul(a, b), {2, 2}, {4, 5, 10, 11});
@@ -82,19 +84,19 @@ TEST_CASE("matmul: batch dimensions broadcast") {
     check_close(ta::matmul(a, b), ref_matmul(host(a), host(b), false, false));
   }
   Tensor a = rand({2, 1, 4, 3}, 63), b = rand({5, 6, 4}, 64);  // broadcast with both flags
-  check_close(ta::matmul(a, b, true, true), ref_matmul(host(a), host(b), true, true));
+  check_close(ta::matmul(a, b, Transposed::Both), ref_matmul(host(a), host(b), true, true));
 }
 
 TEST_CASE("linear: x W^T + b with the bias added inside the GEMM, any leading dimensions") {
   for (const Shape& xs : {Shape{4}, Shape{3, 4}, Shape{2, 3, 4}}) {
     CAPTURE(xs.str());
     Tensor x = rand(xs, 65), w = rand({5, 4}, 66), b = rand({5}, 67);
-    Host expected = host(ta::matmul(ta::reshape(x, {-1, 4}), w, false, true) + b);
+    Host expected = host(ta::matmul(ta::reshape(x, {-1, 4}), w, Transposed::B) + b);
     std::vector<int64_t> dims = xs.vec();
     dims.back() = 5;
     expected.dims = dims;
     check_close(ta::linear(x, w, b), expected);
-    Host no_bias = host(ta::matmul(ta::reshape(x, {-1, 4}), w, false, true));
+    Host no_bias = host(ta::matmul(ta::reshape(x, {-1, 4}), w, Transposed::B));
     no_bias.dims = dims;
     check_close(ta::linear(x, w), no_bias);
   }
@@ -110,13 +112,12 @@ TEST_CASE("matmul: empty operands") {
 }
 
 TEST_CASE("matmul: 67x129 @ 129x33 against the naive loop") {
-  for (bool ta_ : {false, true}) {
-    for (bool tb_ : {false, true}) {
-      CAPTURE(ta_);
-      CAPTURE(tb_);
-      Tensor a = rand(ta_ ? Shape{129, 67} : Shape{67, 129}, 71, -1, 1);
-      Tensor b = rand(tb_ ? Shape{33, 129} : Shape{129, 33}, 72, -1, 1);
-      check_close(ta::matmul(a, b, ta_, tb_), ref_matmul(host(a), host(b), ta_, tb_), 1e-4, 1e-4);
-    }
+  for (Transposed t : kEveryTransposed) {
+    const bool ta_ = t == Transposed::A || t == Transposed::Both, tb_ = t == Transposed::B || t == Transposed::Both;
+    CAPTURE(ta_);
+    CAPTURE(tb_);
+    Tensor a = rand(ta_ ? Shape{129, 67} : Shape{67, 129}, 71, -1, 1);
+    Tensor b = rand(tb_ ? Shape{33, 129} : Shape{129, 33}, 72, -1, 1);
+    check_close(ta::matmul(a, b, t), ref_matmul(host(a), host(b), ta_, tb_), 1e-4, 1e-4);
   }
 }

@@ -13,6 +13,7 @@
 #include "core/tensor.h"
 #include "tests/autograd/ops_testing.h"
 
+using ta::KeepDims;
 using ta::Shape;
 using ta::Tensor;
 using namespace ta::testing;
@@ -22,7 +23,7 @@ namespace {
 enum class Reduce { Sum, Mean, Max, LogSumExp };
 
 // Reduces x over `axes` (negative allowed; empty = all) with plain loops.
-Host ref_reduce(const Host& x, std::vector<int> axes, bool keepdim, Reduce kind) {
+Host ref_reduce(const Host& x, std::vector<int> axes, KeepDims keep, Reduce kind) {
   int nd = int(x.dims.size());
   std::vector<bool> reduced(nd, axes.empty());
   for (int a : axes) reduced[a < 0 ? a + nd : a] = true;
@@ -40,7 +41,7 @@ Host ref_reduce(const Host& x, std::vector<int> axes, bool keepdim, Reduce kind)
   }
   Host out{{}, std::vector<double>(n_out)};
   for (int d = 0; d < nd; ++d)
-    if (!reduced[d] || keepdim) out.dims.push_back(kept_dims[d]);
+    if (!reduced[d] || keep == KeepDims::Yes) out.dims.push_back(kept_dims[d]);
   for (int64_t o = 0; o < n_out; ++o) {
     switch (kind) {
       case Reduce::Sum: out.v[o] = acc[o]; break;
@@ -100,7 +101,7 @@ double ref_cross_entropy(const Host& logits, const Host& targets, int64_t ignore
 TEST_CASE("sum, mean, max and logsumexp over any set of axes") {
   struct Case {
     const char* name;
-    Tensor (*op)(const Tensor&, std::vector<int>, bool);
+    Tensor (*op)(const Tensor&, std::vector<int>, KeepDims);
     Reduce kind;
   };
   const Case ops[] = {{"sum", ta::sum, Reduce::Sum},
@@ -113,23 +114,23 @@ TEST_CASE("sum, mean, max and logsumexp over any set of axes") {
   Tensor x = rand({2, 3, 4}, 21);
   for (const Case& c : ops) {
     for (const auto& axes : axes_list) {
-      for (bool keepdim : {false, true}) {
+      for (KeepDims keep : {KeepDims::No, KeepDims::Yes}) {
         CAPTURE(c.name);
         CAPTURE(axes_str(axes));
-        CAPTURE(keepdim);
-        check_close(c.op(x, axes, keepdim), ref_reduce(host(x), axes, keepdim, c.kind));
+        CAPTURE(keep == KeepDims::Yes);
+        check_close(c.op(x, axes, keep), ref_reduce(host(x), axes, keep, c.kind));
       }
     }
     CAPTURE(c.name);
     // Size-1 axes, a single element, and a long axis.
     Tensor ones_axis = rand({3, 1, 2}, 22);
-    check_close(c.op(ones_axis, {1}, false), ref_reduce(host(ones_axis), {1}, false, c.kind));
-    check_close(c.op(Tensor::scalar(2.5f), {}, false), Host{{}, {2.5}});
-    check_close(c.op(T({-3}, {1}), {0}, true), Host{{1}, {-3}});
+    check_close(c.op(ones_axis, {1}, KeepDims::No), ref_reduce(host(ones_axis), {1}, KeepDims::No, c.kind));
+    check_close(c.op(Tensor::scalar(2.5f), {}, KeepDims::No), Host{{}, {2.5}});
+    check_close(c.op(T({-3}, {1}), {0}, KeepDims::Yes), Host{{1}, {-3}});
     Tensor tall = rand({100003, 2}, 23);
-    check_close(c.op(tall, {0}, false), ref_reduce(host(tall), {0}, false, c.kind), 1e-4, 1e-4);
+    check_close(c.op(tall, {0}, KeepDims::No), ref_reduce(host(tall), {0}, KeepDims::No, c.kind), 1e-4, 1e-4);
     Tensor wide = rand({2, 100003}, 24);
-    check_close(c.op(wide, {}, false), ref_reduce(host(wide), {}, false, c.kind), 1e-4, 1e-4);
+    check_close(c.op(wide, {}, KeepDims::No), ref_reduce(host(wide), {}, KeepDims::No, c.kind), 1e-4, 1e-4);
   }
 }
 
@@ -139,12 +140,12 @@ TEST_CASE("reductions: default arguments, empty axes and hand-computed values") 
   check_values(ta::mean(x), {}, {3.5});
   check_values(ta::max(x), {}, {6});
   check_values(ta::sum(x, {0}), {3}, {5, 7, 9});
-  check_values(ta::sum(x, {1}, true), {2, 1}, {6, 15});
+  check_values(ta::sum(x, {1}, KeepDims::Yes), {2, 1}, {6, 15});
   check_values(ta::mean(x, {-1}), {2}, {2, 5});
   check_values(ta::max(T({-5, -2, -9}, {3}), {0}), {}, {-2});
-  check_values(ta::sum(x, {}, true), {1, 1}, {21});
+  check_values(ta::sum(x, {}, KeepDims::Yes), {1, 1}, {21});
   check_values(ta::sum(Tensor::zeros({0, 3}), {0}), {3}, {0, 0, 0});
-  check_values(ta::sum(Tensor::zeros({2, 0}), {1}, true), {2, 1}, {0, 0});
+  check_values(ta::sum(Tensor::zeros({2, 0}), {1}, KeepDims::Yes), {2, 1}, {0, 0});
 }
 
 TEST_CASE("logsumexp is stable for large and -inf inputs") {

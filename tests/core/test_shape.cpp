@@ -86,12 +86,12 @@ TEST_CASE("Shape: equality compares rank and every dimension") {
 
 TEST_CASE("Shape: reduced and inserted") {
   Shape s{2, 3, 4};
-  CHECK(s.reduced(0, false) == Shape{3, 4});
-  CHECK(s.reduced(1, false) == Shape{2, 4});
-  CHECK(s.reduced(2, false) == Shape{2, 3});
-  CHECK(s.reduced(1, true) == Shape{2, 1, 4});
-  CHECK(Shape{5}.reduced(0, false) == Shape{});
-  CHECK(Shape{5}.reduced(0, true) == Shape{1});
+  CHECK(s.reduced(0, ta::KeepDims::No) == Shape{3, 4});
+  CHECK(s.reduced(1, ta::KeepDims::No) == Shape{2, 4});
+  CHECK(s.reduced(2, ta::KeepDims::No) == Shape{2, 3});
+  CHECK(s.reduced(1, ta::KeepDims::Yes) == Shape{2, 1, 4});
+  CHECK(Shape{5}.reduced(0, ta::KeepDims::No) == Shape{});
+  CHECK(Shape{5}.reduced(0, ta::KeepDims::Yes) == Shape{1});
 
   CHECK(s.inserted(0, 7) == Shape{7, 2, 3, 4});
   CHECK(s.inserted(1, 1) == Shape{2, 1, 3, 4});

@@ -62,8 +62,8 @@ void check_sparse(const SparseCase& c) {
 }  // namespace
 
 TEST_CASE("cuda block-sparse attention kernels (emulated): packing keeps every part and mask bit") {
-  const auto layout = build_block_layout(combine_factors(strided_pattern(6, true), SparseCombine::SplitHeads, 0), 50,
-                                         50, 64);
+  const auto layout = build_block_layout(
+      combine_factors(strided_pattern(6, Causality::Causal), SparseCombine::SplitHeads, 0), 50, 50, 64);
   const cuda_kernels::PackedLayout packed = cuda_kernels::pack_layout(*layout);
   REQUIRE(packed.patterns == 2);
   REQUIRE(packed.max_parts == 1);
@@ -92,14 +92,34 @@ BACKEND_OP_CASE("cuda block-sparse attention kernels (emulated): forward and bac
   // into row groups and column tiles; d = 16 with blocks of 16 takes them whole.
   const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const SparseCase cases[] = {
-      {"strided causal, merged", {strided_pattern(8, true)}, 2, 2, 70, 70, 16, 16, true, quick},
-      {"strided causal, merged (reverse turns)", {strided_pattern(8, true)}, 1, 2, 70, 70, 16, 16, false, reverse},
+      {"strided causal, merged", {strided_pattern(8, Causality::Causal)}, 2, 2, 70, 70, 16, 16, true, quick},
+      {"strided causal, merged (reverse turns)",
+       {strided_pattern(8, Causality::Causal)},
+       1,
+       2,
+       70,
+       70,
+       16,
+       16,
+       false,
+       reverse},
       {"fixed causal, split heads, cache",
-       combine_factors(fixed_pattern(16, 4, true), SparseCombine::SplitHeads, 0), 1, 2, 30, 75, 64, 32, false, quick},
+       combine_factors(fixed_pattern(16, 4, Causality::Causal), SparseCombine::SplitHeads, 0), 1, 2, 30, 75, 64, 32,
+       false, quick},
       {"strided bidirectional, split over 3 heads",
-       combine_factors(strided_pattern(10, false), SparseCombine::SplitHeads, 0), 2, 3, 50, 50, 64, 64, true, quick},
-      {"fixed bidirectional, merged", {fixed_pattern(12, 3, false)}, 2, 1, 41, 41, 8, 8, false, full},
-      {"one token", {strided_pattern(4, true)}, 1, 1, 1, 1, 8, 16, false, quick},
+       combine_factors(strided_pattern(10, Causality::Bidirectional), SparseCombine::SplitHeads, 0), 2, 3, 50, 50, 64,
+       64, true, quick},
+      {"fixed bidirectional, merged",
+       {fixed_pattern(12, 3, Causality::Bidirectional)},
+       2,
+       1,
+       41,
+       41,
+       8,
+       8,
+       false,
+       full},
+      {"one token", {strided_pattern(4, Causality::Causal)}, 1, 1, 1, 1, 8, 16, false, quick},
   };
   for (const SparseCase& c : cases) check_sparse(c);
 }

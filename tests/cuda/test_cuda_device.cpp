@@ -97,7 +97,7 @@ TEST_CASE("cuda device: element-wise, broadcasting, reductions, softmax, cumsum"
   for (int axis : {0, 1, 2})
     for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::LogSumExp}) {
       CAPTURE(axis);
-      check_same(kernels::reduce(op, gx, axis, false), kernels::reduce(op, x, axis, false), 1e-5f, 1e-4f);
+      check_same(kernels::reduce(op, gx, axis, KeepDims::No), kernels::reduce(op, x, axis, KeepDims::No), 1e-5f, 1e-4f);
     }
   for (int axis : {1, 2}) {
     for (SoftmaxForm log : {SoftmaxForm::Softmax, SoftmaxForm::LogSoftmax}) {

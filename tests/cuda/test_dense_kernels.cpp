@@ -42,10 +42,11 @@ void check_dense(const DenseCase& c) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.d));
 
   std::vector<float> o_ref(nq), lse_ref(bh * c.n_q), dq_ref(nq), dk_ref(nk), dv_ref(nk);
-  cpu_backend().attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d,
-                          scale, c.causal, key_pad);
-  cpu_backend().attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(), dq_ref.data(),
-                           dk_ref.data(), dv_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d, scale, c.causal, key_pad);
+  cpu_backend().attention_forward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), bh, c.heads, c.n_q, c.n_k,
+                                  c.d, scale, causality_if(c.causal), key_pad);
+  cpu_backend().attention_backward(q.data(), k.data(), v.data(), o_ref.data(), lse_ref.data(), d_o.data(),
+                                   dq_ref.data(), dk_ref.data(), dv_ref.data(), bh, c.heads, c.n_q, c.n_k, c.d, scale,
+                                   causality_if(c.causal), key_pad);
 
   const cuda_kernels::AttentionInputs in{q.data(), k.data(), v.data(), key_pad, bh, c.heads,
                                          c.n_q,    c.n_k,    c.d,      scale,   c.causal};

@@ -160,9 +160,9 @@ Tensors softmax_run(Kernels kernels, const Hidden& h, int64_t heads, int64_t d, 
   Backend& cpu = cpu_backend();
   if (kernels == Kernels::Cpu && !layout) {
     cpu.attention_forward(x.q.data(), x.k.data(), x.v.data(), o.data(), lse.data(), bh, heads, h.n, h.n, d, scale,
-                          causal, h.key_pad());
-    cpu.attention_backward(x.q.data(), x.k.data(), x.v.data(), o.data(), lse.data(), x.d_o.data(), dq.data(),
-                           dk.data(), dv.data(), bh, heads, h.n, h.n, d, scale, causal, h.key_pad());
+                          causality_if(causal), h.key_pad());
+    cpu.attention_backward(x.q.data(), x.k.data(), x.v.data(), o.data(), lse.data(), x.d_o.data(), dq.data(), dk.data(),
+                           dv.data(), bh, heads, h.n, h.n, d, scale, causality_if(causal), h.key_pad());
   } else if (kernels == Kernels::Cpu) {
     cpu.block_sparse_attention_forward(x.q.data(), x.k.data(), x.v.data(), o.data(), lse.data(), bh, heads, h.n, h.n,
                                        d, scale, *layout, h.key_pad());
@@ -217,8 +217,9 @@ TEST_CASE("non-finite inputs: block-sparse attention keeps them from the rows th
   for (Kernels kernels : {Kernels::Cpu, Kernels::CudaEmulated}) {
     // Causal strided (a band that partly covers blocks, and every 6th), blocks of 4
     // and 16; the NaN inside a block, at its start, and at the end.
-    for (const Layout& l : {Layout{{strided_pattern(6, true)}, 4}, Layout{{strided_pattern(6, true)}, 16},
-                            Layout{combine_factors(fixed_pattern(8, 2, true), SparseCombine::SplitHeads, 0), 16}}) {
+    for (const Layout& l :
+         {Layout{{strided_pattern(6, Causality::Causal)}, 4}, Layout{{strided_pattern(6, Causality::Causal)}, 16},
+          Layout{combine_factors(fixed_pattern(8, 2, Causality::Causal), SparseCombine::SplitHeads, 0), 16}}) {
       const auto layout = build_block_layout(l.patterns, n, n, l.block);
       for (int64_t p : {int64_t{5}, int64_t{16}, n - 1}) {
         const Hidden h = future(2, n, p);
@@ -229,7 +230,7 @@ TEST_CASE("non-finite inputs: block-sparse attention keeps them from the rows th
       check_isolation(kernels_name(kernels), h,
                       [&](bool bad) { return softmax_run(kernels, h, heads, d, true, layout.get(), bad); });
     }
-    const auto bidirectional = build_block_layout({strided_pattern(10, false)}, n, n, 8);
+    const auto bidirectional = build_block_layout({strided_pattern(10, Causality::Bidirectional)}, n, n, 8);
     const Hidden h = padded(2, n, {0, 7, 8, 50, 69});
     check_isolation(kernels_name(kernels), h,
                     [&](bool bad) { return softmax_run(kernels, h, heads, d, false, bidirectional.get(), bad); });
@@ -253,8 +254,8 @@ std::vector<float> softmax_outputs(Kernels kernels, const BlockSparseLayout* lay
     }
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   if (kernels == Kernels::Cpu && !layout)
-    cpu_backend().attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, heads, n, n, d, scale, true,
-                                    nullptr);
+    cpu_backend().attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, heads, n, n, d, scale,
+                                    Causality::Causal, nullptr);
   else if (kernels == Kernels::Cpu)
     cpu_backend().block_sparse_attention_forward(q.data(), k.data(), v.data(), o.data(), lse.data(), bh, heads, n, n,
                                                  d, scale, *layout, nullptr);
@@ -277,10 +278,10 @@ std::vector<float> softmax_outputs(Kernels kernels, const BlockSparseLayout* lay
 // products and marks those rows instead, so that this is a check of the marking.
 TEST_CASE("non-finite inputs: the rows that see a NaN or inf value come out non-finite, and only those") {
   const int64_t batch = 2, heads = 2, d = 8, n = 70;
-  const auto strided4 = build_block_layout({strided_pattern(6, true)}, n, n, 4);
-  const auto strided16 = build_block_layout({strided_pattern(6, true)}, n, n, 16);
-  const auto fixed = build_block_layout(combine_factors(fixed_pattern(8, 2, true), SparseCombine::SplitHeads, 0), n, n,
-                                        16);
+  const auto strided4 = build_block_layout({strided_pattern(6, Causality::Causal)}, n, n, 4);
+  const auto strided16 = build_block_layout({strided_pattern(6, Causality::Causal)}, n, n, 16);
+  const auto fixed = build_block_layout(
+      combine_factors(fixed_pattern(8, 2, Causality::Causal), SparseCombine::SplitHeads, 0), n, n, 16);
   for (Kernels kernels : {Kernels::Cpu, Kernels::CudaEmulated})
     for (const BlockSparseLayout* layout : {static_cast<const BlockSparseLayout*>(nullptr), strided4.get(),
                                             strided16.get(), fixed.get()})

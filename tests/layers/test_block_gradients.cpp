@@ -35,10 +35,10 @@ TEST_CASE("positions: gradcheck of RotaryEmbedding.apply, RelativePositionBias.f
     }
   }
   SUBCASE("relative position bias, both directions, with a query offset") {
-    for (bool bidirectional : {true, false}) {
-      CAPTURE(bidirectional);
+    for (ta::Causality causality : {ta::Causality::Bidirectional, ta::Causality::Causal}) {
+      CAPTURE(causality == ta::Causality::Bidirectional);
       ta::Generator gen(20);
-      ta::RelativePositionBias rpb(3, bidirectional, gen, 8, 20);
+      ta::RelativePositionBias rpb(3, causality, gen, 8, 20);
       ta::init::normal_(rpb.weight, 1.0f, gen);
       check_param_grads(rpb, [&] { return rpb.forward(4, 30, 2); }, {.samples = 24});
     }

@@ -175,7 +175,7 @@ TEST_CASE("relative position bias: T5 buckets, bidirectional, 32 buckets, max_di
   };
   for (const Row& r : table) {
     CAPTURE(r.relative);
-    CHECK(ta::RelativePositionBias::bucket(r.relative, true, 32, 128) == r.bucket);
+    CHECK(ta::RelativePositionBias::bucket(r.relative, ta::Causality::Bidirectional, 32, 128) == r.bucket);
   }
 }
 
@@ -193,15 +193,15 @@ TEST_CASE("relative position bias: T5 buckets, unidirectional, 32 buckets, max_d
   };
   for (const Row& r : table) {
     CAPTURE(r.relative);
-    CHECK(ta::RelativePositionBias::bucket(r.relative, false, 32, 128) == r.bucket);
+    CHECK(ta::RelativePositionBias::bucket(r.relative, ta::Causality::Causal, 32, 128) == r.bucket);
   }
 }
 
 TEST_CASE("relative position bias: forward gives weight[bucket(k - q - offset), h] as [heads, q, k]") {
   ta::Generator gen(5);
-  for (bool bidirectional : {true, false}) {
-    CAPTURE(bidirectional);
-    ta::RelativePositionBias rpb(3, bidirectional, gen, 8, 20);
+  for (ta::Causality causality : {ta::Causality::Bidirectional, ta::Causality::Causal}) {
+    CAPTURE(causality == ta::Causality::Bidirectional);
+    ta::RelativePositionBias rpb(3, causality, gen, 8, 20);
     ta::init::normal_(rpb.weight, 1.0f, gen);
     CHECK(rpb.weight.shape() == Shape{8, 3});
     const int64_t q_len = 4, k_len = 30, offset = 9;
@@ -211,18 +211,18 @@ TEST_CASE("relative position bias: forward gives weight[bucket(k - q - offset), 
     for (int64_t h = 0; h < 3; ++h)
       for (int64_t i = 0; i < q_len; ++i)
         for (int64_t j = 0; j < k_len; ++j) {
-          int64_t bucket = ta::RelativePositionBias::bucket(j - (i + offset), bidirectional, 8, 20);
+          int64_t bucket = ta::RelativePositionBias::bucket(j - (i + offset), causality, 8, 20);
           CHECK(b[(h * q_len + i) * k_len + j] == w[bucket * 3 + h]);
         }
   }
   // With 8 buckets and max_distance 20, bidirectional: 4 per direction, exact for
   // distances 0 and 1, then 2 + floor(log(n/2) / log(10) * 2), capped at 3.
-  CHECK(ta::RelativePositionBias::bucket(-1, true, 8, 20) == 1);
-  CHECK(ta::RelativePositionBias::bucket(-6, true, 8, 20) == 2);  // log(3)/log(10)*2 = 0.95
-  CHECK(ta::RelativePositionBias::bucket(-7, true, 8, 20) == 3);  // log(3.5)/log(10)*2 = 1.09
-  CHECK(ta::RelativePositionBias::bucket(2, true, 8, 20) == 6);
-  CHECK_THROWS_AS(ta::RelativePositionBias(0, true, gen), ta::Error);
-  CHECK_THROWS_AS(ta::RelativePositionBias(2, true, gen, 2, 128), ta::Error);
+  CHECK(ta::RelativePositionBias::bucket(-1, ta::Causality::Bidirectional, 8, 20) == 1);
+  CHECK(ta::RelativePositionBias::bucket(-6, ta::Causality::Bidirectional, 8, 20) == 2);  // log(3)/log(10)*2 = 0.95
+  CHECK(ta::RelativePositionBias::bucket(-7, ta::Causality::Bidirectional, 8, 20) == 3);  // log(3.5)/log(10)*2 = 1.09
+  CHECK(ta::RelativePositionBias::bucket(2, ta::Causality::Bidirectional, 8, 20) == 6);
+  CHECK_THROWS_AS(ta::RelativePositionBias(0, ta::Causality::Bidirectional, gen), ta::Error);
+  CHECK_THROWS_AS(ta::RelativePositionBias(2, ta::Causality::Bidirectional, gen, 2, 128), ta::Error);
 }
 
 // ---- learned positions -------------------------------------------------------------------

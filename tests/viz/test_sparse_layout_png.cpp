@@ -16,7 +16,7 @@ using namespace ta;
 TEST_CASE("render_layout_png draws an n x n picture of the layout") {
   namespace fs = std::filesystem;
   const fs::path path = fs::temp_directory_path() / "tinyattn_test_sparse_layout.png";
-  auto layout = build_block_layout({strided_pattern(3, true)}, 10, 10, 4);
+  auto layout = build_block_layout({strided_pattern(3, Causality::Causal)}, 10, 10, 4);
   render_layout_png(*layout, path.string(), 0, 4);
   std::ifstream in(path, std::ios::binary);
   REQUIRE(in);

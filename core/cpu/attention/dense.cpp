@@ -127,8 +127,9 @@ PackedKeyTiles pack_key_tiles(const float* k, const float* v, int64_t bh, int64_
 // the max to m', the old sums are rescaled by exp(m - m'). At the end
 // O = acc / l and lse = m + log l.
 void CpuBackend::attention_forward(const float* q, const float* k, const float* v, float* o, float* lse, int64_t bh,
-                                   int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                   int64_t heads, int64_t n_q, int64_t n_k, int64_t d, float scale, Causality causality,
                                    const float* key_pad) {
+  const bool causal = causality == Causality::Causal;
   const int64_t q_tiles = (n_q + kTileQ - 1) / kTileQ, shift = n_k - n_q;
   const bool parallel = bh * q_tiles > 1 && bh * n_q * n_k * d >= kMinParallelWork;
   const PackedKeyTiles packed = pack_key_tiles(k, v, bh, heads, n_k, d, key_pad, parallel);
@@ -310,8 +311,9 @@ void head_backward(const HeadBackward& h, BackwardBuffers& w) {
 // the four products of the backward (head_backward).
 void CpuBackend::attention_backward(const float* q, const float* k, const float* v, const float* o, const float* lse,
                                     const float* d_o, float* dq, float* dk, float* dv, int64_t bh, int64_t heads,
-                                    int64_t n_q, int64_t n_k, int64_t d, float scale, bool causal,
+                                    int64_t n_q, int64_t n_k, int64_t d, float scale, Causality causality,
                                     const float* key_pad) {
+  const bool causal = causality == Causality::Causal;
 #pragma omp parallel if (bh > 1 && bh * n_q * n_k * d >= kMinParallelWork)
   {
     BackwardBuffers buffers(n_q, d);

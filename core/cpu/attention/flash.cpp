@@ -98,7 +98,7 @@ void for_each_chunk(Backend& backend, const Flash& f, int64_t width, ChunkStep&&
 // w[b n + i] and u[b n + i], the weights of row i's quadratic and linear parts
 // (core/attention/flash_options.h).
 void row_weights(const Flash& f, const FlashOptions& o, float* w, float* u) {
-  for (int64_t b = 0; b < f.B; ++b) flash_row_weights(f, b, o.scaling == FlashScaling::RowCount, o.lin_scale, w, u);
+  for (int64_t b = 0; b < f.B; ++b) flash_row_weights(f, b, o.scaling, o.lin_scale, w, u);
 }
 
 // Rows j0 .. j0 + m - 1 of x [B, n, width] for batch b with the padded positions'

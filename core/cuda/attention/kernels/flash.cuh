@@ -39,7 +39,8 @@ namespace ta::cuda_kernels {
 // chunk length c, G chunks, bias table length L; the four planes of qk.
 struct FlashCall {
   int64_t B, n, s, e, c, G, L;
-  bool linear, causal, row_count;
+  bool linear, causal;
+  FlashScaling scaling;
   float score_scale, lin_scale;
   const float *qq, *kq, *ql, *kl, *v, *bias, *pad;
   int64_t tile;  // T: query and key rows of a quadratic tile
@@ -87,7 +88,7 @@ inline FlashCall flash_call(const FlashDims& d, const FlashOptions& o, const flo
   f.L = d.bias_len;
   f.linear = d.linear;
   f.causal = o.causal;
-  f.row_count = o.scaling == FlashScaling::RowCount;
+  f.scaling = o.scaling;
   f.score_scale = o.score_scale;
   f.lin_scale = o.lin_scale;
   f.qq = qk;
@@ -105,7 +106,7 @@ inline FlashCall flash_call(const FlashDims& d, const FlashOptions& o, const flo
 // (shared with the CPU kernel), one thread per batch element.
 __global__ inline void flash_row_weights_kernel(FlashCall f, float* w, float* u) {
   if (threadIdx.x != 0) return;
-  flash_row_weights(f, blockIdx.x, f.row_count, f.lin_scale, w, u);
+  flash_row_weights(f, blockIdx.x, f.scaling, f.lin_scale, w, u);
 }
 
 // 1. KV_g = Kl_g^T V_g for chunk g of batch element b (block b G + g), padded keys left
