@@ -10,26 +10,31 @@ namespace ta {
 
 namespace {
 const OpInfo kIndexSelect("index_select"), kGather("gather"), kEmbedding("embedding");
+
+using ReadKernel = Tensor (*)(const Tensor& x, int axis, const Tensor& index);
+using AddBackKernel = Tensor (*)(const Tensor& g, int axis, const Tensor& index, const Shape& x_shape);
+
+// y = read(x, axis, index), whose gradient add_back scatter-adds to the places read.
+Tensor read_along(const OpInfo& op, ReadKernel read, AddBackKernel add_back, const Tensor& x, int axis,
+                  const Tensor& index) {
+  Tensor y = read(x, axis, index);
+  axis = normalize_axis(axis, x.ndim(), op.name);
+  record(op, y, {&x}, [add_back, xs = x.shape(), axis, index](const Tensor& g) -> Grads {
+    return {add_back(g, axis, index, xs)};
+  });
+  return y;
 }
+
+}  // namespace
 
 // y = x[..., index[j], ...];  dx[..., index[j], ...] += g[..., j, ...].
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
-  Tensor y = kernels::index_select(x, axis, index);
-  axis = normalize_axis(axis, x.ndim(), "index_select");
-  record(kIndexSelect, y, {&x}, [xs = x.shape(), axis, index](const Tensor& g) -> Grads {
-    return {kernels::index_add(g, axis, index, xs)};
-  });
-  return y;
+  return read_along(kIndexSelect, kernels::index_select, kernels::index_add, x, axis, index);
 }
 
 // y[i] = x[i with its axis coordinate replaced by index[i]];  dx scatter-adds g.
 Tensor gather(const Tensor& x, int axis, const Tensor& index) {
-  Tensor y = kernels::gather(x, axis, index);
-  axis = normalize_axis(axis, x.ndim(), "gather");
-  record(kGather, y, {&x}, [xs = x.shape(), axis, index](const Tensor& g) -> Grads {
-    return {kernels::scatter_add(g, axis, index, xs)};
-  });
-  return y;
+  return read_along(kGather, kernels::gather, kernels::scatter_add, x, axis, index);
 }
 
 // out[..., :] = weight[ids[...], :]: index_select on the flattened ids.

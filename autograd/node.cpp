@@ -44,10 +44,8 @@ const std::vector<const OpInfo*>& registered_ops() {
 
 static thread_local bool grad_mode = true;
 bool grad_enabled() { return grad_mode; }
-NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
-NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
-EnableGradGuard::EnableGradGuard() : previous_(grad_mode) { grad_mode = true; }
-EnableGradGuard::~EnableGradGuard() { grad_mode = previous_; }
+GradModeGuard::GradModeGuard(GradMode mode) : previous_(grad_mode) { grad_mode = mode == GradMode::Record; }
+GradModeGuard::~GradModeGuard() { grad_mode = previous_; }
 
 // ---- recording ---------------------------------------------------------------------
 

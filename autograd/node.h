@@ -101,30 +101,34 @@ const std::vector<const OpInfo*>& registered_ops();
 
 // --- grad mode ------------------------------------------------------------------
 bool grad_enabled();
-// While one of these lives, ops record nothing (evaluation, optimizer updates, and
-// the backward pass itself).
-class NoGradGuard {
+enum class GradMode { Record, NoRecord };
+// While one lives, grad mode is `mode` (on this thread); the mode before it comes
+// back when it goes. Used through the two guards below.
+class GradModeGuard {
  public:
-  NoGradGuard();
-  ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
+  ~GradModeGuard();
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+ protected:
+  explicit GradModeGuard(GradMode mode);
 
  private:
   bool previous_;
 };
 
+// While one of these lives, ops record nothing (evaluation, optimizer updates, and
+// the backward pass itself).
+class NoGradGuard : public GradModeGuard {
+ public:
+  NoGradGuard() : GradModeGuard(GradMode::NoRecord) {}
+};
+
 // Turns recording back on inside a NoGradGuard (gradient checkpointing recomputes
 // its block with recording on while the backward pass runs).
-class EnableGradGuard {
+class EnableGradGuard : public GradModeGuard {
  public:
-  EnableGradGuard();
-  ~EnableGradGuard();
-  EnableGradGuard(const EnableGradGuard&) = delete;
-  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
-
- private:
-  bool previous_;
+  EnableGradGuard() : GradModeGuard(GradMode::Record) {}
 };
 
 // --- recording, for op implementations ---------------------------------------------

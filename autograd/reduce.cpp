@@ -101,25 +101,25 @@ Tensor logsumexp(const Tensor& x, std::vector<int> axes, KeepDims keep) {
   return y;
 }
 
-// y_i = exp(x_i) / sum_j exp(x_j);  dx_i = y_i (g_i - sum_j g_j y_j).
-Tensor softmax(const Tensor& x, int axis) {
-  Tensor y = kernels::softmax(x, axis, SoftmaxForm::Softmax);
-  axis = normalize_axis(axis, x.ndim(), "softmax");
-  record(kSoftmax, y, {&x}, [axis, y_saved = y.detach()](const Tensor& g) -> Grads {
-    return {kernels::softmax_backward(y_saved, g, axis, SoftmaxForm::Softmax)};
+namespace {
+
+// Softmax or log-softmax along `axis`: both backwards read only the output y.
+Tensor softmax_along(const OpInfo& op, const Tensor& x, int axis, SoftmaxForm form) {
+  Tensor y = kernels::softmax(x, axis, form);
+  axis = normalize_axis(axis, x.ndim(), op.name);
+  record(op, y, {&x}, [axis, form, y_saved = y.detach()](const Tensor& g) -> Grads {
+    return {kernels::softmax_backward(y_saved, g, axis, form)};
   });
   return y;
 }
 
+}  // namespace
+
+// y_i = exp(x_i) / sum_j exp(x_j);  dx_i = y_i (g_i - sum_j g_j y_j).
+Tensor softmax(const Tensor& x, int axis) { return softmax_along(kSoftmax, x, axis, SoftmaxForm::Softmax); }
+
 // y_i = x_i - logsumexp(x);  dx_i = g_i - exp(y_i) sum_j g_j.
-Tensor log_softmax(const Tensor& x, int axis) {
-  Tensor y = kernels::softmax(x, axis, SoftmaxForm::LogSoftmax);
-  axis = normalize_axis(axis, x.ndim(), "log_softmax");
-  record(kLogSoftmax, y, {&x}, [axis, y_saved = y.detach()](const Tensor& g) -> Grads {
-    return {kernels::softmax_backward(y_saved, g, axis, SoftmaxForm::LogSoftmax)};
-  });
-  return y;
-}
+Tensor log_softmax(const Tensor& x, int axis) { return softmax_along(kLogSoftmax, x, axis, SoftmaxForm::LogSoftmax); }
 
 // y_i = sum_{j <= i} x_j;  dx_j = sum_{i >= j} g_i, a cumulative sum in reverse.
 Tensor cumsum(const Tensor& x, int axis) {

@@ -26,21 +26,13 @@ constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
 // on the host the vectorizable approximations of core/fast_math.h
 // (std::exp and std::erf are scalar library calls; fast_erf's absolute error is
 // below 6e-7), on the GPU the device's own expf and erff.
-TA_HOST_DEVICE inline float formula_exp(float x) {
 #ifdef __CUDA_ARCH__
-  return expf(x);
+TA_HOST_DEVICE inline float formula_exp(float x) { return expf(x); }
+TA_HOST_DEVICE inline float formula_erf(float x) { return erff(x); }
 #else
-  return fast_exp(x);
+TA_HOST_DEVICE inline float formula_exp(float x) { return fast_exp(x); }
+TA_HOST_DEVICE inline float formula_erf(float x) { return fast_erf(x); }
 #endif
-}
-
-TA_HOST_DEVICE inline float formula_erf(float x) {
-#ifdef __CUDA_ARCH__
-  return erff(x);
-#else
-  return fast_erf(x);
-#endif
-}
 
 // 1 / (1 + e^-x) in one branch-free expression, so that the CPU loops vectorize (the
 // two-branch form that keeps e^-x from overflowing ran 3.6x slower there). Overflow is

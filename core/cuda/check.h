@@ -22,20 +22,22 @@ namespace ta::cuda {
 
 }  // namespace ta::cuda
 
-#define TA_CUDA_CHECK(call)                                                                    \
-  do {                                                                                         \
-    cudaError_t ta_cuda_status_ = (call);                                                      \
-    if (ta_cuda_status_ != cudaSuccess)                                                        \
-      ::ta::cuda::throw_cuda_error(#call, cudaGetErrorString(ta_cuda_status_), __FILE__, __LINE__); \
+// Runs `call` (written `text`), whose result is a status of type Status; anything but
+// `ok` throws, with the status's own message from describe(status). The callers
+// stringize the call themselves, before cuBLAS's macros (cublasSgemm ->
+// cublasSgemm_v2) rename it.
+#define TA_CUDA_STATUS_CHECK(call, text, Status, ok, describe)                             \
+  do {                                                                                     \
+    Status ta_cuda_status_ = (call);                                                       \
+    if (ta_cuda_status_ != (ok))                                                           \
+      ::ta::cuda::throw_cuda_error(text, describe(ta_cuda_status_), __FILE__, __LINE__);   \
   } while (0)
+
+#define TA_CUDA_CHECK(call) TA_CUDA_STATUS_CHECK(call, #call, cudaError_t, cudaSuccess, cudaGetErrorString)
 
 // After a <<<>>> launch: a bad configuration (too many threads, too much shared
 // memory) is reported here, synchronously.
 #define TA_CUDA_CHECK_LAUNCH() TA_CUDA_CHECK(cudaGetLastError())
 
-#define TA_CUBLAS_CHECK(call)                                                                        \
-  do {                                                                                               \
-    cublasStatus_t ta_cublas_status_ = (call);                                                       \
-    if (ta_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                                  \
-      ::ta::cuda::throw_cuda_error(#call, cublasGetStatusString(ta_cublas_status_), __FILE__, __LINE__); \
-  } while (0)
+#define TA_CUBLAS_CHECK(call) \
+  TA_CUDA_STATUS_CHECK(call, #call, cublasStatus_t, CUBLAS_STATUS_SUCCESS, cublasGetStatusString)

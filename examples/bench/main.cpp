@@ -493,6 +493,24 @@ bool write_csv_file(const Report& report, std::ofstream& csv, const std::string&
   return true;
 }
 
+// Opens --csv's file, if given, before minutes of measuring, so that a bad path fails
+// first; false (with a message) when it cannot be opened.
+bool open_csv(const std::string& path, std::ofstream& csv) {
+  if (path.empty()) return true;
+  csv.open(path);
+  if (!csv) std::cerr << "bench: cannot open '" << path << "' for writing\n";
+  return static_cast<bool>(csv);
+}
+
+// The table of the report, in its layout.
+void print_report(const Report& report) {
+  std::cout << "\n";
+  if (report.layout() == Report::Layout::ByVariantAndN)
+    print_table_by_variant(report, std::cout);
+  else
+    print_table(report, std::cout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -507,13 +525,7 @@ int main(int argc, char** argv) {
   if (w.child && w.child_option && opt.has(w.child_option)) return run_child(w, opt);
 
   std::ofstream csv;
-  if (!cl.csv_path.empty()) {  // open first, so a bad path fails before minutes of measuring
-    csv.open(cl.csv_path);
-    if (!csv) {
-      std::cerr << "bench: cannot open '" << cl.csv_path << "' for writing\n";
-      return 1;
-    }
-  }
+  if (!open_csv(cl.csv_path, csv)) return 1;
   set_threads(opt.threads);
   const double load = load_average();
   print_run_header(w, opt.threads, load);
@@ -527,11 +539,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench: nothing was measured (does --only name existing labels?)\n";
     return 1;
   }
-  std::cout << "\n";
-  if (report.layout() == Report::Layout::ByVariantAndN)
-    print_table_by_variant(report, std::cout);
-  else
-    print_table(report, std::cout);
+  print_report(report);
   if (csv.is_open() && !write_csv_file(report, csv, cl.csv_path)) return 1;
   if (nothing) {
     std::cerr << "bench: nothing was measured (every case was skipped)\n";

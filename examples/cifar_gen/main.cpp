@@ -11,7 +11,6 @@
 // (--show-attention) attention.png. Exit statuses: examples/common/training_run.h.
 // With --evaluate or --sample-from it uses a checkpoint's model instead of training
 // (checkpoint_modes.h).
-#include <algorithm>
 #include <cstdio>
 
 #include "examples/cifar_gen/checkpoint_modes.h"
@@ -60,21 +59,17 @@ void describe_model(const Flags& flags, const Trainer& trainer) {
 }
 
 void write_curve(const TrainingRun& run, const TestScore& score, int64_t steps) {
-  const auto csv = read_csv(run.file("log.csv"));
-  viz::Series train = log_series(csv, "train_bpd", "train");
-  train.style = viz::SeriesStyle::Thin;
-  const size_t window = std::max<size_t>(1, train.x.size() / 50);
-  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
-  viz::Series uniform{"uniform model (8 bits/dim)", {}, {}, viz::SeriesStyle::Dashed};
-  if (!train.x.empty()) uniform.x = {train.x.front(), train.x.back()}, uniform.y = {8.0, 8.0};
-  viz::PlotOptions o;
   char title[96];
   std::snprintf(title, sizeof title, "CIFAR-10 bits per dim: test %.4f after %lld steps", score.bpd,
                 static_cast<long long>(steps));
-  o.title = title;
-  o.x_label = "step";
-  o.y_label = "bits per dim";
-  write_png_file(run.file("curve.png"), viz::plot({train, mean, log_series(csv, "test_bpd", "test"), uniform}, o));
+  write_training_curve(run.file("log.csv"), run.file("curve.png"),
+                       {.train_column = "train_bpd",
+                        .eval_column = "test_bpd",
+                        .eval_label = "test",
+                        .baseline_label = "uniform model (8 bits/dim)",
+                        .baseline = 8.0,
+                        .title = title,
+                        .y_label = "bits per dim"});
 }
 
 void write_summary(const TrainingRun& run, const Flags& flags, const Trainer& trainer, const ImageTrainingJob& job,
@@ -122,14 +117,8 @@ int train(Flags& flags) {
   return kExitDone;
 }
 
-int run_program(int argc, char** argv) {
-  Flags flags = program_flags();
-  if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
-  return run_program_mode(flags, train, cifar_checkpoint_modes());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_main("cifar_gen", [&] { return run_program(argc, argv); });
+  return run_training_program("cifar_gen", argc, argv, program_flags, train, cifar_checkpoint_modes);
 }

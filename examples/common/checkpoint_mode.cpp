@@ -139,4 +139,13 @@ int run_program_mode(Flags& flags, const std::function<int(Flags& flags)>& train
   return kExitDone;
 }
 
+int run_training_program(const std::string& program, int argc, char** argv, Flags (*program_flags)(),
+                         const std::function<int(Flags& flags)>& train, CheckpointModes (*modes)()) {
+  return run_main(program, [&] {
+    Flags flags = program_flags();
+    if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
+    return run_program_mode(flags, train, modes());
+  });
+}
+
 }  // namespace ta::examples

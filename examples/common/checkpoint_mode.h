@@ -79,4 +79,10 @@ struct CheckpointModes {
 // and its weights loaded, then `modes`' evaluate or sample. Returns the exit status.
 int run_program_mode(Flags& flags, const std::function<int(Flags& flags)>& train, const CheckpointModes& modes);
 
+// The whole main() of a training program: inside run_main (errors reported, the exit
+// status returned), the program's flags parsed from the command line (--help: shown,
+// and nothing else), then run_program_mode.
+int run_training_program(const std::string& program, int argc, char** argv, Flags (*program_flags)(),
+                         const std::function<int(Flags& flags)>& train, CheckpointModes (*modes)());
+
 }  // namespace ta::examples

@@ -53,6 +53,12 @@ bool parse_boolean(const std::string& text, bool& out) {
   return true;
 }
 
+// Whether text is a whole number in min .. max.
+bool whole_number_in(const std::string& text, int64_t min, int64_t max) {
+  int64_t v = 0;
+  return parse_whole_number(text, v) && v >= min && v <= max;
+}
+
 }  // namespace
 
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
@@ -96,11 +102,7 @@ std::string FlagSpec::problem(const std::string& value) const {
   bool ok = false;
   switch (type) {
     case FlagType::Text: ok = text.accepts(value); break;
-    case FlagType::Integer: {
-      int64_t v = 0;
-      ok = parse_whole_number(value, v) && v >= min && v <= max;
-      break;
-    }
+    case FlagType::Integer: ok = whole_number_in(value, min, max); break;
     case FlagType::Number: {
       double v = 0;
       ok = parse_finite_number(value, v) && v <= range.max &&
@@ -119,10 +121,7 @@ std::string FlagSpec::problem(const std::string& value) const {
     case FlagType::IntegerList: {
       const std::vector<std::string> items = split_list(value);
       ok = static_cast<int64_t>(items.size()) <= max_items;
-      for (const std::string& item : items) {
-        int64_t v = 0;
-        ok = ok && parse_whole_number(item, v) && v >= min && v <= max;
-      }
+      for (const std::string& item : items) ok = ok && whole_number_in(item, min, max);
       break;
     }
   }

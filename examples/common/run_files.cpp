@@ -89,6 +89,21 @@ viz::Series log_series(const std::map<std::string, std::vector<std::string>>& cs
 
 void write_png_file(const std::string& path, const viz::Image& image) { write_file_atomically(path, viz::encode_png(image)); }
 
+void write_training_curve(const std::string& log_path, const std::string& png_path, const TrainingCurve& curve) {
+  const auto csv = read_csv(log_path);
+  viz::Series train = log_series(csv, curve.train_column, "train");
+  train.style = viz::SeriesStyle::Thin;
+  const size_t window = std::max<size_t>(1, train.x.size() / 50);
+  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
+  viz::Series baseline{curve.baseline_label, {}, {}, viz::SeriesStyle::Dashed};
+  if (!train.x.empty()) baseline.x = {train.x.front(), train.x.back()}, baseline.y = {curve.baseline, curve.baseline};
+  viz::PlotOptions o;
+  o.title = curve.title;
+  o.x_label = "step";
+  o.y_label = curve.y_label;
+  write_png_file(png_path, viz::plot({train, mean, log_series(csv, curve.eval_column, curve.eval_label), baseline}, o));
+}
+
 // nlohmann-json writes the text of each key and value: strings escaped as JSON
 // requires (invalid UTF-8 replaced by U+FFFD rather than failing at the end of a
 // run), non-finite numbers as null, finite ones so that they read back exactly.

@@ -45,6 +45,18 @@ viz::Series log_series(const std::map<std::string, std::vector<std::string>>& cs
 // A PNG picture, written with write_file_atomically.
 void write_png_file(const std::string& path, const viz::Image& image);
 
+// What the training programs draw in curve.png: the log's training column (thin) and
+// its running mean over about a fiftieth of its points, its evaluation column, and a
+// dashed line at a baseline's level across the steps trained.
+struct TrainingCurve {
+  std::string train_column, eval_column, eval_label;
+  std::string baseline_label;
+  double baseline = 0;
+  std::string title, y_label;
+};
+// Reads the log at log_path (read_csv) and writes the curve's PNG to png_path.
+void write_training_curve(const std::string& log_path, const std::string& png_path, const TrainingCurve& curve);
+
 // A flat JSON object of numbers and strings, written with write_file_atomically.
 class JsonSummary {
  public:

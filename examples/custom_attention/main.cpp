@@ -177,25 +177,10 @@ Perplexities evaluate(TransformerLM& model, const std::vector<Batch>& batches, c
   return {std::exp(nll / residues), std::exp(baseline / residues), residues};
 }
 
-int train(const Settings& s) {
-  const std::vector<Sequence> train = protein::read_fasta(s.data + "/train.fasta");
-  const std::vector<Sequence> test = protein::read_fasta(s.data + "/test.fasta");
-
-  // The variant by name, like any built-in one: one mixer per layer.
-  Generator attention_gen(s.seed + 1);
-  TransformerLM model({.vocab_size = protein::kVocab, .d_model = s.d_model, .n_layers = s.layers,
-                       .max_len = s.max_len, .causal = true, .seed = s.seed},
-                      [&](int64_t layer) {
-                        return make_attention({.name = s.attention, .d_model = s.d_model, .heads = s.heads,
-                                               .causal = true, .layer = layer, .options = s.options},
-                                              attention_gen);
-                      });
-  std::printf("%s attention, %lld layers, d_model %lld, %lld parameters; %zu training sequences\n",
-              s.attention.c_str(), static_cast<long long>(s.layers), static_cast<long long>(s.d_model),
-              static_cast<long long>(model.parameter_count()), train.size());
-
-  // AdamW (no decay on biases, norms and embeddings), linear warmup over the first
-  // tenth of the steps then cosine to lr / 10, gradients clipped to norm 1.
+// AdamW (no decay on biases, norms and embeddings), linear warmup over the first
+// tenth of the steps then cosine to lr / 10, gradients clipped to norm 1. Returns
+// the seconds it took.
+double train_steps(TransformerLM& model, const std::vector<Sequence>& train, const Settings& s) {
   AdamW optimizer(weight_decay_groups(model.named_parameters(), 0.01f));
   const WarmupCosineSchedule schedule(s.lr, s.steps / 10, s.steps, s.lr / 10);
   Generator data_gen(s.seed);
@@ -215,14 +200,40 @@ int train(const Settings& s) {
       std::printf("step %4lld  loss %.4f  perplexity %.2f  %.0f tokens/s\n", static_cast<long long>(step), value,
                   std::exp(value), tokens / seconds_since(start));
   }
-  const double train_seconds = seconds_since(start);
+  return seconds_since(start);
+}
 
+// The test perplexity against the unigram baseline of the training residues, printed
+// with the training and scoring times.
+void score_test(TransformerLM& model, const std::vector<Sequence>& train, const std::vector<Sequence>& test,
+                const Settings& s, double train_seconds) {
   const auto eval_start = std::chrono::steady_clock::now();
   const Perplexities p = evaluate(model, protein::evaluation_batches(test, s.eval_seqs, 16, s.max_len),
                                   unigram_nll(train));
   std::printf("test perplexity %.2f per residue (unigram baseline %.2f) over %lld residues; "
               "trained %.1f s, scored %.1f s\n",
               p.model, p.unigram, static_cast<long long>(p.residues), train_seconds, seconds_since(eval_start));
+}
+
+int train(const Settings& s) {
+  const std::vector<Sequence> train = protein::read_fasta(s.data + "/train.fasta");
+  const std::vector<Sequence> test = protein::read_fasta(s.data + "/test.fasta");
+
+  // The variant by name, like any built-in one: one mixer per layer.
+  Generator attention_gen(s.seed + 1);
+  TransformerLM model({.vocab_size = protein::kVocab, .d_model = s.d_model, .n_layers = s.layers,
+                       .max_len = s.max_len, .causal = true, .seed = s.seed},
+                      [&](int64_t layer) {
+                        return make_attention({.name = s.attention, .d_model = s.d_model, .heads = s.heads,
+                                               .causal = true, .layer = layer, .options = s.options},
+                                              attention_gen);
+                      });
+  std::printf("%s attention, %lld layers, d_model %lld, %lld parameters; %zu training sequences\n",
+              s.attention.c_str(), static_cast<long long>(s.layers), static_cast<long long>(s.d_model),
+              static_cast<long long>(model.parameter_count()), train.size());
+
+  const double train_seconds = train_steps(model, train, s);
+  score_test(model, train, test, s, train_seconds);
   return 0;
 }
 

@@ -60,22 +60,28 @@ double favor_mse(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   return total;
 }
 
+// The items of "0.5,1" (a single item when there is no comma).
+std::vector<std::string> comma_items(const std::string& text) {
+  std::vector<std::string> items;
+  for (size_t begin = 0, end; begin <= text.size(); begin = end + 1) {
+    end = std::min(text.find(',', begin), text.size());
+    items.push_back(text.substr(begin, end - begin));
+  }
+  return items;
+}
+
 // "0.5,1": numbers > 0, comma-separated.
 examples::TextRule positive_numbers() {
   return {"comma-separated numbers > 0", [](const std::string& text) {
-            size_t begin = 0;
-            for (size_t end; begin <= text.size(); begin = end + 1) {
-              end = std::min(text.find(',', begin), text.size());
+            for (const std::string& item : comma_items(text)) {
               double v = 0;
-              if (!examples::parse_finite_number(text.substr(begin, end - begin), v) || v <= 0) return false;
+              if (!examples::parse_finite_number(item, v) || v <= 0) return false;
             }
             return true;
           }};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
+examples::Flags program_flags() {
   using namespace examples;
   Flags flags("favor_error", "MSE of FAVOR+ attention against exact softmax attention (Performer, Fig. 4)");
   flags.add(integer_flag("n", 1024, 1, 16384, "sequence length L (the paper: 4096)"));
@@ -85,22 +91,63 @@ int main(int argc, char** argv) try {
                       positive_numbers()));
   flags.add(integer_flag("seed", 1, 0, std::numeric_limits<int64_t>::max(), "seed of the inputs and the draws"));
   flags.add(text_flag("out", "favor_error", "prefix of the plots: <out>_std<s>.png", non_empty_text()));
-  if (flags.parse(argc, argv) == ParseResult::HelpShown) return 0;
+  return flags;
+}
+
+const Setting kSettings[] = {{"iid positive", FeatureRows::Iid, FeatureMap::Positive},
+                             {"orthogonal positive", FeatureRows::Orthogonal, FeatureMap::Positive},
+                             {"iid trig", FeatureRows::Iid, FeatureMap::Trigonometric},
+                             {"orthogonal trig", FeatureRows::Orthogonal, FeatureMap::Trigonometric}};
+const int64_t kFeatureCounts[] = {8, 16, 32, 64, 128, 256, 512};
+
+// The table of one scale: a row per feature count m, a column per setting, printed
+// as it is measured; returns one series (m, MSE) per setting.
+std::vector<viz::Series> mse_table(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& exact,
+                                   int64_t draws, uint64_t seed, const std::string& scale) {
+  std::printf("MSE of the attention output vs exact softmax: L = %lld, d = %lld, %lld draws, q/k std %s\n\n",
+              static_cast<long long>(q.size(0)), static_cast<long long>(q.size(1)), static_cast<long long>(draws),
+              scale.c_str());
+  std::printf("%6s", "m");
+  for (const Setting& st : kSettings) std::printf(" %20s", st.name);
+  std::printf("\n");
+  std::vector<viz::Series> series;
+  for (const Setting& st : kSettings) series.push_back({st.name, {}, {}});
+  for (int64_t m : kFeatureCounts) {
+    std::printf("%6lld", static_cast<long long>(m));
+    for (size_t i = 0; i < series.size(); ++i) {
+      const double mse = favor_mse(q, k, v, exact, m, kSettings[i], draws, seed);
+      std::printf(" %20.4e", mse);
+      series[i].x.push_back(static_cast<double>(m));
+      series[i].y.push_back(mse);
+    }
+    std::printf("\n");
+  }
+  return series;
+}
+
+// The log-log plot of one scale's table, written to <out>_std<scale>.png.
+void write_mse_plot(const std::string& out, const std::string& scale, int64_t n, int64_t d,
+                    const std::vector<viz::Series>& series) {
+  viz::PlotOptions plot;
+  plot.title = "FAVOR+ output MSE vs exact softmax (L=" + std::to_string(n) + ", d=" + std::to_string(d) +
+               ", q/k std " + scale + ")";
+  plot.x_label = "random features m";
+  plot.y_label = "MSE";
+  plot.log_x = plot.log_y = true;
+  const std::string path = out + "_std" + scale + ".png";
+  viz::write_plot(path, series, plot);
+  std::printf("\nplot: %s\n\n", path.c_str());
+}
+
+}  // namespace
+
+// Per scale of --qk-std: draw the inputs, attend exactly, then measure and plot.
+int main(int argc, char** argv) try {
+  examples::Flags flags = program_flags();
+  if (flags.parse(argc, argv) == examples::ParseResult::HelpShown) return 0;
   const int64_t n = flags.integer("n"), d = flags.integer("d"), draws = flags.integer("draws");
   const uint64_t seed = static_cast<uint64_t>(flags.integer("seed"));
-  std::vector<std::string> scales;
-  for (size_t begin = 0, end; begin <= flags.str("qk-std").size(); begin = end + 1) {
-    end = flags.str("qk-std").find(',', begin);
-    if (end == std::string::npos) end = flags.str("qk-std").size();
-    scales.push_back(flags.str("qk-std").substr(begin, end - begin));
-  }
-  const std::vector<Setting> settings = {{"iid positive", FeatureRows::Iid, FeatureMap::Positive},
-                                         {"orthogonal positive", FeatureRows::Orthogonal, FeatureMap::Positive},
-                                         {"iid trig", FeatureRows::Iid, FeatureMap::Trigonometric},
-                                         {"orthogonal trig", FeatureRows::Orthogonal, FeatureMap::Trigonometric}};
-  const std::vector<int64_t> ms = {8, 16, 32, 64, 128, 256, 512};
-
-  for (const std::string& scale : scales) {
+  for (const std::string& scale : comma_items(flags.str("qk-std"))) {
     const float qk_std = std::stof(scale);
     TA_CHECK(qk_std > 0.0f && std::isfinite(qk_std), "favor_error: --qk-std needs positive numbers, got '", scale, "'");
     Generator gen(seed);
@@ -110,32 +157,7 @@ int main(int argc, char** argv) try {
     const Tensor v = Tensor::normal(Shape{n, d}, 0.0f, 1.0f, gen);
     const Tensor exact = matmul(softmax(matmul(q, k, Transposed::B), -1), v);
 
-    std::printf("MSE of the attention output vs exact softmax: L = %lld, d = %lld, %lld draws, q/k std %s\n\n",
-                static_cast<long long>(n), static_cast<long long>(d), static_cast<long long>(draws), scale.c_str());
-    std::printf("%6s", "m");
-    for (const Setting& st : settings) std::printf(" %20s", st.name);
-    std::printf("\n");
-    std::vector<viz::Series> series;
-    for (const Setting& st : settings) series.push_back({st.name, {}, {}});
-    for (int64_t m : ms) {
-      std::printf("%6lld", static_cast<long long>(m));
-      for (size_t i = 0; i < settings.size(); ++i) {
-        const double mse = favor_mse(q, k, v, exact, m, settings[i], draws, seed);
-        std::printf(" %20.4e", mse);
-        series[i].x.push_back(static_cast<double>(m));
-        series[i].y.push_back(mse);
-      }
-      std::printf("\n");
-    }
-    viz::PlotOptions plot;
-    plot.title = "FAVOR+ output MSE vs exact softmax (L=" + std::to_string(n) + ", d=" + std::to_string(d) +
-                 ", q/k std " + scale + ")";
-    plot.x_label = "random features m";
-    plot.y_label = "MSE";
-    plot.log_x = plot.log_y = true;
-    const std::string path = flags.str("out") + "_std" + scale + ".png";
-    viz::write_plot(path, series, plot);
-    std::printf("\nplot: %s\n\n", path.c_str());
+    write_mse_plot(flags.str("out"), scale, n, d, mse_table(q, k, v, exact, draws, seed, scale));
   }
   return 0;
 } catch (const std::exception& e) {

@@ -10,7 +10,6 @@
 // checkpoint.previous.safetensors), summary.json, and generated.fasta for causal
 // models. Exit statuses: examples/common/training_run.h. With --evaluate or
 // --sample-from it uses a checkpoint's model instead of training (checkpoint_modes.h).
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -90,22 +89,17 @@ void print_init_outcome(const Flags& flags, const ModelOptions& mo, const InitRe
 }
 
 void write_curve(const TrainingRun& run, const FinalScores& scores, int64_t steps) {
-  const auto csv = read_csv(run.file("log.csv"));
-  viz::Series train = log_series(csv, "train_ppl", "train");
-  train.style = viz::SeriesStyle::Thin;
-  const size_t window = std::max<size_t>(1, train.x.size() / 50);
-  const viz::Series mean = viz::running_mean(train, window, cat("train, mean of ", window, " steps"));
-  const double unigram_ppl = scores.valid.unigram_perplexity();
-  viz::Series unigram{"unigram baseline (valid)", {}, {}, viz::SeriesStyle::Dashed};
-  if (!train.x.empty()) unigram.x = {train.x.front(), train.x.back()}, unigram.y = {unigram_ppl, unigram_ppl};
-  viz::PlotOptions o;
   char title[128];
   std::snprintf(title, sizeof title, "protein LM perplexity: test %.3f (unigram %.3f) after %lld steps",
                 scores.test.perplexity(), scores.test.unigram_perplexity(), static_cast<long long>(steps));
-  o.title = title;
-  o.x_label = "step";
-  o.y_label = "perplexity";
-  write_png_file(run.file("curve.png"), viz::plot({train, mean, log_series(csv, "valid_ppl", "valid"), unigram}, o));
+  write_training_curve(run.file("log.csv"), run.file("curve.png"),
+                       {.train_column = "train_ppl",
+                        .eval_column = "valid_ppl",
+                        .eval_label = "valid",
+                        .baseline_label = "unigram baseline (valid)",
+                        .baseline = scores.valid.unigram_perplexity(),
+                        .title = title,
+                        .y_label = "perplexity"});
 }
 
 void add_valid_scores(JsonSummary& summary, const Scores& valid) {
@@ -142,6 +136,16 @@ void write_summary(const TrainingRun& run, const Flags& flags, const ModelOption
   summary.write(run.file("summary.json"));
 }
 
+// The scores table, then what was scored and how fast this invocation trained.
+void print_final_scores(const TrainingRun& run, const ModelOptions& mo, const FinalScores& scores) {
+  print_scores(mo.attention, mo.objective, {{"valid", scores.valid}, {"test", scores.test}});
+  const std::string speed = run.session_steps() > 0
+                                ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
+                                : std::string("no training in this invocation");
+  std::printf("  (%s objective; %.0f %s scored in test; %s)\n", objective_name(mo.objective), scores.test.count,
+              mo.objective == Objective::Causal ? "residues" : "chosen residues", speed.c_str());
+}
+
 int train(Flags& flags) {
   TrainingRun run(flags, output_files(), changeable_flags());
   const bool init = !run.resuming() && !flags.str("init-from").empty();
@@ -166,12 +170,7 @@ int train(Flags& flags) {
   const double after_loss = start.active() ? evaluate(*trainer.model, periodic_eval, unigram).loss() : NAN;
   const FinalScores scores = final_evaluation(flags, mo, *trainer.model, data, unigram);
   run.log_final(job, {fmt(scores.valid.loss()), fmt(scores.valid.perplexity()), fmt(scores.valid.accuracy())});
-  print_scores(mo.attention, mo.objective, {{"valid", scores.valid}, {"test", scores.test}});
-  const std::string speed = run.session_steps() > 0
-                                ? std::to_string(std::lround(run.tokens_per_second())) + " training tokens/s"
-                                : std::string("no training in this invocation");
-  std::printf("  (%s objective; %.0f %s scored in test; %s)\n", objective_name(mo.objective), scores.test.count,
-              mo.objective == Objective::Causal ? "residues" : "chosen residues", speed.c_str());
+  print_final_scores(run, mo, scores);
   if (start.active()) print_init_outcome(flags, mo, start, trainer.steps_done(), after_loss);
   if (dist::is_root()) {  // of several processes (mpirun, srun), rank 0 writes the files
     write_curve(run, scores, trainer.steps_done());
@@ -185,14 +184,8 @@ int train(Flags& flags) {
   return kExitDone;
 }
 
-int run_program(int argc, char** argv) {
-  Flags flags = program_flags();
-  if (flags.parse(argc, argv) == ParseResult::HelpShown) return kExitDone;
-  return run_program_mode(flags, train, protein_checkpoint_modes());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_main("protein_lm", [&] { return run_program(argc, argv); });
+  return run_training_program("protein_lm", argc, argv, program_flags, train, protein_checkpoint_modes);
 }

@@ -17,6 +17,7 @@
 #include "core/allocator.h"
 #include "core/error.h"
 #include "core/tensor.h"
+#include "tests/tensor_checks.h"
 
 namespace {
 
@@ -29,14 +30,7 @@ Tensor leaf(const std::vector<float>& values, const Shape& shape) {
 Tensor leaf(const std::vector<float>& values) { return leaf(values, Shape{static_cast<int64_t>(values.size())}); }
 
 void check_tensor(const Tensor& t, const Shape& shape, const std::vector<float>& expected) {
-  REQUIRE(t.defined());
-  CHECK(t.shape() == shape);
-  std::vector<float> got = t.to_vector();
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO("element ", i);
-    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-5));
-  }
+  ta::testing::check_close(t, shape, expected, 1e-5);
 }
 
 void check_grad(const Tensor& x, const std::vector<float>& expected) { check_tensor(x.grad(), x.shape(), expected); }

@@ -14,6 +14,7 @@
 
 #include "autograd/ops.h"
 #include "core/tensor.h"
+#include "tests/tensor_checks.h"
 
 using ta::Shape;
 using ta::Tensor;
@@ -23,14 +24,7 @@ namespace {
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 void check_values(const Tensor& t, const Shape& shape, const std::vector<float>& expected) {
-  REQUIRE(t.defined());
-  CHECK(t.shape() == shape);
-  std::vector<float> got = t.to_vector();
-  REQUIRE(got.size() == expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    CAPTURE(i);
-    CHECK(got[i] == doctest::Approx(expected[i]).epsilon(1e-6));
-  }
+  ta::testing::check_close(t, shape, expected, 1e-6);
 }
 
 struct Moments {
@@ -257,27 +251,23 @@ TEST_CASE("random tensors: seeds, offsets and thread counts") {
     }
   }
   SUBCASE("a fill advances the generator by its size, and depends only on seed and counter") {
-    ta::Generator g(3);
-    Tensor first = Tensor::uniform({10}, 0.0f, 1.0f, g);
-    CHECK(g.offset == 10);
-    Tensor second = Tensor::uniform({10}, 0.0f, 1.0f, g);
-    CHECK(g.offset == 20);
-    ta::Generator whole_gen(3);
-    std::vector<float> whole = Tensor::uniform({20}, 0.0f, 1.0f, whole_gen).to_vector();
-    std::vector<float> halves = first.to_vector(), rest = second.to_vector();
-    halves.insert(halves.end(), rest.begin(), rest.end());
-    CHECK(bitwise_equal(halves, whole));
-
-    ta::Generator n(3);
-    Tensor nfirst = Tensor::normal({7}, 0.0f, 1.0f, n);
-    CHECK(n.offset == 7);
-    Tensor nsecond = Tensor::normal({7}, 0.0f, 1.0f, n);
-    CHECK(n.offset == 14);
-    ta::Generator nwhole_gen(3);
-    std::vector<float> nwhole = Tensor::normal({14}, 0.0f, 1.0f, nwhole_gen).to_vector();
-    std::vector<float> nhalves = nfirst.to_vector(), nrest = nsecond.to_vector();
-    nhalves.insert(nhalves.end(), nrest.begin(), nrest.end());
-    CHECK(bitwise_equal(nhalves, nwhole));
+    // Two fills of `half` values from one generator equal one fill of 2 * half.
+    using Fill = Tensor (*)(int64_t n, ta::Generator& g);
+    const Fill uniform = [](int64_t n, ta::Generator& g) { return Tensor::uniform({n}, 0.0f, 1.0f, g); };
+    const Fill normal = [](int64_t n, ta::Generator& g) { return Tensor::normal({n}, 0.0f, 1.0f, g); };
+    for (auto [fill, half] : {std::pair<Fill, int64_t>{uniform, 10}, {normal, 7}}) {
+      CAPTURE(half);
+      ta::Generator g(3);
+      Tensor first = fill(half, g);
+      CHECK(g.offset == static_cast<uint64_t>(half));
+      Tensor second = fill(half, g);
+      CHECK(g.offset == static_cast<uint64_t>(2 * half));
+      ta::Generator whole_gen(3);
+      std::vector<float> whole = fill(2 * half, whole_gen).to_vector();
+      std::vector<float> halves = first.to_vector(), rest = second.to_vector();
+      halves.insert(halves.end(), rest.begin(), rest.end());
+      CHECK(bitwise_equal(halves, whole));
+    }
   }
   SUBCASE("the default generator follows manual_seed") {
     ta::manual_seed(77);

@@ -35,6 +35,10 @@ struct EmulatedLaunch {
   }
 };
 
+// The launches the fused kernels' cases pick from: blocks of 32 threads taking turns
+// in order (quick) or in reverse (reverse), or the block size the plan asks for (full).
+inline const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
+
 // max |a - b| / max |b|, with max |b| floored at `floor`. Equal infinities (the +inf
 // log-sum-exp of a row without keys) agree; a NaN or any other mismatch of
 // infinities makes the error infinite.

@@ -90,7 +90,6 @@ BACKEND_OP_CASE("cuda block-sparse attention kernels (emulated): forward and bac
                 "block_sparse_attention_forward", "block_sparse_attention_backward") {
   // d = 64 gives forward tiles of 32 and backward tiles of 16: a block of 64 is split
   // into row groups and column tiles; d = 16 with blocks of 16 takes them whole.
-  const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const SparseCase cases[] = {
       {"strided causal, merged", {strided_pattern(8, Causality::Causal)}, 2, 2, 70, 70, 16, 16, true, quick},
       {"strided causal, merged (reverse turns)",

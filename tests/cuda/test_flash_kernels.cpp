@@ -73,7 +73,6 @@ FlashOptions options(int64_t chunk, bool causal, FlashScaling scaling, float sco
 
 BACKEND_OP_CASE("cuda flash kernels (emulated): forward and backward equal the CPU backend",
                 "flash_forward", "flash_backward") {
-  const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const FlashScaling rows = FlashScaling::RowCount, length = FlashScaling::Length;
   // s = 128 gives forward tiles of 32 rows and backward tiles of 16: chunks of 40
   // span several tiles. s = 16 takes a chunk in one tile.

@@ -63,7 +63,6 @@ void check_favor(const FavorCase& c) {
 
 BACKEND_OP_CASE("cuda performer kernels (emulated): forward and backward equal the CPU backend",
                 "favor_causal_forward", "favor_causal_backward") {
-  const EmulatedLaunch quick{32}, reverse{32, simt::Order::Reverse}, full{};
   const FavorKernel softmax = FavorKernel::Softmax, relu = FavorKernel::Relu;
   // Chunks of 64 tokens: 70 tokens make a full chunk and a short one; 5 queries after
   // 140 keys put 135 keys in chunks of their own first.

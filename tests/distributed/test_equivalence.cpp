@@ -91,14 +91,7 @@ cifar::ModelOptions cifar_default_model() {
 }
 
 cifar::TrainOptions cifar_default_training(int64_t batch, int64_t steps) {
-  cifar::TrainOptions o;
-  o.batch = batch;
-  o.steps = steps;
-  o.warmup = 100;
-  o.lr = 0.004f;
-  o.weight_decay = 0.01f;
-  o.clip = 1.0f;
-  return o;
+  return {.batch = batch, .steps = steps, .warmup = 100, .lr = 0.004f, .weight_decay = 0.01f, .clip = 1.0f};
 }
 
 // One step of cifar::Trainer::step on the given images, its backward through the

@@ -7,6 +7,7 @@
 
 #include "examples/protein_lm/data.h"
 #include "examples/protein_lm/model.h"
+#include "tests/examples/tiny_models.h"
 
 namespace ta::testing {
 
@@ -24,16 +25,11 @@ inline protein::Corpus small_corpus() {
   return c;
 }
 
-// One layer of width 16 with 2 heads, for sequences of up to 32 tokens.
+// A tiny model (tiny_models.h) for sequences of up to 32 tokens.
 inline protein::ModelOptions tiny(const std::string& attention, protein::Objective objective) {
-  protein::ModelOptions o;
-  o.attention = attention;
+  protein::ModelOptions o = tiny_options<protein::ModelOptions>(attention, 3);
   o.objective = objective;
-  o.layers = 1;
-  o.d_model = 16;
-  o.heads = 2;
   o.max_len = 32;
-  o.seed = 3;
   return o;
 }
 

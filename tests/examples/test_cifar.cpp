@@ -24,6 +24,7 @@
 #include "examples/cifar_gen/model.h"
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
+#include "tests/examples/cifar_testing.h"
 #include "tests/layers/layer_testing.h"
 #include "tests/testing.h"
 
@@ -31,8 +32,7 @@ namespace {
 
 using ta::Shape;
 using ta::Tensor;
-using ta::testing::error_message;
-using ta::testing::TempDir;
+using namespace ta::testing;
 namespace cifar = ta::cifar;
 
 const std::string kData = "examples/data/cifar10";  // the suite runs from the repository root
@@ -52,16 +52,6 @@ cifar::Dataset first_test_images(int64_t n) {
   d.tokens.assign(all.tokens.begin(), all.tokens.begin() + n * cifar::kTokens);
   d.labels.assign(all.labels.begin(), all.labels.begin() + n);
   return d;
-}
-
-cifar::ModelOptions tiny(const std::string& attention) {
-  cifar::ModelOptions o;
-  o.attention = attention;
-  o.layers = 1;
-  o.d_model = 16;
-  o.heads = 2;
-  o.seed = 5;
-  return o;
 }
 
 }  // namespace
@@ -176,10 +166,10 @@ TEST_CASE("cifar bits/dim: a uniform model scores exactly 8; a hand-computed cas
 }
 
 TEST_CASE("cifar model: an attention variant without a causal mode is an error listing those with one") {
-  const std::string e = error_message([] { cifar::build_model(tiny("nystrom")); });
+  const std::string e = error_message([] { cifar::build_model(tiny_image_model("nystrom")); });
   CHECK(e.find("'nystrom' is not a causal variant") != std::string::npos);
   CHECK(e.find("sparse-strided") != std::string::npos);
-  CHECK(error_message([] { cifar::build_model(tiny("no-such")); }).find("performer") != std::string::npos);
+  CHECK(error_message([] { cifar::build_model(tiny_image_model("no-such")); }).find("performer") != std::string::npos);
 }
 
 // ---- training --------------------------------------------------------------------
@@ -191,7 +181,7 @@ TEST_CASE("cifar training: a tiny model's loss falls over a few steps on a handf
   o.steps = 15;
   o.warmup = 2;
   o.lr = 3e-2f;
-  cifar::Trainer trainer(tiny("sparse-strided"), o);
+  cifar::Trainer trainer(tiny_image_model("sparse-strided"), o);
   const double before = cifar::evaluate_bpd(*trainer.model, d, 4, 4);
   CHECK(before == doctest::Approx(8.0).epsilon(0.01));  // about uniform at initialization
   while (!trainer.finished(0)) trainer.step(d, trainer.lr(0));
@@ -203,7 +193,7 @@ TEST_CASE("cifar training: a tiny model's loss falls over a few steps on a handf
 TEST_CASE("cifar resume: 4 steps, a checkpoint, fresh objects and 4 more equal 8 steps straight, bit for bit") {
   TempDir dir("cifar");
   const cifar::Dataset d = first_test_images(6);
-  cifar::ModelOptions m = tiny("sparse-strided");
+  cifar::ModelOptions m = tiny_image_model("sparse-strided");
   m.dropout = 0.1f;  // the model's generator matters too
   cifar::TrainOptions o;
   o.batch = 1;
@@ -236,14 +226,14 @@ TEST_CASE("cifar time limit: training stops on time and the cosine follows the c
   o.warmup = 0;
   o.lr = 1e-3f;
   o.time_limit_s = 60;
-  cifar::Trainer t(tiny("softmax"), o);
+  cifar::Trainer t(tiny_image_model("softmax"), o);
   CHECK(t.lr(0) == doctest::Approx(1e-3));
   CHECK(t.lr(30) == doctest::Approx((1e-3 + 1e-4) / 2));  // half the time: half-way down the cosine
   CHECK(t.lr(60) == doctest::Approx(1e-4));
   CHECK_FALSE(t.finished(59.9));
   CHECK(t.finished(60));
   o.time_limit_s = 0;  // no limit: steps only
-  cifar::Trainer u(tiny("softmax"), o);
+  cifar::Trainer u(tiny_image_model("softmax"), o);
   CHECK(u.lr(30) == doctest::Approx(1e-3));
   CHECK_FALSE(u.finished(1e9));
 }
@@ -257,7 +247,7 @@ TEST_CASE("cifar sampling: incremental decoding draws the same tokens as full fo
   for (int64_t i = 0; i < 2; ++i) std::copy_n(d.image(i), prefix, prefixes.begin() + i * prefix);
   for (const std::string attention : {"softmax", "sparse-strided", "performer", "flash"}) {
     INFO(attention);
-    auto model_ptr = cifar::build_model(tiny(attention));
+    auto model_ptr = cifar::build_model(tiny_image_model(attention));
     ta::TransformerLM& model = *model_ptr;
     ta::init::scale_(model.head->weight, 100.0f);  // logits far from uniform: the draws depend on them
 

@@ -11,6 +11,8 @@
 #include "examples/cifar_gen/sampling.h"
 #include "examples/cifar_gen/training.h"
 #include "examples/protein_lm/model.h"
+#include "tests/examples/cifar_testing.h"
+#include "tests/examples/protein_testing.h"
 #include "tests/fake_cuda.h"
 #include "tinyattn.h"
 
@@ -28,12 +30,7 @@ struct CifarRun {
 
 // Two training steps, the score on the images, and a few sampled tokens.
 CifarRun cifar_run(Device device, const cifar::Dataset& d) {
-  cifar::ModelOptions m;
-  m.attention = "sparse-strided";
-  m.layers = 1;
-  m.d_model = 16;
-  m.heads = 2;
-  m.seed = 5;
+  cifar::ModelOptions m = ta::testing::tiny_image_model("sparse-strided");
   m.device = device;
   cifar::TrainOptions o;
   o.batch = 1;
@@ -73,11 +70,7 @@ TEST_CASE("examples on another device: cifar_gen trains, scores and samples as o
 
 TEST_CASE("examples on another device: a protein_lm step with padding equals the CPU's") {
   auto run = [](Device device) {
-    protein::ModelOptions m;
-    m.attention = "performer";
-    m.layers = 1;
-    m.d_model = 16;
-    m.heads = 2;
+    protein::ModelOptions m = ta::testing::tiny("performer", protein::Objective::Causal);
     m.max_len = 16;
     m.device = device;
     auto model = protein::build_model(m);

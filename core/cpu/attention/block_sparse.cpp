@@ -304,31 +304,21 @@ void backward_strip(const HeadBackward& h, const Part& part, const QueryBlock& q
   float *p = t.s.data(), *dp = t.dp.data();
   gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, h.scale, qb.Q, d, Ks, d, 0.0f, p, cols);
   mask_scores(p, rows, st, part, b, h.pad, kNegInf);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = p + r * cols;
-    if (silent_row(r)) {
-      std::fill(row, row + cols, 0.0f);
-      continue;
-    }
+  for_live_rows(p, rows, cols, silent_row, [&](int64_t r, float* row) {
     const float l = h.L[qb.rows_list[r]];
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) row[c] = fast_exp(row[c] - l);
-  }
+  });
   float* dv_out = in_place ? h.dV + static_cast<int64_t>(st.keys[0]) * d : t.tmp.data();
   gemm_tile(Transpose::Yes, Transpose::No, cols, d, rows, 1.0f, p, cols, qb.dO, d, in_place ? 1.0f : 0.0f, dv_out, d);
   if (!in_place) add_rows(t.tmp.data(), st.keys, cols, d, h.dV);
   gemm_tile(Transpose::No, Transpose::Yes, rows, cols, d, 1.0f, qb.dO, d, Vs, d, 0.0f, dp, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* ds = dp + r * cols;
-    if (silent_row(r)) {
-      std::fill(ds, ds + cols, 0.0f);
-      continue;
-    }
+  for_live_rows(dp, rows, cols, silent_row, [&](int64_t r, float* ds) {
     const float* pr = p + r * cols;
     const float dl = h.delta[qb.rows_list[r]];
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) ds[c] = pr[c] * (ds[c] - dl);
-  }
+  });
   mask_scores(dp, rows, st, part, b, h.pad, 0.0f);
   const float* Ks_finite = finite_strip_rows(h.K, st, d, t.k_finite.data(), h.pad, t.unfinite);
   gemm_tile(Transpose::No, Transpose::No, rows, d, cols, h.scale, dp, cols, Ks_finite, d, 1.0f, dq_tile, d);

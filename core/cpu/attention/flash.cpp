@@ -288,25 +288,16 @@ void quadratic_block(const FlashBackward& bw, const KeyTile& kt, int64_t i0, int
   const float* Q_live = bw.any_silent ? without_rows(Q, rows, s, buf.q_buf, silent_row) : Q;  // for dKq
   float *S = buf.S, *A = buf.A, *dS = buf.dS;
   gemm_tile(Transpose::No, Transpose::Yes, rows, cols, s, f.score_scale, Q, s, kt.K, s, 0.0f, S, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    float *row = S + r * cols, *a = A + r * cols;
-    if (silent_row(r)) {
-      std::fill(a, a + cols, 0.0f);
-      continue;
-    }
+  for_live_rows(A, rows, cols, silent_row, [&](int64_t r, float* a) {
+    float* row = S + r * cols;
     relu_row(f, row, b, i0 + r, j0, cols);
     const float wi = bw.w[b * n + i0 + r];
 #pragma omp simd
     for (int64_t c = 0; c < cols; ++c) a[c] = wi * row[c] * row[c];
-  }
+  });
   gemm_tile(Transpose::Yes, Transpose::No, cols, e, rows, 1.0f, A, cols, dO, e, 1.0f, kt.dV, e);
   gemm_tile(Transpose::No, Transpose::Yes, rows, cols, e, 1.0f, dO, e, kt.V, e, 0.0f, dS, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* ds = dS + r * cols;
-    if (silent_row(r)) {
-      std::fill(ds, ds + cols, 0.0f);
-      continue;
-    }
+  for_live_rows(dS, rows, cols, silent_row, [&](int64_t r, float* ds) {
     const float* row = S + r * cols;
     const float two_w = 2.0f * bw.w[b * n + i0 + r];
 #pragma omp simd
@@ -316,7 +307,7 @@ void quadratic_block(const FlashBackward& bw, const KeyTile& kt, int64_t i0, int
       float* dbias = db + (j0 - (i0 + r) + f.L - 1);
       for (int64_t c = 0; c < cols; ++c) dbias[c] += ds[c];
     }
-  }
+  });
   gemm_tile(Transpose::Yes, Transpose::No, cols, s, rows, f.score_scale, dS, cols, Q_live, s, 1.0f, kt.dK, s);
   visible_product(f, rows, s, cols, i0, j0, f.score_scale, dS, kt.K_seen, dq + (b * n + i0) * s);
 }

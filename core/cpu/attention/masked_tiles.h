@@ -66,6 +66,19 @@ const float* without_rows(const float* x, int64_t count, int64_t width, float* b
   return buf;
 }
 
+// Each row r of the tile x [rows, cols]: set to 0 where silent(r) (a row left out, see
+// above), else handed to live(r, x + r * cols).
+template <class Silent, class Live>
+void for_live_rows(float* x, int64_t rows, int64_t cols, Silent silent, Live live) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x + r * cols;
+    if (silent(r))
+      std::fill(row, row + cols, 0.0f);
+    else
+      live(r, row);
+  }
+}
+
 // The columns [begin, end) one row of a band product reads.
 struct ColumnSpan {
   int64_t begin, end;

@@ -63,22 +63,6 @@ struct SparseRows {
   }
 };
 
-// Calls f(a, c0, cols, keys) for each tile of at most T columns of the active blocks of
-// the rows' query block: columns c0 .. c0 + cols - 1 of active block a, whose keys are
-// keys[0 .. cols).
-template <class F>
-__device__ void for_each_key_tile(const SparseCall& call, const SparseRows& sr, F f) {
-  const LayoutPart& part = sr.part;
-  for (int64_t a = part.row_begin[sr.I]; a < part.row_begin[sr.I + 1]; ++a) {
-    const int64_t k0 = static_cast<int64_t>(part.col[a]) * call.block;
-    const int64_t width = min_of(call.block, part.n_keys - k0);
-    for (int64_t c0 = 0; c0 < width; c0 += call.tile) {
-      const int64_t cols = min_of(call.tile, width - c0);
-      f(a, c0, cols, part.keys + k0 + c0);
-    }
-  }
-}
-
 // Whether row r of the group sees column c of the key tile: the block's mask allows
 // the pair and the key is not padded.
 struct SparseVisible {
@@ -90,6 +74,47 @@ struct SparseVisible {
     return part->allows(a, r0 + r, c0 + c) && !(pad && pad[keys[c]] != 0.0f);
   }
 };
+
+// One per-query array of the call, x [bh * n_q, width], and the shared tile
+// [rows, width] that takes the group's rows of it.
+struct QueryRows {
+  float* tile;
+  const float* x;
+  int64_t width;
+};
+
+// Copies the group's rows of each array into its tile.
+template <int N>
+__device__ void load_query_rows(const SparseCall& call, const SparseRows& sr, const QueryRows (&arrays)[N]) {
+  auto query_row = [&](int64_t r) { return static_cast<int64_t>(sr.list[r]); };
+  for (const QueryRows& a : arrays)
+    load_rows(a.tile, a.x + sr.h * call.in.n_q * a.width, sr.rows, a.width, query_row);
+}
+
+// For each tile of at most T columns of the active blocks of the rows' query block
+// (columns c0 .. c0 + cols - 1 of active block a, whose keys are keys[0 .. cols)):
+// loads the tile's keys and values into t.k and t.v, then calls f(cols, visible,
+// key_row), visible(r, c) the group's mask and key_row(c) the tile's key rows.
+template <class Tiles, class F>
+__device__ void for_each_key_tile(const SparseCall& call, const SparseRows& sr, const Tiles& t, F f) {
+  const LayoutPart& part = sr.part;
+  const AttentionInputs& in = call.in;
+  const int64_t d = in.d, k_base = sr.h * in.n_k;
+  for (int64_t a = part.row_begin[sr.I]; a < part.row_begin[sr.I + 1]; ++a) {
+    const int64_t k0 = static_cast<int64_t>(part.col[a]) * call.block;
+    const int64_t width = min_of(call.block, part.n_keys - k0);
+    for (int64_t c0 = 0; c0 < width; c0 += call.tile) {
+      const int64_t cols = min_of(call.tile, width - c0);
+      const int32_t* keys = part.keys + k0 + c0;
+      auto key_row = [&](int64_t c) { return static_cast<int64_t>(keys[c]); };
+      __syncthreads();  // the previous tile's keys are no longer read
+      load_rows(t.k, in.k + k_base * d, cols, d, key_row);
+      load_rows(t.v, in.v + k_base * d, cols, d, key_row);
+      __syncthreads();
+      f(cols, SparseVisible{&part, a, sr.g * call.tile, c0, keys, pad_row(in, sr.h)}, key_row);
+    }
+  }
+}
 
 // o = 0, lse (the running max) = -inf, l = 0 for every row: nothing seen yet.
 __global__ inline void sparse_start_kernel(float* o, float* m, float* l, int64_t rows, int64_t d) {
@@ -105,21 +130,11 @@ __global__ inline void sparse_forward_part_kernel(SparseCall call, int64_t slot,
   TA_DYNAMIC_SHARED(float, shared);
   const SparseRows sr(call, slot);
   if (sr.rows == 0) return;
-  const AttentionInputs& in = call.in;
-  const int64_t d = in.d, q_base = sr.h * in.n_q, k_base = sr.h * in.n_k;
+  const int64_t d = call.in.d, q_base = sr.h * call.in.n_q;
   const SoftmaxForwardTiles t(shared, call.tile, d);
-  auto query_row = [&](int64_t r) { return static_cast<int64_t>(sr.list[r]); };
-  load_rows(t.q, in.q + q_base * d, sr.rows, d, query_row);
-  load_rows(t.acc, o + q_base * d, sr.rows, d, query_row);
-  load_rows(t.m, lse + q_base, sr.rows, 1, query_row);
-  load_rows(t.l, l_sum + q_base, sr.rows, 1, query_row);
-  for_each_key_tile(call, sr, [&](int64_t a, int64_t c0, int64_t cols, const int32_t* keys) {
-    auto key_row = [&](int64_t c) { return static_cast<int64_t>(keys[c]); };
-    __syncthreads();  // the previous tile's keys are no longer read
-    load_rows(t.k, in.k + k_base * d, cols, d, key_row);
-    load_rows(t.v, in.v + k_base * d, cols, d, key_row);
-    __syncthreads();
-    fold_keys(t, sr.rows, cols, d, in.scale, SparseVisible{&sr.part, a, sr.g * call.tile, c0, keys, pad_row(in, sr.h)});
+  load_query_rows(call, sr, {{t.q, call.in.q, d}, {t.acc, o, d}, {t.m, lse, 1}, {t.l, l_sum, 1}});
+  for_each_key_tile(call, sr, t, [&](int64_t cols, const SparseVisible& visible, auto) {
+    fold_keys(t, sr.rows, cols, d, call.in.scale, visible);
   });
   __syncthreads();
   for (int64_t r = threadIdx.x; r < sr.rows; r += blockDim.x) {
@@ -142,25 +157,14 @@ __global__ inline void sparse_backward_part_kernel(SparseCall call, int64_t slot
   TA_DYNAMIC_SHARED(float, shared);
   const SparseRows sr(call, slot);
   if (sr.rows == 0) return;
-  const AttentionInputs& in = call.in;
-  const int64_t d = in.d, q_base = sr.h * in.n_q, k_base = sr.h * in.n_k;
+  const int64_t d = call.in.d, q_base = sr.h * call.in.n_q, k_base = sr.h * call.in.n_k;
   const SoftmaxBackwardTiles t(shared, call.tile, d);
-  auto query_row = [&](int64_t r) { return static_cast<int64_t>(sr.list[r]); };
-  load_rows(t.q, in.q + q_base * d, sr.rows, d, query_row);
-  load_rows(t.d_o, d_o + q_base * d, sr.rows, d, query_row);
-  load_rows(t.lse, lse + q_base, sr.rows, 1, query_row);
+  load_query_rows(call, sr, {{t.q, call.in.q, d}, {t.d_o, d_o, d}, {t.lse, lse, 1}});
   block_fill(t.dq, sr.rows * d, 0.0f);
   __syncthreads();
   compute_delta(t, sr.rows, d, [&](int64_t r) { return o + (q_base + sr.list[r]) * d; });
-  for_each_key_tile(call, sr, [&](int64_t a, int64_t c0, int64_t cols, const int32_t* keys) {
-    auto key_row = [&](int64_t c) { return static_cast<int64_t>(keys[c]); };
-    __syncthreads();  // the previous tile's keys are no longer read
-    load_rows(t.k, in.k + k_base * d, cols, d, key_row);
-    load_rows(t.v, in.v + k_base * d, cols, d, key_row);
-    __syncthreads();
-    backward_keys(t, sr.rows, cols, d, in.scale,
-                  SparseVisible{&sr.part, a, sr.g * call.tile, c0, keys, pad_row(in, sr.h)}, dk + k_base * d,
-                  dv + k_base * d, key_row);
+  for_each_key_tile(call, sr, t, [&](int64_t cols, const SparseVisible& visible, auto key_row) {
+    backward_keys(t, sr.rows, cols, d, call.in.scale, visible, dk + k_base * d, dv + k_base * d, key_row);
   });
   __syncthreads();
   for (int64_t idx = threadIdx.x; idx < sr.rows * d; idx += blockDim.x)

@@ -85,23 +85,19 @@ struct FavorWork {
     const int64_t C = kFavorChunk, d1 = d + 1;
     return 7 * C * m + 2 * C * C + 3 * C * d1 + m * d1 + 2 * C;
   }
+  // The arrays one after another from base, in the order of the members.
   __device__ FavorWork(float* base, int64_t m, int64_t d) {
     const int64_t C = kFavorChunk, d1 = d + 1;
-    pq = base;
-    qf = pq + C * m;
-    pk = qf + C * m;
-    kf = pk + C * m;
-    kfh = kf + C * m;
-    dqf = kfh + C * m;
-    dkf = dqf + C * m;
-    a = dkf + C * m;
-    g = a + C * C;
-    vext = g + C * C;
-    gext = vext + C * d1;
-    t = gext + C * d1;
-    state = t + C * d1;
-    row = state + m * d1;
-    silent = row + C;
+    const struct {
+      float** array;
+      int64_t floats;
+    } layout[] = {{&pq, C * m},    {&qf, C * m},     {&pk, C * m},     {&kf, C * m},    {&kfh, C * m},
+                  {&dqf, C * m},   {&dkf, C * m},    {&a, C * C},      {&g, C * C},     {&vext, C * d1},
+                  {&gext, C * d1}, {&t, C * d1},     {&state, m * d1}, {&row, C},       {&silent, C}};
+    for (const auto& part : layout) {
+      *part.array = base;
+      base += part.floats;
+    }
   }
 };
 
@@ -227,6 +223,26 @@ __device__ inline float favor_state_max(const FavorChunk& ch, const float* km) {
   return ch.p0 > 0 ? km[-1] : kFavorNoKey;
 }
 
+// The chunk's rows of a causal linear-attention product against the state:
+//   out = f o (X S) + (F o (X Y)) Z,  f_r = exp(Ms - M_r),
+// X [rows, inner] row-major, S [inner, cols], Y [inner, rows], Z [rows, cols]; tile
+// [rows, rows] holds F o (X Y). The forward's t (X = QF) and the dQ sweep's dqf
+// (X = G_ext) are both this product.
+template <class S, class Y, class Z>
+__device__ void favor_causal_product(const FavorChunk& ch, const float* km, int64_t cols, int64_t inner,
+                                     const float* x, S state, Y y, Z z, float* tile, float* out) {
+  const float ms = favor_state_max(ch, km);
+  block_matmul(ch.rows, cols, inner, RowMajor{x, inner}, state,
+               [&](int64_t r, int64_t c, float v) { out[r * cols + c] = expf(ms - km[r]) * v; });
+  block_matmul(ch.rows, ch.rows, inner, RowMajor{x, inner}, y,
+               [&](int64_t r, int64_t c, float v) { tile[r * ch.rows + c] = v; });
+  __syncthreads();
+  favor_causal_factor(ch.rows, km, tile);
+  __syncthreads();
+  block_matmul_where(ch.rows, cols, ch.rows, RowMajor{tile, ch.rows}, z, favor_sees,
+                     [&](int64_t r, int64_t c, float v) { out[r * cols + c] += v; });
+}
+
 // Adds the chunk's keys to the state S [m, d+1], moving it from the previous key's M
 // to the chunk's last: S = exp(Ms - M') S + (h o KF)^T V_ext, h_j = exp(M_j - M').
 __device__ inline void favor_absorb_keys(const FavorInputs& in, const FavorChunk& ch, const float* km,
@@ -252,85 +268,69 @@ __device__ void favor_feature_backward(const FavorInputs& in, int64_t rows, cons
   }
 }
 
-// One block per head: the chunks in order, each read against the state of the
-// chunks before it, then absorbed into it.
-__global__ inline void favor_forward_kernel(FavorInputs in, float* work, float* o, float* den, float* kmax) {
-  const int64_t b = blockIdx.x, m = in.m, d = in.d, d1 = d + 1;
-  const FavorHead h(in, b);
-  const FavorWork w(work + b * FavorWork::floats(m, d), m, d);
-  block_fill(w.state, m * d1, 0.0f);
+// Head h's chunks in order against the state S (from 0): each chunk's keys (their
+// running maxima M written to kmax_out when given, as the forward does, else read from
+// kmax) and values; for a chunk with queries, their features, then
+// queries(ch, km) with km the chunk's M; then the keys absorbed into S.
+template <class Queries>
+__device__ void favor_state_sweep(const FavorInputs& in, const FavorHead& h, const FavorWork& w, const float* kmax,
+                                  float* kmax_out, Queries queries) {
+  block_fill(w.state, in.m * (in.d + 1), 0.0f);
   for (int64_t index = 0; index < favor_chunks(in); ++index) {
     const FavorChunk ch = favor_chunk(in, index);
-    float* km = kmax + b * in.n_k + ch.p0;
+    const float* km = kmax + ch.p0;
     __syncthreads();
-    favor_chunk_keys(in, h, ch, w, km, km);
+    favor_chunk_keys(in, h, ch, w, km, kmax_out ? kmax_out + ch.p0 : nullptr);
     favor_extend_values(in, h, ch, w);
     __syncthreads();
     if (ch.i0 >= 0) {
       favor_chunk_queries(in, h, ch, w);
-      __syncthreads();
-      // t = f o (QF S) + (A o F) V_ext, f_r = exp(Ms - M_r)
-      const float ms = favor_state_max(ch, km);
-      block_matmul(ch.rows, d1, m, RowMajor{w.qf, m}, RowMajor{w.state, d1},
-                   [&](int64_t r, int64_t c, float x) { w.t[r * d1 + c] = expf(ms - km[r]) * x; });
-      block_matmul(ch.rows, ch.rows, m, RowMajor{w.qf, m}, Transposed{w.kf, m},
-                   [&](int64_t r, int64_t c, float x) { w.a[r * ch.rows + c] = x; });
-      __syncthreads();
-      favor_causal_factor(ch.rows, km, w.a);
-      __syncthreads();
-      block_matmul_where(ch.rows, d1, ch.rows, RowMajor{w.a, ch.rows}, RowMajor{w.vext, d1}, favor_sees,
-                         [&](int64_t r, int64_t c, float x) { w.t[r * d1 + c] += x; });
-      __syncthreads();
-      for (int64_t r = threadIdx.x; r < ch.rows; r += blockDim.x) {
-        const int64_t i = b * in.n_q + ch.i0 + r;
-        const float dn = w.t[r * d1 + d], inv = 1.0f / fmaxf(dn, kFavorDenFloor);
-        for (int64_t c = 0; c < d; ++c) o[i * d + c] = w.t[r * d1 + c] * inv;
-        den[i] = dn;
-      }
+      queries(ch, km);
     }
     favor_absorb_keys(in, ch, km, w);
   }
+}
+
+// One block per head: the chunks in order, each read against the state of the
+// chunks before it, then absorbed into it.
+__global__ inline void favor_forward_kernel(FavorInputs in, float* work, float* o, float* den, float* kmax) {
+  const int64_t b = blockIdx.x, m = in.m, d = in.d, d1 = d + 1;
+  const FavorWork w(work + b * FavorWork::floats(m, d), m, d);
+  float* head_kmax = kmax + b * in.n_k;
+  favor_state_sweep(in, FavorHead(in, b), w, head_kmax, head_kmax, [&](const FavorChunk& ch, const float* km) {
+    __syncthreads();
+    // t = f o (QF S) + (A o F) V_ext,  A = QF KF^T
+    favor_causal_product(ch, km, d1, m, w.qf, RowMajor{w.state, d1}, Transposed{w.kf, m}, RowMajor{w.vext, d1}, w.a,
+                         w.t);
+    __syncthreads();
+    for (int64_t r = threadIdx.x; r < ch.rows; r += blockDim.x) {
+      const int64_t i = b * in.n_q + ch.i0 + r;
+      const float dn = w.t[r * d1 + d], inv = 1.0f / fmaxf(dn, kFavorDenFloor);
+      for (int64_t c = 0; c < d; ++c) o[i * d + c] = w.t[r * d1 + c] * inv;
+      den[i] = dn;
+    }
+  });
 }
 
 // The backward's forward sweep: dQ of head b, chunk by chunk against the state S.
 __device__ inline void favor_query_sweep(const FavorInputs& in, int64_t b, const FavorWork& w, const float* o,
                                          const float* den, const float* kmax, const float* d_o, float* dq) {
   const int64_t m = in.m, d = in.d, d1 = d + 1;
-  const FavorHead h(in, b);
-  block_fill(w.state, m * d1, 0.0f);
-  for (int64_t index = 0; index < favor_chunks(in); ++index) {
-    const FavorChunk ch = favor_chunk(in, index);
-    const float* km = kmax + b * in.n_k + ch.p0;
+  favor_state_sweep(in, FavorHead(in, b), w, kmax + b * in.n_k, nullptr, [&](const FavorChunk& ch, const float* km) {
+    favor_extend_grads(in, ch, o + b * in.n_q * d, den + b * in.n_q, d_o + b * in.n_q * d, w);
     __syncthreads();
-    favor_chunk_keys(in, h, ch, w, km, nullptr);
-    favor_extend_values(in, h, ch, w);
+    // dqf = f o (G_ext S^T) + (G_ext V_ext^T o F) KF
+    favor_causal_product(ch, km, m, d1, w.gext, Transposed{w.state, d1}, Transposed{w.vext, d1}, RowMajor{w.kf, m},
+                         w.g, w.dqf);
     __syncthreads();
-    if (ch.i0 >= 0) {
-      favor_chunk_queries(in, h, ch, w);
-      favor_extend_grads(in, ch, o + b * in.n_q * d, den + b * in.n_q, d_o + b * in.n_q * d, w);
-      __syncthreads();
-      // dqf = f o (G_ext S^T) + (G_ext V_ext^T o F) KF
-      const float ms = favor_state_max(ch, km);
-      block_matmul(ch.rows, m, d1, RowMajor{w.gext, d1}, Transposed{w.state, d1},
-                   [&](int64_t r, int64_t c, float x) { w.dqf[r * m + c] = expf(ms - km[r]) * x; });
-      block_matmul(ch.rows, ch.rows, d1, RowMajor{w.gext, d1}, Transposed{w.vext, d1},
-                   [&](int64_t r, int64_t c, float x) { w.g[r * ch.rows + c] = x; });
-      __syncthreads();
-      favor_causal_factor(ch.rows, km, w.g);
-      __syncthreads();
-      block_matmul_where(ch.rows, m, ch.rows, RowMajor{w.g, ch.rows}, RowMajor{w.kf, m}, favor_sees,
-                         [&](int64_t r, int64_t c, float x) { w.dqf[r * m + c] += x; });
-      __syncthreads();
-      favor_feature_backward(in, ch.rows, w.pq, w.qf, w.dqf, [](int64_t) { return false; });
-      __syncthreads();
-      // dQ = root dP W  (P = root Q W^T); 0 for silent rows
-      const float root = sqrtf(in.scale);
-      float* dQ = dq + (b * in.n_q + ch.i0) * d;
-      block_matmul(ch.rows, d, m, RowMajor{w.dqf, m}, RowMajor{in.w, d},
-                   [&](int64_t r, int64_t c, float x) { dQ[r * d + c] = w.silent[r] != 0.0f ? 0.0f : root * x; });
-    }
-    favor_absorb_keys(in, ch, km, w);
-  }
+    favor_feature_backward(in, ch.rows, w.pq, w.qf, w.dqf, [](int64_t) { return false; });
+    __syncthreads();
+    // dQ = root dP W  (P = root Q W^T); 0 for silent rows
+    const float root = sqrtf(in.scale);
+    float* dQ = dq + (b * in.n_q + ch.i0) * d;
+    block_matmul(ch.rows, d, m, RowMajor{w.dqf, m}, RowMajor{in.w, d},
+                 [&](int64_t r, int64_t c, float x) { dQ[r * d + c] = w.silent[r] != 0.0f ? 0.0f : root * x; });
+  });
 }
 
 // The backward's reverse sweep: dK and dV of head b, chunk by chunk from the last,
