@@ -255,7 +255,11 @@ TEST_CASE("random tensors: seeds, offsets and thread counts") {
     using Fill = Tensor (*)(int64_t n, ta::Generator& g);
     const Fill uniform = [](int64_t n, ta::Generator& g) { return Tensor::uniform({n}, 0.0f, 1.0f, g); };
     const Fill normal = [](int64_t n, ta::Generator& g) { return Tensor::normal({n}, 0.0f, 1.0f, g); };
-    for (auto [fill, half] : {std::pair<Fill, int64_t>{uniform, 10}, {normal, 7}}) {
+    for (const auto& draw : {std::pair<Fill, int64_t>{uniform, 10}, {normal, 7}}) {
+      // Named copies, not a structured binding: clang 14 cannot name a binding inside
+      // doctest's CAPTURE.
+      const Fill fill = draw.first;
+      const int64_t half = draw.second;
       CAPTURE(half);
       ta::Generator g(3);
       Tensor first = fill(half, g);
