@@ -115,6 +115,20 @@ TEST_CASE("gemm: sizes below, at, above and several times MR, NR, MC, KC and NC"
   }
 }
 
+// The last sliver of C's rows holds 1 to MR valid rows; multiply_tile computes a third,
+// two thirds or all of MR for it. Every count, through the direct store (alpha 1, beta 0
+// or 1, whole columns) and through the epilogue (alpha, beta 0.5, a part strip).
+TEST_CASE("gemm: every count of valid rows in the last sliver") {
+  for (const MicroKernel* kernel : available_kernels())
+    for (int64_t rows = 1; rows <= kernel->mr; ++rows)
+      for (Transpose ta : kTransposes) {
+        const int64_t m = 2 * kernel->mr + rows;
+        check_kernel(*kernel, Case{ta, Transpose::No, m, kernel->nr, 21, 1.0f, 0.0f, 0, uint64_t(rows)}, 1);
+        check_kernel(*kernel, Case{ta, Transpose::No, m, 2 * kernel->nr, 300, 1.0f, 1.0f, 3, uint64_t(rows)}, 1);
+        check_kernel(*kernel, Case{ta, Transpose::Yes, m, kernel->nr - 3, 21, 1.5f, 0.5f, 2, uint64_t(rows)}, 1);
+      }
+}
+
 TEST_CASE("gemm: a tiny blocking (KC = 5, NC = 2 NR, MC = 2 MR) makes every product cross many blocks") {
   for (const MicroKernel* kernel : available_kernels()) {
     const Blocking tiny{5, 2 * kernel->nr, 2 * kernel->mr};

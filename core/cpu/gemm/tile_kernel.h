@@ -23,25 +23,27 @@
 
 namespace ta::cpu::gemm {
 
-template <class Simd, int MR, int NV>
-void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& out) {
+// The first Rows rows of the tile from a sliver packed MR rows wide (Rows <= MR).
+template <class Simd, int MR, int Rows, int NV>
+void multiply_rows(int64_t kc, const float* a, const float* b, const TileWrite& out) {
   constexpr int NR = NV * Simd::kLanes;
   for (int64_t i = 0; i < out.rows; ++i) __builtin_prefetch(out.c + i * out.ldc);  // C, for the end
-  typename Simd::V acc[MR][NV];
-  for (int i = 0; i < MR; ++i)
+  typename Simd::V acc[Rows][NV];
+  for (int i = 0; i < Rows; ++i)
     for (int v = 0; v < NV; ++v) acc[i][v] = Simd::zero();
   for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
     typename Simd::V row[NV];
     for (int v = 0; v < NV; ++v) row[v] = Simd::load(b + v * Simd::kLanes);
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < Rows; ++i) {
       const typename Simd::V ai = Simd::broadcast(a[i]);
       for (int v = 0; v < NV; ++v) acc[i][v] = Simd::fma(ai, row[v], acc[i][v]);
     }
   }
-  // The common case straight from the registers: a whole tile, C = tile or C += tile.
-  if (out.rows == MR && out.cols == NR && out.alpha == 1.0f && (out.beta == 0.0f || out.beta == 1.0f) &&
+  // The common case straight from the registers: every computed row and column valid,
+  // C = tile or C += tile.
+  if (out.rows == Rows && out.cols == NR && out.alpha == 1.0f && (out.beta == 0.0f || out.beta == 1.0f) &&
       !out.bias && !out.pre && out.activation == EpilogueActivation::None) {
-    for (int i = 0; i < MR; ++i)
+    for (int i = 0; i < Rows; ++i)
       for (int v = 0; v < NV; ++v) {
         float* c = out.c + i * out.ldc + v * Simd::kLanes;
         Simd::store(c, out.beta == 0.0f ? acc[i][v] : Simd::add(Simd::load(c), acc[i][v]));
@@ -49,10 +51,22 @@ void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& 
     return;
   }
   // Anything else (edges, alpha, beta, bias, activation) through the epilogue.
-  alignas(64) float tile[MR * NR];
-  for (int i = 0; i < MR; ++i)
+  alignas(64) float tile[Rows * NR];
+  for (int i = 0; i < Rows; ++i)
     for (int v = 0; v < NV; ++v) Simd::store(tile + i * NR + v * Simd::kLanes, acc[i][v]);
   finish_tile<Simd, NR>(tile, NR, out);
+}
+
+// The tile of one sliver. A sliver at C's bottom edge holds fewer than MR valid rows
+// (the rest packed as zeros): it computes a third, two thirds or all of the MR rows,
+// the fewest that cover them, instead of multiplying the zeros (with MR = 12, M = 256
+// ends in a sliver of 4 rows, which would cost a whole sliver: 3% of the product; M = 64, 11%).
+template <class Simd, int MR, int NV>
+void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& out) {
+  constexpr int kThird = MR / 3 > 0 ? MR / 3 : 1;
+  if (out.rows <= kThird) return multiply_rows<Simd, MR, kThird, NV>(kc, a, b, out);
+  if (out.rows <= 2 * kThird) return multiply_rows<Simd, MR, 2 * kThird, NV>(kc, a, b, out);
+  multiply_rows<Simd, MR, MR, NV>(kc, a, b, out);
 }
 
 // The micro-kernel of Simd with an MR x (NV lanes) tile, with its packing and epilogue.
