@@ -5,7 +5,8 @@
 // of the `width x depth` view (microkernel.h: op(A) by rows, op(B)^T by columns), each
 // strip k-major:
 //   dst[s * kc * W + k * W + w] = x(w0 + s * W + w, p0 + k),  zero for rows past `width`,
-// so edge tiles are computed like full ones (their extra rows are zeros, never written).
+// so an edge tile's extra rows and columns are zeros, never written (the micro-kernel
+// skips most of the extra rows: tile_kernel.h).
 // Transposed operands cost nothing extra: the view says which index is contiguous.
 //
 // Include only from microkernel_<isa>.cpp, inside its target region; Simd makes each
