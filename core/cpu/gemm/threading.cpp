@@ -19,7 +19,10 @@ namespace ta::cpu::gemm {
 namespace {
 
 // About 50 microseconds of one core's multiply-adds: starting a parallel region costs a
-// few microseconds, so smaller products stay on the calling thread.
+// few microseconds, so smaller products stay on the calling thread. (A few microseconds
+// while OpenMP's idle threads still spin, its default; under OMP_WAIT_POLICY=passive they
+// sleep, and waking one took tens of microseconds on the project's virtual machine: most
+// of the second thread's gain is lost at 10^7 multiply-adds, a part of it up to 10^8.)
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 22;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
