@@ -1,6 +1,7 @@
 // Element-wise kernels: unary functions and their derivatives, broadcasting binary
 // ops, where and broadcast_to. The per-element formulas are core/elementwise_math.h,
 // shared with the CUDA kernels.
+#include <algorithm>
 #include <type_traits>
 
 #include "core/cpu/cpu_backend.h"
@@ -59,23 +60,29 @@ void with_constant(BinaryOp op, F&& f) {
   }
 }
 
-// Visits every output element of a broadcast plan, row by row along its last
-// dimension: f(out_index, in_offsets[], count, in_inner_strides[]) handles one row.
-template <int N, class RowFn>
-void for_each_row(const BroadcastPlan& plan, int64_t cost, RowFn&& row_fn) {
+// Visits every output element of a broadcast plan in runs along its last dimension:
+// f(out_index, in_offsets[], count) handles `count` consecutive elements of one row
+// (each input's inner stride is plan.strides[k][last]). The threads split the elements,
+// not the rows: operands of one shape merge into a single row (make_broadcast_plan), and
+// splitting rows left those ops, residual adds and gating included, on one thread.
+template <int N, class RunFn>
+void for_each_run(const BroadcastPlan& plan, int64_t cost, RunFn&& run_fn) {
   const int nd = plan.ndim;
   const int64_t len = plan.shape[nd - 1];
-  const int64_t rows = len == 0 ? 0 : plan.numel() / len;
-  parallel_for(rows, len * cost, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
+  if (len == 0) return;
+  parallel_for(plan.numel(), cost, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end;) {
+      const int64_t column = o % len, count = std::min(len - column, end - o);
       int64_t off[N] = {};
-      int64_t rest = r;
+      int64_t rest = o / len;
       for (int d = nd - 2; d >= 0; --d) {
         int64_t i = rest % plan.shape[d];
         rest /= plan.shape[d];
         for (int k = 0; k < N; ++k) off[k] += i * plan.strides[k][d];
       }
-      row_fn(r * len, off, len);
+      for (int k = 0; k < N; ++k) off[k] += column * plan.strides[k][nd - 1];
+      run_fn(o, off, count);
+      o += count;
     }
   });
 }
@@ -103,18 +110,18 @@ void CpuBackend::binary(BinaryOp op, const float* a, const float* b, float* out,
   const int nd = plan.ndim;
   const int64_t sa = plan.strides[0][nd - 1], sb = plan.strides[1][nd - 1];
   with_constant(op, [&](auto OP) {
-    for_each_row<2>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
+    for_each_run<2>(plan, 1, [&](int64_t o, const int64_t* off, int64_t count) {
       const float* pa = a + off[0];
       const float* pb = b + off[1];
       float* po = out + o;
       if (sa == 1 && sb == 1)  // the common cases get loops the compiler can vectorize
-        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i], pb[i]);
+        for (int64_t i = 0; i < count; ++i) po[i] = binary_value(OP(), pa[i], pb[i]);
       else if (sa == 1 && sb == 0)
-        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i], pb[0]);
+        for (int64_t i = 0; i < count; ++i) po[i] = binary_value(OP(), pa[i], pb[0]);
       else if (sa == 0 && sb == 1)
-        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[0], pb[i]);
+        for (int64_t i = 0; i < count; ++i) po[i] = binary_value(OP(), pa[0], pb[i]);
       else
-        for (int64_t i = 0; i < len; ++i) po[i] = binary_value(OP(), pa[i * sa], pb[i * sb]);
+        for (int64_t i = 0; i < count; ++i) po[i] = binary_value(OP(), pa[i * sa], pb[i * sb]);
     });
   });
 }
@@ -122,16 +129,16 @@ void CpuBackend::binary(BinaryOp op, const float* a, const float* b, float* out,
 void CpuBackend::where(const float* mask, const float* a, const float* b, float* out, const BroadcastPlan& plan) {
   const int nd = plan.ndim;
   const int64_t sm = plan.strides[0][nd - 1], sa = plan.strides[1][nd - 1], sb = plan.strides[2][nd - 1];
-  for_each_row<3>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
-    for (int64_t i = 0; i < len; ++i)
+  for_each_run<3>(plan, 1, [&](int64_t o, const int64_t* off, int64_t count) {
+    for (int64_t i = 0; i < count; ++i)
       out[o + i] = mask[off[0] + i * sm] != 0.0f ? a[off[1] + i * sa] : b[off[2] + i * sb];
   });
 }
 
 void CpuBackend::broadcast_to(const float* x, float* out, const BroadcastPlan& plan) {
   const int64_t sx = plan.strides[0][plan.ndim - 1];
-  for_each_row<1>(plan, 1, [&](int64_t o, const int64_t* off, int64_t len) {
-    for (int64_t i = 0; i < len; ++i) out[o + i] = x[off[0] + i * sx];
+  for_each_run<1>(plan, 1, [&](int64_t o, const int64_t* off, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) out[o + i] = x[off[0] + i * sx];
   });
 }
 

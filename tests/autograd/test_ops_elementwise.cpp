@@ -5,6 +5,7 @@
 // large |x|. The other ops' values: test_ops_reduce.cpp, test_ops_matmul.cpp,
 // test_ops_shape.cpp; gradients: test_gradcheck.cpp; errors: test_errors.cpp.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -125,6 +126,43 @@ TEST_CASE("binary ops broadcast NumPy-style") {
       Tensor a = grid(sa, 1), b = grid(sb, 2);
       check_close(c.op(a, b), ref_binary(host(a), host(b), c.ref), 1e-6, 1e-6);
     }
+  }
+}
+
+// Large enough to be split over threads (core/cpu/parallel.h), with the split points
+// inside rows: a single merged row, few long rows, many short rows with a broadcast
+// inner dimension, and three-dimensional plans; at 2 and 3 threads.
+TEST_CASE("element-wise ops split over threads inside rows") {
+  struct RestoreThreads {
+    int previous = omp_get_max_threads();
+    ~RestoreThreads() { omp_set_num_threads(previous); }
+  } restore;
+  const std::pair<Shape, Shape> shapes[] = {
+      {{100003}, {100003}}, {{3, 40001}, {40001}}, {{40001, 3}, {40001, 1}},
+      {{2, 30011, 2}, {30011, 1}}, {{5, 1, 7001}, {1, 3, 7001}},
+  };
+  for (int threads : {2, 3}) {
+    CAPTURE(threads);
+    omp_set_num_threads(threads);
+    for (const auto& [sa, sb] : shapes) {
+      const std::string a_shape = sa.str(), b_shape = sb.str();
+      CAPTURE(a_shape);
+      CAPTURE(b_shape);
+      Tensor a = grid(sa, 1), b = grid(sb, 2);
+      for (const BinaryCase& c : kBinaryOps) {
+        CAPTURE(c.name);
+        check_close(c.op(a, b), ref_binary(host(a), host(b), c.ref), 1e-6, 1e-6);
+      }
+    }
+    // where: mask [3, 1], a [3, 40001], b [40001]; broadcast_to: [40001, 1] -> [40001, 3].
+    Tensor mask = T({1, 0, 1}, {3, 1}), a = rand({3, 40001}, 3), b = rand({40001}, 4);
+    Host want = host(a), hb = host(b);
+    for (int64_t j = 0; j < 40001; ++j) want.v[40001 + j] = hb.v[j];
+    check_close(ta::where(mask, a, b), want, 0, 0);
+    Tensor column = rand({40001, 1}, 5);
+    Host wide{{40001, 3}, {}}, hc = host(column);
+    for (double x : hc.v) wide.v.insert(wide.v.end(), 3, x);
+    check_close(ta::broadcast_to(column, {40001, 3}), wide, 0, 0);
   }
 }
 
