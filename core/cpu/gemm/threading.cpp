@@ -6,8 +6,11 @@
 //   - a batch that shares out evenly (a multiple of the thread count, or at least 4
 //     products per thread: attention heads): whole products per thread;
 //   - otherwise C is cut into a grid of tm x tn blocks (tm tn = threads) along MR and NR
-//     boundaries, choosing the grid whose largest block has the fewest tiles; ties go
-//     to cutting M, since each thread then packs only its own rows of A.
+//     boundaries, choosing the grid whose largest block has the fewest tiles; among
+//     those, the one whose threads pack the least: a thread packs its M / tm rows of A
+//     and its N / tn columns of B, each K deep. (FFN-down dW, 256 x 4096 x 1024, cut
+//     along M had each thread pack all 16 MiB of B for half the product.) Equal ties go
+//     to cutting M.
 #include "core/cpu/gemm/threading.h"
 
 #include <omp.h>
@@ -34,12 +37,14 @@ struct Grid {
 Grid choose_grid(const MicroKernel& kernel, int64_t M, int64_t N, int threads) {
   const int64_t row_tiles = ceil_div(M, kernel.mr), col_tiles = ceil_div(N, kernel.nr);
   Grid best{threads, 1};
-  int64_t best_tiles = -1;
+  int64_t best_tiles = -1, best_packed = 0;
   for (int64_t tm = threads; tm >= 1; --tm) {
     if (threads % tm) continue;
     const int64_t tn = threads / tm;
     const int64_t tiles = ceil_div(row_tiles, tm) * ceil_div(col_tiles, tn);
-    if (best_tiles < 0 || tiles < best_tiles) best = {tm, tn}, best_tiles = tiles;
+    const int64_t packed = ceil_div(M, tm) + ceil_div(N, tn);  // rows of A plus columns of B, per K
+    if (best_tiles < 0 || tiles < best_tiles || (tiles == best_tiles && packed < best_packed))
+      best = {tm, tn}, best_tiles = tiles, best_packed = packed;
   }
   return best;
 }
