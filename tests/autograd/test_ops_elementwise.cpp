@@ -5,7 +5,6 @@
 // large |x|. The other ops' values: test_ops_reduce.cpp, test_ops_matmul.cpp,
 // test_ops_shape.cpp; gradients: test_gradcheck.cpp; errors: test_errors.cpp.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +16,7 @@
 #include "autograd/ops.h"
 #include "core/tensor.h"
 #include "tests/autograd/ops_testing.h"
+#include "tests/thread_count.h"
 
 using ta::Shape;
 using ta::Tensor;
@@ -133,17 +133,13 @@ TEST_CASE("binary ops broadcast NumPy-style") {
 // inside rows: a single merged row, few long rows, many short rows with a broadcast
 // inner dimension, and three-dimensional plans; at 2 and 3 threads.
 TEST_CASE("element-wise ops split over threads inside rows") {
-  struct RestoreThreads {
-    int previous = omp_get_max_threads();
-    ~RestoreThreads() { omp_set_num_threads(previous); }
-  } restore;
   const std::pair<Shape, Shape> shapes[] = {
       {{100003}, {100003}}, {{3, 40001}, {40001}}, {{40001, 3}, {40001, 1}},
       {{2, 30011, 2}, {30011, 1}}, {{5, 1, 7001}, {1, 3, 7001}},
   };
   for (int threads : {2, 3}) {
     CAPTURE(threads);
-    omp_set_num_threads(threads);
+    const ThreadCount use(threads);
     for (const auto& [sa, sb] : shapes) {
       const std::string a_shape = sa.str(), b_shape = sb.str();
       CAPTURE(a_shape);

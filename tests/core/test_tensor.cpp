@@ -4,7 +4,6 @@
 // which do not (clone). Op values are in tests/autograd/test_ops_*.cpp, error
 // paths in tests/autograd/test_errors.cpp.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -15,6 +14,7 @@
 #include "autograd/ops.h"
 #include "core/tensor.h"
 #include "tests/tensor_checks.h"
+#include "tests/thread_count.h"
 
 using ta::Shape;
 using ta::Tensor;
@@ -46,11 +46,8 @@ bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
 // Runs make() with n OpenMP threads, restoring the previous setting afterwards.
 template <class F>
 std::vector<float> with_threads(int n, F&& make) {
-  int previous = omp_get_max_threads();
-  omp_set_num_threads(n);
-  std::vector<float> v = make().to_vector();
-  omp_set_num_threads(previous);
-  return v;
+  const ta::testing::ThreadCount use(n);
+  return make().to_vector();
 }
 
 }  // namespace

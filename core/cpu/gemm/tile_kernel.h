@@ -63,7 +63,8 @@ void multiply_rows(int64_t kc, const float* a, const float* b, const TileWrite& 
 // ends in a sliver of 4 rows, which would cost a whole sliver: 3% of the product; M = 64, 11%).
 template <class Simd, int MR, int NV>
 void multiply_tile(int64_t kc, const float* a, const float* b, const TileWrite& out) {
-  constexpr int kThird = MR / 3 > 0 ? MR / 3 : 1;
+  constexpr int kThird = MR / 3;
+  static_assert(kThird > 0, "a micro-kernel tile has at least 3 rows");
   if (out.rows <= kThird) return multiply_rows<Simd, MR, kThird, NV>(kc, a, b, out);
   if (out.rows <= 2 * kThird) return multiply_rows<Simd, MR, 2 * kThird, NV>(kc, a, b, out);
   multiply_rows<Simd, MR, MR, NV>(kc, a, b, out);
